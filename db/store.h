@@ -1,0 +1,98 @@
+/* The result store: every run, step and measurement in SQLite (WAL mode, schema versioned by
+ * PRAGMA user_version with forward migrations). The only code that speaks SQL is in db/.
+ * A run row is written when the run starts (outcome RUNNING) and completed at its end; steps
+ * and measurements are written as they happen, so a crash leaves a RUNNING run that the next
+ * store_open() marks ABORTED, and a finished run is never lost. Outcomes are the engine's
+ * words as text: PASS, FAIL, ERROR, ABORTED (runs); PASS, FAIL, SKIP, ERROR (steps and
+ * measurements). Times are ISO 8601 UTC text. */
+#pragma once
+#include <glib.h>
+
+#define STORE_ERROR (store_error_quark())
+GQuark store_error_quark(void);
+typedef enum {
+  STORE_ERROR_OPEN,      /* cannot open or create the database file */
+  STORE_ERROR_SCHEMA,    /* newer schema than this program knows, or migration failed */
+  STORE_ERROR_SQL,       /* a statement failed (message has SQLite's words) */
+  STORE_ERROR_NOT_FOUND  /* no such run */
+} StoreErrorCode;
+
+typedef struct Store Store;
+
+/* Default database: <user data dir>/jk-eol-station/results.db (directories created). */
+char *store_default_path(void);
+Store *store_open(const char *path, GError **error);
+void store_close(Store *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_close)
+int store_schema_version(Store *store);
+
+typedef struct {
+  const char *serial;
+  const char *model;
+  const char *station_id;
+  const char *fixture_id;
+  int slot;
+  const char *operator_name;
+  const char *sequence_name;
+  const char *sequence_sha256;
+  const char *limits_sha256;    /* NULL when none */
+  const char *firmware_sha256;  /* NULL when none */
+  const char *app_version;
+} RunStart;
+
+typedef struct {
+  const char *name;
+  const char *unit;             /* "V", "mV", "" ... */
+  double value;                 /* NAN when the measurement is textual */
+  const char *text;             /* textual value, NULL when numeric */
+  double low;                   /* NAN when no lower limit */
+  double high;                  /* NAN when no upper limit */
+  const char *comparison;       /* "GELE", "GE", "LE", "EQ", "LOG" ... */
+  const char *expected;         /* for textual EQ, else NULL */
+  const char *outcome;          /* PASS / FAIL / ... */
+} MeasurementRecord;
+
+gint64 store_run_begin(Store *store, const RunStart *run, GError **error);
+gint64 store_step_begin(Store *store, gint64 run_id, int index, const char *group,
+                        const char *name, GError **error);
+gboolean store_step_end(Store *store, gint64 step_id, const char *outcome, const char *message,
+                        GError **error);
+gboolean store_measurement_add(Store *store, gint64 step_id, const MeasurementRecord *m,
+                               GError **error);
+/* first_failure: name of the first failing step, NULL when none; message: why (may be NULL) */
+gboolean store_run_end(Store *store, gint64 run_id, const char *outcome,
+                       const char *first_failure, const char *message, GError **error);
+
+/* Read side, for `station runs` / `station show` and the UI. */
+typedef struct {
+  gint64 id;
+  char *serial, *model, *outcome, *started_at, *ended_at, *first_failure, *message;
+  char *station_id, *fixture_id, *operator_name, *sequence_name, *sequence_sha256;
+  char *limits_sha256, *firmware_sha256, *app_version;
+  int slot;
+  double duration_s;            /* s, NAN while running */
+} RunRow;
+
+typedef struct {
+  gint64 id;
+  int index;
+  char *group, *name, *outcome, *message, *started_at, *ended_at;
+  GPtrArray *measurements;      /* of MeasurementRow* */
+} StepRow;
+
+typedef struct {
+  char *name, *unit, *text, *comparison, *expected, *outcome;
+  double value, low, high;
+} MeasurementRow;
+
+typedef struct {
+  RunRow run;
+  GPtrArray *steps;             /* of StepRow* */
+} RunDetail;
+
+/* Most recent first; serial may be NULL (all). Returns GPtrArray of RunRow* (freeing). */
+GPtrArray *store_list_runs(Store *store, int limit, const char *serial, GError **error);
+RunDetail *store_get_run(Store *store, gint64 run_id, GError **error);
+void run_row_free(RunRow *row);
+void run_detail_free(RunDetail *detail);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RunDetail, run_detail_free)

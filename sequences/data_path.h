@@ -1,0 +1,10 @@
+/* Where the station's data (sequences, catalog, limits) is found: $STATION_DATA_DIR if set,
+ * else the installed data directory, else the source tree the program was built from. */
+#pragma once
+#include <glib.h>
+
+/* Returns the path of a file under the sequences directory, e.g. "models.tsv". Newly
+ * allocated; the file may not exist (the caller's open reports that). */
+char *sequences_path(const char *name);
+/* The sequences directory itself. */
+const char *sequences_dir(void);
