@@ -1,0 +1,147 @@
+/* station run: tests one board and prints each step and measurement as it happens, then the
+ * verdict. Ctrl-C aborts the run (the fixture still goes to its safe state); a second Ctrl-C
+ * kills the station. */
+#include "station/cli.h"
+#include "station/engine.h"
+#include "db/store.h"
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static Engine *running_engine;
+
+static void on_interrupt(int signum)
+{
+  if (running_engine)
+    engine_abort(running_engine);
+}
+
+typedef struct {
+  gboolean quiet;                 /* only failing measurements and step ends */
+} Printer;
+
+static void print_event(const EngineEvent *e, gpointer user_data)
+{
+  const Printer *printer = user_data;
+  switch (e->kind) {
+  case EVENT_RUN_STARTED:
+    printf("Run %" G_GINT64_FORMAT ": %s (model %s)\n", e->run_id, e->serial, e->model);
+    break;
+  case EVENT_STEP_STARTED:
+    if (!printer->quiet)
+      printf("[%7.2f s] %-8s %s\n", e->elapsed_s, e->group, e->step);
+    break;
+  case EVENT_MEASUREMENT: {
+    const Measurement *m = e->measurement;
+    if (printer->quiet && m->outcome == OUTCOME_PASS)
+      break;
+    g_autofree char *text = measurement_describe(m);
+    const char *verdict = m->comparison == COMPARE_LOG ? "" : outcome_name(m->outcome);
+    printf("             %-5s %-30s %s%s\n", verdict, m->name, text,
+           m->marginal ? "  (marginal)" : "");
+    break;
+  }
+  case EVENT_STEP_ENDED:
+    printf("[%7.2f s] %-8s %-28s %s%s%s\n", e->elapsed_s, e->group, e->step,
+           outcome_name(e->outcome), e->message ? ": " : "", e->message ? e->message : "");
+    break;
+  case EVENT_LOG:
+    printf("             log: %s\n", e->message);
+    break;
+  case EVENT_RUN_ENDED:
+    break;
+  }
+  fflush(stdout);
+}
+
+static int exit_code(Outcome outcome)
+{
+  switch (outcome) {
+  case OUTCOME_PASS: return EXIT_PASS;
+  case OUTCOME_FAIL: return EXIT_FAIL;
+  case OUTCOME_ABORTED: return EXIT_ABORTED;
+  default: return EXIT_ERROR;
+  }
+}
+
+int cli_run(int argc, char **argv)
+{
+  g_autofree char *fixture = NULL, *serial = NULL, *db = NULL, *operator_name = NULL,
+                  *sequence = NULL, *limits = NULL, *chemistry = NULL, *station_id = NULL;
+  gboolean quiet = FALSE;
+  GOptionEntry entries[] = {
+    {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture,
+     "Fixture description (e.g. fixtures/sim.conf)", "FILE"},
+    {"serial", 's', 0, G_OPTION_ARG_STRING, &serial, "The board's scanned serial number",
+     "SERIAL"},
+    {"db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Results database (default: user data dir)",
+     "FILE"},
+    {"operator", 'o', 0, G_OPTION_ARG_STRING, &operator_name, "Operator name (default: login)",
+     "NAME"},
+    {"station", 0, 0, G_OPTION_ARG_STRING, &station_id, "Station id (default: host name)",
+     "ID"},
+    {"chemistry", 'c', 0, G_OPTION_ARG_STRING, &chemistry,
+     "Cell chemistry of the order: lfp (default), liion, lto", "CHEM"},
+    {"sequence", 0, 0, G_OPTION_ARG_FILENAME, &sequence, "Sequence (default sequences/eol.lua)",
+     "FILE"},
+    {"limits", 0, 0, G_OPTION_ARG_FILENAME, &limits, "Limits (default sequences/limits.conf)",
+     "FILE"},
+    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only step results and failures", NULL},
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new("");
+  g_option_context_set_summary(context,
+      "Runs the end-of-line test on one board and stores the result.\n"
+      "Exit status: 0 PASS, 1 FAIL, 2 ERROR, 3 ABORTED, 64 usage.");
+  g_option_context_add_main_entries(context, entries, NULL);
+  if (!cli_parse(context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 1 || !fixture || !serial) {
+    cli_error("usage: station run --fixture FILE --serial SERIAL [--db FILE] (see --help)");
+    return EXIT_USAGE;
+  }
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Catalog) catalog = catalog_load_default(&error);
+  if (!catalog) {
+    cli_error("%s", error->message);
+    return EXIT_ERROR;
+  }
+  g_autofree char *db_path = db ? g_strdup(db) : store_default_path();
+  g_autoptr(Store) store = store_open(db_path, &error);
+  if (!store) {
+    cli_error("%s", error->message);
+    return EXIT_ERROR;
+  }
+
+  Printer printer = {.quiet = quiet};
+  g_autoptr(Engine) engine = engine_new(catalog, store);
+  engine_set_event_handler(engine, print_event, &printer);
+  running_engine = engine;
+  struct sigaction action = {.sa_handler = on_interrupt, .sa_flags = SA_RESETHAND};
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, NULL);
+  sigaction(SIGTERM, &action, NULL);
+
+  RunRequest request = {
+    .fixture_path = fixture, .serial = serial, .sequence_path = sequence,
+    .limits_path = limits, .operator_name = operator_name, .station_id = station_id,
+    .chemistry = chemistry,
+  };
+  RunResult result;
+  gboolean started = engine_run(engine, &request, &result, &error);
+  running_engine = NULL;
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  if (!started) {
+    cli_error("%s", error->message);
+    return EXIT_ERROR;
+  }
+  printf("\n%s  %s  %.2f s  run %" G_GINT64_FORMAT " stored in %s\n",
+         outcome_name(result.outcome), serial, result.duration_s, result.run_id, db_path);
+  if (result.message)
+    printf("  %s\n", result.message);
+  int code = exit_code(result.outcome);
+  run_result_clear(&result);
+  return code;
+}

@@ -1,0 +1,423 @@
+/* The engine: one run of a sequence on one board. It owns the order of things: check the
+ * request before touching anything, record the run, connect the fixture, run the setup, main
+ * and teardown steps, put the fixture in its safe state, judge and store the outcome. Every
+ * step and measurement is stored as it happens and announced as an event. */
+#include "station/engine.h"
+#include "station/lua_host.h"
+#include "station/station_error.h"
+#include "sequences/data_path.h"
+#include "fixtures/fixture_error.h"
+#include <math.h>
+#include <string.h>
+
+#define WAIT_SLICE_S 0.05
+
+struct Engine {
+  const Catalog *catalog;
+  Store *store;                  /* may be NULL */
+  EngineEventFunc on_event;
+  gpointer on_event_data;
+  volatile gint abort_requested;
+};
+
+void run_result_clear(RunResult *result)
+{
+  g_clear_pointer(&result->first_failure, g_free);
+  g_clear_pointer(&result->message, g_free);
+}
+
+Engine *engine_new(const Catalog *catalog, Store *store)
+{
+  Engine *engine = g_new0(Engine, 1);
+  engine->catalog = catalog;
+  engine->store = store;
+  return engine;
+}
+
+void engine_free(Engine *engine)
+{
+  g_free(engine);
+}
+
+void engine_set_event_handler(Engine *engine, EngineEventFunc func, gpointer user_data)
+{
+  engine->on_event = func;
+  engine->on_event_data = user_data;
+}
+
+void engine_abort(Engine *engine)
+{
+  g_atomic_int_set(&engine->abort_requested, 1);
+}
+
+gboolean run_abort_requested(const Run *run)
+{
+  return g_atomic_int_get(&run->engine->abort_requested) != 0;
+}
+
+/* ---- events --------------------------------------------------------------------------- */
+
+static double run_elapsed(const Run *run)
+{
+  return (double)(g_get_monotonic_time() - run->started_us) / G_USEC_PER_SEC;
+}
+
+static void emit(Run *run, EngineEventKind kind, const Measurement *m, Outcome outcome,
+                 const char *message)
+{
+  if (!run->engine->on_event)
+    return;
+  EngineEvent event = {
+    .kind = kind,
+    .run_id = run->run_id,
+    .serial = run->serial.text,
+    .model = run->serial.model->name,
+    .group = run->step_group,
+    .step = run->step_name,
+    .step_index = run->step_index,
+    .measurement = m,
+    .outcome = outcome,
+    .message = message,
+    .elapsed_s = run_elapsed(run),
+  };
+  run->engine->on_event(&event, run->engine->on_event_data);
+}
+
+void run_log(Run *run, const char *format, ...)
+{
+  va_list args;
+  va_start(args, format);
+  g_autofree char *text = g_strdup_vprintf(format, args);
+  va_end(args);
+  emit(run, EVENT_LOG, NULL, OUTCOME_RUNNING, text);
+}
+
+/* A store failure does not stop the test, but the operator must see it. */
+static void store_failed(Run *run, GError *error)
+{
+  run_log(run, "result store: %s", error->message);
+  g_error_free(error);
+}
+
+/* ---- steps and measurements ------------------------------------------------------------ */
+
+Outcome run_record(Run *run, Measurement *m)
+{
+  measurement_judge(m);
+  if (m->outcome != OUTCOME_PASS) {
+    run->step_failed_measurements++;
+    if (!run->step_first_failure) {
+      g_autofree char *described = measurement_describe(m);
+      run->step_first_failure = g_strdup_printf("%s = %s", m->name, described);
+    }
+  }
+  if (run->engine->store && run->step_id) {
+    MeasurementRecord record = {
+      .name = m->name, .unit = m->unit, .value = m->value, .text = m->text,
+      .low = m->low, .high = m->high, .comparison = comparison_name(m->comparison),
+      .expected = m->expected, .outcome = outcome_name(m->outcome),
+    };
+    GError *error = NULL;
+    if (!store_measurement_add(run->engine->store, run->step_id, &record, &error))
+      store_failed(run, error);
+  }
+  emit(run, EVENT_MEASUREMENT, m, m->outcome, NULL);
+  Outcome outcome = m->outcome;
+  measurement_free(m);
+  return outcome;
+}
+
+static void step_begin(Run *run, const char *group, const char *name)
+{
+  run->step_index++;
+  run->step_group = group;
+  run->step_name = name;
+  run->step_failed_measurements = 0;
+  g_clear_pointer(&run->step_first_failure, g_free);
+  run->step_id = 0;
+  if (run->engine->store) {
+    GError *error = NULL;
+    run->step_id = store_step_begin(run->engine->store, run->run_id, run->step_index, group,
+                                    name, &error);
+    if (!run->step_id)
+      store_failed(run, error);
+  }
+  emit(run, EVENT_STEP_STARTED, NULL, OUTCOME_RUNNING, NULL);
+}
+
+static void step_end(Run *run, Outcome outcome, const char *message)
+{
+  if (run->engine->store && run->step_id) {
+    GError *error = NULL;
+    if (!store_step_end(run->engine->store, run->step_id, outcome_name(outcome), message,
+                        &error))
+      store_failed(run, error);
+  }
+  emit(run, EVENT_STEP_ENDED, NULL, outcome, message);
+  run->step_id = 0;
+}
+
+gboolean run_wait(Run *run, double seconds, GError **error)
+{
+  if (run->fixture->virtual_clock)
+    return fixture_wait(run->fixture, seconds, error);
+  while (seconds > 0) {
+    if (!run->in_teardown && run_abort_requested(run)) {
+      g_set_error(error, STATION_ERROR, STATION_ERROR_ABORTED, "aborted by the operator");
+      return FALSE;
+    }
+    double slice = MIN(seconds, WAIT_SLICE_S);
+    if (!fixture_wait(run->fixture, slice, error))
+      return FALSE;
+    seconds -= slice;
+  }
+  return TRUE;
+}
+
+/* ---- preparing a run ------------------------------------------------------------------- */
+
+static char *file_sha256(const char *path, GError **error)
+{
+  g_autofree char *contents = NULL;
+  gsize length;
+  if (!g_file_get_contents(path, &contents, &length, error))
+    return NULL;
+  return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)contents, length);
+}
+
+static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GError **error)
+{
+  run->engine = engine;
+  run->request = request;
+  if (!serial_number_parse(request->serial, engine->catalog, &run->serial, error))
+    return FALSE;
+  const char *chemistry = request->chemistry ? request->chemistry : "lfp";
+  if (!chemistry_from_string(chemistry, &run->chemistry)) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
+                "unknown chemistry '%s': use lfp (LiFePO4), liion (Li-ion) or lto (LTO)",
+                chemistry);
+    return FALSE;
+  }
+  run->cell_count = run->serial.model->strings[run->chemistry].max;
+
+  run->sequence_path = request->sequence_path ? g_strdup(request->sequence_path)
+                                              : sequences_path("eol.lua");
+  run->sequence_sha256 = file_sha256(run->sequence_path, error);
+  if (!run->sequence_sha256) {
+    g_prefix_error(error, "sequence: ");
+    return FALSE;
+  }
+  g_autofree char *limits_path = request->limits_path ? g_strdup(request->limits_path)
+                                                      : sequences_path("limits.conf");
+  run->limits_sha256 = file_sha256(limits_path, error);
+  if (!run->limits_sha256) {
+    g_prefix_error(error, "limits: ");
+    return FALSE;
+  }
+  run->limits = g_key_file_new();
+  g_autoptr(GError) local = NULL;
+  if (!g_key_file_load_from_file(run->limits, limits_path, G_KEY_FILE_NONE, &local)) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_LIMITS, "limits %s: %s", limits_path,
+                local->message);
+    return FALSE;
+  }
+  run->fixture = fixture_load(request->fixture_path, error);
+  return run->fixture != NULL;
+}
+
+static void run_clear(Run *run)
+{
+  g_clear_pointer(&run->fixture, fixture_close);
+  g_clear_pointer(&run->limits, g_key_file_free);
+  g_free(run->sequence_path);
+  g_free(run->sequence_sha256);
+  g_free(run->limits_sha256);
+  g_free(run->step_first_failure);
+}
+
+/* ---- running ----------------------------------------------------------------------------- */
+
+/* The fixture's own setup step: connect every instrument, record what they are, and have the
+ * board presented. */
+static Outcome connect_step(Run *run, char **message)
+{
+  GError *error = NULL;
+  if (!fixture_connect(run->fixture, &error) ||
+      !fixture_present_board(run->fixture, run->serial.text, &error)) {
+    *message = g_strdup(error->message);
+    g_error_free(error);
+    return OUTCOME_ERROR;
+  }
+  const ScpiIdn *idn = cellsim_idn(run->fixture->cells);
+  g_autofree char *cells = g_strdup_printf("%s %s s/n %s fw %s", idn->manufacturer, idn->model,
+                                           idn->serial, idn->firmware);
+  run_record(run, measurement_new_text("cells_idn", cells));
+  run_record(run, measurement_new_text("dut_link", jkbms_resource(run->fixture->dut)));
+  return OUTCOME_PASS;
+}
+
+static Outcome safe_state_step(Run *run, char **message)
+{
+  if (!run->fixture->cells)
+    return OUTCOME_PASS; /* nothing was ever switched on */
+  GError *error = NULL;
+  if (!fixture_safe_state(run->fixture, &error)) {
+    *message = g_strdup(error->message);
+    g_error_free(error);
+    return OUTCOME_ERROR;
+  }
+  return OUTCOME_PASS;
+}
+
+typedef struct {
+  Outcome outcome;               /* worst so far: PASS < FAIL < ERROR */
+  char *first_failure;           /* step name */
+  char *message;                 /* why */
+} Verdict;
+
+static void verdict_add(Verdict *verdict, const char *step, Outcome outcome, const char *why)
+{
+  if (outcome != OUTCOME_FAIL && outcome != OUTCOME_ERROR)
+    return;
+  if (!verdict->first_failure) {
+    verdict->first_failure = g_strdup(step);
+    verdict->message = g_strdup_printf("%s: %s", step, why ? why : outcome_name(outcome));
+  }
+  if (outcome == OUTCOME_ERROR || verdict->outcome == OUTCOME_PASS)
+    verdict->outcome = outcome;
+}
+
+/* Runs one step (built in or from the sequence) with its bookkeeping. */
+static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const char *group,
+                       const char *name, Outcome (*builtin)(Run *, char **), Verdict *verdict)
+{
+  step_begin(run, group, name);
+  g_autofree char *message = NULL;
+  Outcome outcome = builtin ? builtin(run, &message) : lua_host_run_step(host, step, &message);
+  if (outcome == OUTCOME_PASS && run->step_failed_measurements > 0) {
+    outcome = OUTCOME_FAIL;
+    g_free(message);
+    message = run->step_failed_measurements > 1
+                  ? g_strdup_printf("%s (and %d more)", run->step_first_failure,
+                                    run->step_failed_measurements - 1)
+                  : g_strdup(run->step_first_failure);
+  }
+  if (outcome == OUTCOME_ERROR && message && strchr(message, '\n')) {
+    /* Keep the traceback in the log; the step's message is its first line. */
+    run_log(run, "%s", message);
+    *strchr(message, '\n') = '\0';
+  }
+  step_end(run, outcome, message);
+  verdict_add(verdict, name, outcome, message);
+  return outcome;
+}
+
+static void skip_step(Run *run, const char *group, const char *name, const char *why)
+{
+  step_begin(run, group, name);
+  step_end(run, OUTCOME_SKIP, why);
+}
+
+static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
+{
+  GPtrArray *steps = lua_host_steps(host);
+  const char *stop_reason = NULL;
+
+  if (run_one(run, host, NULL, "setup", "connect-fixture", connect_step, verdict) !=
+      OUTCOME_PASS)
+    stop_reason = "the fixture could not be connected";
+  else
+    lua_host_bind(host, run);
+
+  for (int pass = GROUP_SETUP; pass <= GROUP_MAIN; pass++) {
+    for (guint i = 0; i < steps->len; i++) {
+      const SequenceStep *step = g_ptr_array_index(steps, i);
+      if ((int)step->group != pass)
+        continue;
+      if (!stop_reason && run_abort_requested(run))
+        stop_reason = "aborted by the operator";
+      if (stop_reason) {
+        skip_step(run, step_group_name(step->group), step->name, stop_reason);
+        continue;
+      }
+      Outcome outcome = run_one(run, host, step, step_group_name(step->group), step->name,
+                                NULL, verdict);
+      if (run_abort_requested(run))
+        stop_reason = "aborted by the operator";
+      else if (outcome == OUTCOME_ERROR)
+        stop_reason = "an earlier step could not be completed";
+      else if (outcome == OUTCOME_FAIL && (step->critical || step->group == GROUP_SETUP))
+        stop_reason = "a critical step failed";
+    }
+  }
+
+  run->in_teardown = TRUE;
+  for (guint i = 0; i < steps->len; i++) {
+    const SequenceStep *step = g_ptr_array_index(steps, i);
+    if (step->group != GROUP_TEARDOWN)
+      continue;
+    if (!run->fixture->cells)
+      skip_step(run, "teardown", step->name, "the fixture was never connected");
+    else
+      run_one(run, host, step, "teardown", step->name, NULL, verdict);
+  }
+  run_one(run, host, NULL, "teardown", "safe-state", safe_state_step, verdict);
+}
+
+gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result,
+                    GError **error)
+{
+  memset(result, 0, sizeof *result);
+  g_atomic_int_set(&engine->abort_requested, 0);
+  Run run = {0};
+  g_autoptr(LuaHost) host = NULL;
+  if (!prepare(engine, request, &run, error) ||
+      !(host = lua_host_load(run.sequence_path, error))) {
+    run_clear(&run);
+    return FALSE;
+  }
+
+  g_autofree char *operator_name = g_strdup(request->operator_name ? request->operator_name
+                                                                   : g_get_user_name());
+  g_autofree char *station_id = g_strdup(request->station_id ? request->station_id
+                                                             : g_get_host_name());
+  run.started_us = g_get_monotonic_time();
+  if (engine->store) {
+    RunStart start = {
+      .serial = run.serial.text, .model = run.serial.model->name, .station_id = station_id,
+      .fixture_id = run.fixture->id, .slot = run.fixture->slot, .operator_name = operator_name,
+      .sequence_name = lua_host_sequence_name(host), .sequence_sha256 = run.sequence_sha256,
+      .limits_sha256 = run.limits_sha256, .firmware_sha256 = NULL,
+      .app_version = STATION_VERSION,
+    };
+    run.run_id = store_run_begin(engine->store, &start, error);
+    if (!run.run_id) {
+      g_prefix_error(error, "cannot record the run, so the board is not tested: ");
+      run_clear(&run);
+      return FALSE;
+    }
+  }
+  emit(&run, EVENT_RUN_STARTED, NULL, OUTCOME_RUNNING, NULL);
+
+  Verdict verdict = {.outcome = OUTCOME_PASS};
+  run_steps(&run, host, &verdict);
+  run.step_group = run.step_name = NULL;
+  run.step_index = 0;
+
+  result->outcome = run_abort_requested(&run) ? OUTCOME_ABORTED : verdict.outcome;
+  if (result->outcome == OUTCOME_ABORTED && !verdict.message)
+    verdict.message = g_strdup("aborted by the operator");
+  result->run_id = run.run_id;
+  result->first_failure = verdict.first_failure;
+  result->message = verdict.message;
+  result->duration_s = run_elapsed(&run);
+  if (engine->store) {
+    GError *store_error = NULL;
+    if (!store_run_end(engine->store, run.run_id, outcome_name(result->outcome),
+                       result->first_failure, result->message, &store_error))
+      store_failed(&run, store_error);
+  }
+  run_clear(&run);
+  emit(&run, EVENT_RUN_ENDED, NULL, result->outcome, result->message);
+  return TRUE;
+}

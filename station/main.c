@@ -1,1 +1,50 @@
-int main(void) { return 0; }
+/* station: the EOL test station's command line. */
+#include "station/cli.h"
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} commands[] = {
+  {"run", cli_run, "test one board: station run --fixture FILE --serial SERIAL"},
+  {"runs", cli_runs, "list recent runs"},
+  {"show", cli_show, "print one run with its steps and measurements: station show RUN"},
+  {"models", cli_models, "list the model catalog; models show MODEL prints one"},
+};
+
+static void usage(FILE *out)
+{
+  fprintf(out, "Usage: station COMMAND [OPTIONS]\n\nEOL test station for JK Smart Active BMS "
+               "boards, version %s.\n\nCommands:\n", STATION_VERSION);
+  for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
+    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n'station COMMAND --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+  setlocale(LC_ALL, "");
+  setlocale(LC_NUMERIC, "C"); /* instruments and the database speak '.' decimals */
+  if (argc < 2) {
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return EXIT_PASS;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("station %s\n", STATION_VERSION);
+    return EXIT_PASS;
+  }
+  for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  cli_error("unknown command '%s'", argv[1]);
+  usage(stderr);
+  return EXIT_USAGE;
+}

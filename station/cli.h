@@ -1,0 +1,23 @@
+/* The station's command-line front end: one function per subcommand, each taking the
+ * arguments after the subcommand's name and returning the process exit code. */
+#pragma once
+#include <glib.h>
+
+/* Exit codes, documented in the README. */
+enum {
+  EXIT_PASS = 0,      /* the command succeeded / the board passed */
+  EXIT_FAIL = 1,      /* the board failed */
+  EXIT_ERROR = 2,     /* the station could not do it (run ERROR, instrument, database) */
+  EXIT_ABORTED = 3,   /* the operator aborted the run */
+  EXIT_USAGE = 64,    /* the command line was wrong */
+};
+
+int cli_models(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_runs(int argc, char **argv);
+int cli_show(int argc, char **argv);
+
+/* Parses options; on error prints it with the usage hint and returns FALSE. */
+gboolean cli_parse(GOptionContext *context, int *argc, char ***argv);
+/* Prints "station: <message>" to stderr. */
+void cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);

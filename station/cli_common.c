@@ -1,0 +1,22 @@
+/* Helpers shared by the subcommands: option parsing and error printing. */
+#include "station/cli.h"
+#include <stdio.h>
+
+void cli_error(const char *format, ...)
+{
+  va_list args;
+  va_start(args, format);
+  g_autofree char *text = g_strdup_vprintf(format, args);
+  va_end(args);
+  fprintf(stderr, "station: %s\n", text);
+}
+
+gboolean cli_parse(GOptionContext *context, int *argc, char ***argv)
+{
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(context, argc, argv, &error)) {
+    cli_error("%s (see --help)", error->message);
+    return FALSE;
+  }
+  return TRUE;
+}

@@ -1,0 +1,72 @@
+/* The engine: runs a test sequence on one board in one fixture and stores what happens.
+ * A run is setup / main / teardown groups of steps (teardown always runs); steps record
+ * measurements; the engine judges outcomes, emits events as things happen, stores them, and
+ * leaves the fixture in its safe state however the run ends. It knows no GTK: the CLI and the
+ * UI are clients that listen to its events. engine_run() blocks; call it on a worker thread
+ * from a UI. engine_abort() may be called from any thread or from a signal handler. */
+#pragma once
+#include <glib.h>
+#include "station/measurement.h"
+#include "sequences/catalog.h"
+#include "db/store.h"
+
+typedef enum {
+  EVENT_RUN_STARTED,
+  EVENT_STEP_STARTED,
+  EVENT_MEASUREMENT,
+  EVENT_STEP_ENDED,
+  EVENT_RUN_ENDED,
+  EVENT_LOG,
+} EngineEventKind;
+
+typedef struct {
+  EngineEventKind kind;
+  gint64 run_id;                  /* 0 when the store is not used */
+  const char *serial;
+  const char *model;
+  const char *group;              /* step events: "setup", "main", "teardown" */
+  const char *step;               /* step events: the step name */
+  int step_index;                 /* 1-based position in the run */
+  const Measurement *measurement; /* EVENT_MEASUREMENT */
+  Outcome outcome;                /* STEP_ENDED, RUN_ENDED */
+  const char *message;            /* LOG text; why a step or run did not pass */
+  double elapsed_s;               /* s since the run started */
+} EngineEvent;
+
+typedef void (*EngineEventFunc)(const EngineEvent *event, gpointer user_data);
+
+typedef struct {
+  const char *fixture_path;       /* fixture description file */
+  const char *serial;             /* as scanned */
+  const char *sequence_path;      /* NULL: sequences/eol.lua */
+  const char *limits_path;        /* NULL: sequences/limits.conf */
+  const char *operator_name;      /* NULL: the login name */
+  const char *station_id;         /* NULL: the host name */
+  const char *chemistry;          /* "lfp" (default), "liion", "lto" */
+} RunRequest;
+
+typedef struct {
+  gint64 run_id;                  /* stored run, 0 if the run never started */
+  Outcome outcome;
+  char *first_failure;            /* first failing step, or NULL */
+  char *message;                  /* why it did not pass, or NULL */
+  double duration_s;
+} RunResult;
+
+void run_result_clear(RunResult *result);
+
+typedef struct Engine Engine;
+
+/* store may be NULL (nothing stored); catalog is borrowed. */
+Engine *engine_new(const Catalog *catalog, Store *store);
+void engine_free(Engine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
+void engine_set_event_handler(Engine *engine, EngineEventFunc func, gpointer user_data);
+
+/* Runs one board. Returns FALSE only when the run could not start at all (bad serial,
+ * missing sequence or limits file): nothing was touched and nothing stored. Otherwise TRUE,
+ * with the outcome (PASS, FAIL, ERROR, ABORTED) in result. */
+gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result,
+                    GError **error);
+/* Asks the running run to stop: it ends ABORTED after its teardown. Async-signal-safe. */
+void engine_abort(Engine *engine);

@@ -1,0 +1,32 @@
+/* The Lua host: loads a sequence into a sandboxed Lua 5.4 state, collects its steps, and runs
+ * each step with the fixture, the board's catalog entry and the limits exposed to it. */
+#pragma once
+#include "station/run.h"
+
+typedef enum { GROUP_SETUP, GROUP_MAIN, GROUP_TEARDOWN } StepGroup;
+
+typedef struct {
+  char *name;
+  StepGroup group;
+  gboolean critical;             /* a failure stops the main group */
+  int function_ref;              /* registry reference of the step's function */
+} SequenceStep;
+
+typedef struct LuaHost LuaHost;
+
+const char *step_group_name(StepGroup group);
+
+/* Loads and runs the sequence file's top level (which declares steps). Script errors come
+ * back as STATION_ERROR_SEQUENCE with file:line. */
+LuaHost *lua_host_load(const char *path, GError **error);
+void lua_host_free(LuaHost *host);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LuaHost, lua_host_free)
+
+const char *lua_host_sequence_name(const LuaHost *host);
+GPtrArray *lua_host_steps(const LuaHost *host);     /* of SequenceStep*, borrowed */
+
+/* Binds the run (board, fixture, limits) into the sequence's globals. */
+void lua_host_bind(LuaHost *host, Run *run);
+/* Runs one step. Returns PASS, FAIL (a measurement failed or the step called fail()), SKIP,
+ * or ERROR (script or instrument error, or abort); *message says why it did not pass. */
+Outcome lua_host_run_step(LuaHost *host, const SequenceStep *step, char **message);

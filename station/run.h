@@ -1,0 +1,38 @@
+/* Private to the engine: the state of one run, shared by engine.c (bookkeeping, storage,
+ * events) and lua_host.c (the sequence's view of the run). */
+#pragma once
+#include "station/engine.h"
+#include "station/serial_number.h"
+#include "fixtures/fixture.h"
+
+typedef struct {
+  Engine *engine;
+  const RunRequest *request;
+  SerialNumber serial;
+  Chemistry chemistry;
+  int cell_count;                /* cells in series tested: the model's maximum */
+  GKeyFile *limits;              /* owned */
+  char *sequence_path;           /* owned */
+  char *sequence_sha256;         /* owned */
+  char *limits_sha256;           /* owned */
+  Fixture *fixture;              /* owned */
+  gint64 run_id;
+  gint64 started_us;             /* monotonic µs */
+  gboolean in_teardown;          /* abort requests no longer interrupt the sequence */
+  /* The step being run. */
+  gint64 step_id;
+  int step_index;
+  const char *step_group;
+  const char *step_name;
+  int step_failed_measurements;
+  char *step_first_failure;      /* description of the first failing measurement, owned */
+} Run;
+
+/* Judges and stores a measurement of the current step, emits its event; takes ownership.
+ * Returns its outcome. */
+Outcome run_record(Run *run, Measurement *m);
+void run_log(Run *run, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/* Waits on the fixture clock, in slices so an abort is seen; FALSE with
+ * STATION_ERROR_ABORTED on abort. */
+gboolean run_wait(Run *run, double seconds, GError **error);
+gboolean run_abort_requested(const Run *run);

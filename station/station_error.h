@@ -1,0 +1,15 @@
+/* The engine's error domain: what the station itself refuses or cannot do (as opposed to
+ * FIXTURE_ERROR, the instruments, and STORE_ERROR, the database). */
+#pragma once
+#include <glib.h>
+
+#define STATION_ERROR (station_error_quark())
+GQuark station_error_quark(void);
+
+typedef enum {
+  STATION_ERROR_SERIAL,     /* scanned serial malformed or of an unknown model */
+  STATION_ERROR_SEQUENCE,   /* sequence file missing, or a script error (file:line) */
+  STATION_ERROR_LIMITS,     /* limits file missing or malformed */
+  STATION_ERROR_ABORTED,    /* the operator aborted */
+  STATION_ERROR_USAGE,      /* a command line the station does not understand */
+} StationErrorCode;

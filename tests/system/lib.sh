@@ -1,0 +1,72 @@
+# Shared by the system tests: start a private twin on ephemeral ports, write a fixture
+# description for it, and check results. Sourced; expects STATION, FIXTURE_SIM, SOURCE_ROOT.
+set -euo pipefail
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/station-test.XXXXXX")
+TWIN_PID=
+cleanup() {
+  [ -n "$TWIN_PID" ] && kill "$TWIN_PID" 2>/dev/null && wait "$TWIN_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAILED: $*" >&2; exit 1; }
+
+# start_twin [fixture-sim options...]: starts the twin, waits for "ready", writes
+# $WORK/fixture.conf describing it (autostart off: the test owns the twin).
+start_twin() {
+  mkfifo "$WORK/twin.out"
+  "$FIXTURE_SIM" --cellsim-port 0 --control-port 0 --pty-dir "$WORK/pty" "$@" \
+    >"$WORK/twin.out" 2>"$WORK/twin.err" &
+  TWIN_PID=$!
+  exec 7<"$WORK/twin.out"
+  local line cells= control= rs485=
+  while IFS= read -r -t 10 line <&7; do
+    case "$line" in
+      cellsim\ *) cells=${line#cellsim } ;;
+      control\ *) control=${line#control } ;;
+      rs485\ *) rs485=${line#rs485 } ;;
+      ready) break ;;
+    esac
+  done
+  [ -n "$cells" ] && [ -n "$control" ] && [ -n "$rs485" ] ||
+    fail "the twin did not start: $(cat "$WORK/twin.err")"
+  # Keep draining the twin's output so it never blocks on a full pipe.
+  cat <&7 >/dev/null &
+  exec 7<&-
+  cat >"$WORK/fixture.conf" <<CONF
+[fixture]
+id = TEST-01
+slot = 1
+safe_cell_voltage = 3.3
+[cells]
+driver = ngi-n83624
+resource = $cells
+[dut]
+driver = jk-modbus
+resource = $rs485
+[twin]
+control = $control
+autostart = false
+CONF
+  CONTROL=$control
+}
+
+# station_run SERIAL [options...]: runs the station on the test fixture; sets RUN_STATUS,
+# output in $WORK/run.out.
+station_run() {
+  local serial=$1
+  shift
+  set +e
+  timeout 120 "$STATION" run --fixture "$WORK/fixture.conf" --serial "$serial" \
+    --db "$WORK/results.db" "$@" >"$WORK/run.out" 2>&1
+  RUN_STATUS=$?
+  set -e
+  cat "$WORK/run.out"
+}
+
+# sql QUERY: one query on the test database through the sqlite3 shell.
+sql() { sqlite3 "$WORK/results.db" "$1"; }
+
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+expect_grep() { grep -qE -- "$1" "$2" || fail "expected /$1/ in $2"; }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# With the twin not running, the station starts it as the fixture file says, tests the
+# board and stops the twin again.
+. "$(dirname "$0")/lib.sh"
+ports=$(/usr/bin/python3 -c 'import socket
+s=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(*[x.getsockname()[1] for x in s])')
+read -r cells_port control_port <<<"$ports"
+sed -e "s/15025/$cells_port/g" -e "s/15099/$control_port/g" \
+    -e "s|\${RUNTIME_DIR}/jk-eol-sim|$WORK/pty|g" \
+    -e "s|^program = .*|program = $FIXTURE_SIM|" \
+    "$SOURCE_ROOT/fixtures/sim.conf" >"$WORK/fixture.conf"
+station_run BD4A8S4P-2648-00001
+expect_eq "$RUN_STATUS" 0 "exit status"
+expect_eq "$(sql "select count(*) from measurements where name like 'cell_%_error_at_%'")" 24 \
+  "8 cells x 3 points"
+if ( exec 3<>"/dev/tcp/127.0.0.1/$control_port" ) 2>/dev/null; then
+  fail "the twin still runs after the station stopped"
+fi
+echo "ok"
