@@ -1,0 +1,252 @@
+/* The result store's schema, versioned by PRAGMA user_version. Each migration takes the
+ * database from version N-1 to N and is applied in one transaction together with the new
+ * user_version, so a database is always at exactly one known version. A new version appends
+ * a migration to MIGRATIONS; an existing migration is never edited once released, because
+ * stations in the field have already applied it. */
+#include "db/schema.h"
+#include "db/store.h"
+
+typedef struct {
+  int version;                  /* user_version after this migration */
+  const char *summary;          /* what it adds, for error messages */
+  const char *sql;              /* statements, run with sqlite3_exec (no parameters) */
+} Migration;
+
+/* Version 1: runs, steps and measurements as the engine writes them, plus the station,
+ * fixture, operator, calibration, firmware and audit tables that later work fills in.
+ * Times are ISO 8601 UTC text with milliseconds; a NULL REAL is "no value" (NAN in C). */
+static const char MIGRATION_1[] =
+  "CREATE TABLE stations ("
+  "  id TEXT PRIMARY KEY,"                      /* station id from the station config */
+  "  description TEXT NOT NULL DEFAULT '',"
+  "  first_seen TEXT NOT NULL,"
+  "  last_seen TEXT NOT NULL);"
+
+  "CREATE TABLE fixtures ("
+  "  id TEXT PRIMARY KEY,"                      /* fixture id from the fixture description */
+  "  station_id TEXT REFERENCES stations(id),"  /* where it was last used */
+  "  contact_cycles INTEGER NOT NULL DEFAULT 0 CHECK (contact_cycles >= 0),"
+  "  contact_cycles_limit INTEGER,"             /* rated cycles of its contacts, NULL unknown */
+  "  first_seen TEXT NOT NULL,"
+  "  last_seen TEXT NOT NULL);"
+
+  "CREATE TABLE operators ("
+  "  name TEXT PRIMARY KEY,"
+  "  role TEXT NOT NULL DEFAULT 'operator'"
+  "    CHECK (role IN ('operator', 'engineer', 'admin')),"
+  "  created_at TEXT NOT NULL);"
+
+  "CREATE TABLE runs ("
+  "  id INTEGER PRIMARY KEY,"
+  "  serial TEXT NOT NULL,"
+  "  model TEXT NOT NULL,"
+  "  station_id TEXT,"
+  "  fixture_id TEXT,"
+  "  slot INTEGER NOT NULL DEFAULT 0,"
+  "  operator TEXT,"
+  "  sequence_name TEXT,"
+  "  sequence_sha256 TEXT,"
+  "  limits_sha256 TEXT,"
+  "  firmware_sha256 TEXT,"
+  "  app_version TEXT,"
+  "  outcome TEXT NOT NULL,"                    /* RUNNING, PASS, FAIL, ERROR, ABORTED */
+  "  first_failure TEXT,"                       /* name of the first failing step */
+  "  message TEXT,"
+  "  started_at TEXT NOT NULL,"
+  "  ended_at TEXT,"
+  "  duration_s REAL);"                         /* s, NULL while running */
+  "CREATE INDEX runs_serial ON runs(serial);"
+  "CREATE INDEX runs_started_at ON runs(started_at);"
+
+  "CREATE TABLE steps ("
+  "  id INTEGER PRIMARY KEY,"
+  "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+  "  idx INTEGER NOT NULL,"                     /* position in the sequence */
+  "  grp TEXT NOT NULL,"                        /* setup, main, teardown */
+  "  name TEXT NOT NULL,"
+  "  outcome TEXT NOT NULL,"                    /* RUNNING, PASS, FAIL, SKIP, ERROR */
+  "  message TEXT,"
+  "  started_at TEXT NOT NULL,"
+  "  ended_at TEXT);"
+  "CREATE INDEX steps_run_id ON steps(run_id);"
+
+  "CREATE TABLE measurements ("
+  "  id INTEGER PRIMARY KEY,"
+  "  step_id INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE,"
+  "  name TEXT NOT NULL,"
+  "  unit TEXT NOT NULL DEFAULT '',"
+  "  value REAL,"                               /* NULL for a textual measurement */
+  "  text TEXT,"                                /* NULL for a numeric measurement */
+  "  low REAL,"                                 /* NULL: no lower limit */
+  "  high REAL,"                                /* NULL: no upper limit */
+  "  comparison TEXT,"                          /* GELE, GE, LE, EQ, LOG ... */
+  "  expected TEXT,"                            /* expected text for a textual EQ */
+  "  outcome TEXT NOT NULL,"
+  "  taken_at TEXT NOT NULL);"
+  "CREATE INDEX measurements_step_id ON measurements(step_id);"
+
+  "CREATE TABLE calibrations ("                 /* the board's voltage and current calibration */
+  "  id INTEGER PRIMARY KEY,"
+  "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('voltage', 'current')),"
+  "  unit TEXT NOT NULL,"                       /* mV or mA */
+  "  reference REAL NOT NULL,"                  /* true value written (0x1600 / 0x1606) */
+  "  reading_before REAL,"                      /* board's reading before calibration */
+  "  reading_after REAL,"                       /* board's reading after */
+  "  factor REAL,"                              /* correction factor read back (0x12DC / 0x12D6) */
+  "  outcome TEXT NOT NULL,"
+  "  taken_at TEXT NOT NULL);"
+  "CREATE INDEX calibrations_run_id ON calibrations(run_id);"
+
+  "CREATE TABLE firmware_images ("
+  "  id INTEGER PRIMARY KEY,"
+  "  version TEXT NOT NULL,"
+  "  models TEXT NOT NULL,"                     /* comma list of catalog model names */
+  "  build_date TEXT,"
+  "  sha256 TEXT NOT NULL UNIQUE,"              /* hex, of the image bytes */
+  "  signature BLOB,"                           /* Ed25519 over the image, 64 bytes */
+  "  image BLOB,"                               /* the image itself, or NULL with path */
+  "  path TEXT,"
+  "  size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),"
+  "  released INTEGER NOT NULL DEFAULT 0 CHECK (released IN (0, 1)),"
+  "  imported_at TEXT NOT NULL,"
+  "  imported_by TEXT,"
+  "  released_at TEXT,"
+  "  released_by TEXT,"
+  "  CHECK (image IS NOT NULL OR path IS NOT NULL));"
+
+  "CREATE TABLE audit_log ("                    /* who changed limits, firmware, roles */
+  "  id INTEGER PRIMARY KEY,"
+  "  at TEXT NOT NULL,"
+  "  actor TEXT NOT NULL,"                      /* operator name */
+  "  action TEXT NOT NULL,"                     /* e.g. firmware.release, operator.role */
+  "  subject TEXT,"
+  "  detail TEXT);"
+  "CREATE INDEX audit_log_at ON audit_log(at);";
+
+static const Migration MIGRATIONS[] = {
+  { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
+};
+
+/* Returns the version of the last migration. */
+int schema_latest_version(void)
+{
+  return MIGRATIONS[G_N_ELEMENTS(MIGRATIONS) - 1].version;
+}
+
+/* Reads PRAGMA user_version; FALSE with the SQLite message on failure. */
+static gboolean read_user_version(sqlite3 *db, const char *path, int *version, GError **error)
+{
+  sqlite3_stmt *statement = NULL;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(statement);
+  if (rc != SQLITE_ROW) {
+    g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                "cannot read the schema version of %s: %s", path, sqlite3_errmsg(db));
+    sqlite3_finalize(statement);
+    return FALSE;
+  }
+  *version = sqlite3_column_int(statement, 0);
+  sqlite3_finalize(statement);
+  return TRUE;
+}
+
+/* Counts the tables, indexes and views that are not SQLite's own; -1 on failure. */
+static int count_user_objects(sqlite3 *db)
+{
+  sqlite3_stmt *statement = NULL;
+  int count = -1;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+                         -1, &statement, NULL) == SQLITE_OK &&
+      sqlite3_step(statement) == SQLITE_ROW)
+    count = sqlite3_column_int(statement, 0);
+  sqlite3_finalize(statement);
+  return count;
+}
+
+/* Refuses a version this station cannot use; TRUE when the database is usable or migratable. */
+static gboolean check_version_known(int version, const char *path, GError **error)
+{
+  if (version > schema_latest_version()) {
+    g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                "%s: database schema version %d is newer than this station (%d); update the "
+                "station", path, version, schema_latest_version());
+    return FALSE;
+  }
+  if (version < 0) {
+    g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                "%s: database schema version %d is not one this station ever wrote; check "
+                "the path", path, version);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Applies the missing migrations inside one write transaction (held by the caller). */
+static gboolean apply_migrations(sqlite3 *db, const char *path, int *version, GError **error)
+{
+  if (!read_user_version(db, path, version, error))
+    return FALSE;
+  if (!check_version_known(*version, path, error))
+    return FALSE;
+  if (*version == 0 && count_user_objects(db) > 0) {
+    g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                "%s is an SQLite database of another program (it has tables but no station "
+                "schema version); choose another path for the result store", path);
+    return FALSE;
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS(MIGRATIONS); i++) {
+    const Migration *migration = &MIGRATIONS[i];
+    if (migration->version <= *version)
+      continue;
+    char *sql_error = NULL;
+    g_autofree char *set_version =
+        g_strdup_printf("PRAGMA user_version = %d", migration->version);
+    if (sqlite3_exec(db, migration->sql, NULL, NULL, &sql_error) != SQLITE_OK ||
+        sqlite3_exec(db, set_version, NULL, NULL, &sql_error) != SQLITE_OK) {
+      g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                  "%s: migrating to schema version %d (%s) failed: %s; the database is "
+                  "unchanged", path, migration->version, migration->summary,
+                  sql_error ? sql_error : sqlite3_errmsg(db));
+      sqlite3_free(sql_error);
+      return FALSE;
+    }
+    *version = migration->version;
+  }
+  return TRUE;
+}
+
+/* Brings the database up to date; see schema.h. */
+gboolean schema_migrate(sqlite3 *db, const char *path, int *version, GError **error)
+{
+  int current = 0;
+  if (!read_user_version(db, path, &current, error))
+    return FALSE;
+  if (!check_version_known(current, path, error))
+    return FALSE;
+  if (current == schema_latest_version()) {
+    *version = current;
+    return TRUE;
+  }
+
+  /* IMMEDIATE: two stations opening a new database at once migrate it one after the other */
+  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                "%s: cannot start the schema migration: %s", path, sqlite3_errmsg(db));
+    return FALSE;
+  }
+  if (!apply_migrations(db, path, &current, error)) {
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return FALSE;
+  }
+  if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+    g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                "%s: cannot commit the schema migration: %s", path, sqlite3_errmsg(db));
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return FALSE;
+  }
+  *version = current;
+  return TRUE;
+}

@@ -96,3 +96,7 @@ RunDetail *store_get_run(Store *store, gint64 run_id, GError **error);
 void run_row_free(RunRow *row);
 void run_detail_free(RunDetail *detail);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RunDetail, run_detail_free)
+
+/* Fixtures: contact cycles counted for a fixture (one per run begun on it), or -1 with
+ * STORE_ERROR_NOT_FOUND when no run has used it. */
+gint64 store_fixture_contact_cycles(Store *store, const char *fixture_id, GError **error);

@@ -4,11 +4,12 @@
 
 sequence { name = "jk-eol", version = "0.2" }
 
-local n = board.cell_count
-local chem = board.chemistry
+-- The run's globals (board, limits, fixture) exist only while steps run: the top level of
+-- this file declares steps and helpers, it does not touch them.
 
 -- The mean of several board readings per cell: the board's ADC has ~0.5 mV rms of noise.
 local function board_cells_mean(readings)
+  local n = board.cell_count
   local sum = {}
   for _ = 1, readings do
     local cells = fixture.dut:read_cells(n)
@@ -20,13 +21,14 @@ end
 
 local function sum_of(values)
   local total = 0
-  for i = 1, n do total = total + values[i] end
+  for i = 1, #values do total = total + values[i] end
   return total
 end
 
 setup {
   name = "power-on",
   run = function()
+    local n, chem = board.cell_count, board.chemistry
     fixture.cells:set_voltages(1, n, limits.voltage_calibration["point_" .. chem .. "_v"])
     fixture.cells:output(1, n, true)
     wait(limits.power_on.boot_s)
@@ -52,6 +54,7 @@ step {
   name = "voltage-calibration",
   critical = true,
   run = function()
+    local n, chem = board.cell_count, board.chemistry
     local lim = limits.voltage_calibration
     fixture.cells:set_voltages(1, n, lim["point_" .. chem .. "_v"])
     wait(limits.cell_voltage.settle_s)
@@ -71,6 +74,7 @@ step {
 step {
   name = "cell-voltage-accuracy",
   run = function()
+    local n, chem = board.cell_count, board.chemistry
     local lim = limits.cell_voltage
     local bound = lim.accuracy_mv - lim.reference_uncertainty_mv
     for _, volts in ipairs(lim["points_" .. chem .. "_v"]) do
