@@ -413,6 +413,7 @@ static void test_fuzz(void)
       CU_ASSERT_EQUAL(sim_modbus_crc16(reply->data, reply->len), 0);
   }
 
+  guint answered_reads = 0, answered_writes = 0, exceptions[4] = {0};
   for (int i = 0; i < 20000; i++) {
     guint8 pdu[262];
     gsize length = (gsize)g_rand_int_range(rng, 2, 258);
@@ -431,10 +432,20 @@ static void test_fuzz(void)
       length = MIN(7u + pdu[6], sizeof pdu - 2);
     }
     g_autoptr(GByteArray) frame = frame_of(pdu, length);
-    if (sim_modbus_handle_request(board, frame->data, frame->len, reply))
-      CU_ASSERT_EQUAL(sim_modbus_crc16(reply->data, reply->len), 0);
+    if (!sim_modbus_handle_request(board, frame->data, frame->len, reply))
+      continue;
+    CU_ASSERT_EQUAL(sim_modbus_crc16(reply->data, reply->len), 0);
+    if (reply->data[1] == 0x03)
+      answered_reads++;
+    else if (reply->data[1] == 0x10)
+      answered_writes++;
+    else if ((reply->data[1] & 0x80) && reply->data[2] >= 1 && reply->data[2] <= 3)
+      exceptions[reply->data[2]]++;
   }
   g_rand_free(rng);
+  /* The run reached every kind of answer. */
+  CU_ASSERT_TRUE(answered_reads > 0 && answered_writes > 0);
+  CU_ASSERT_TRUE(exceptions[1] > 0 && exceptions[2] > 0 && exceptions[3] > 0);
 
   /* After a silence, a good request is delivered and answered. */
   g_ptr_array_set_size(collected.frames, 0);

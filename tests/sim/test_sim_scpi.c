@@ -4,6 +4,8 @@
 #include "tests/cunit_main.h"
 #include "fixtures/sim/sim_cellsim.h"
 #include "fixtures/sim/sim_scpi.h"
+#include "fixtures/sim/sim_control.h"
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -126,7 +128,7 @@ static void test_split(void)
 
 static void test_common_commands(void)
 {
-  run("*CLS");
+  g_free(run("*CLS"));
   g_autofree char *idn = run("*IDN?");
   CU_ASSERT_TRUE(g_str_has_prefix(idn, "NGI,N83624,SIM"));
   CU_ASSERT_TRUE(g_str_has_suffix(idn, ",1.0.0-twin"));
@@ -153,7 +155,7 @@ static void test_common_commands(void)
   expect("*ESE?", "255");
   expect("FOO", "");
   expect("*STB?", "36");
-  run("*CLS");
+  g_free(run("*CLS"));
   expect("*STB?", "0");
   expect("*ESE 0", "");
   expect("SYST:ERR:COUN?", "0");
@@ -161,9 +163,9 @@ static void test_common_commands(void)
 
 static void test_error_queue_overflow(void)
 {
-  run("*CLS");
+  g_free(run("*CLS"));
   for (int i = 0; i < SIM_SCPI_ERROR_QUEUE_MAX + 5; i++)
-    run("NOPE");
+    g_free(run("NOPE"));
   CU_ASSERT_EQUAL(sim_scpi_error_count(sim_cellsim_scpi(cellsim)), SIM_SCPI_ERROR_QUEUE_MAX);
   for (int i = 0; i < SIM_SCPI_ERROR_QUEUE_MAX - 1; i++)
     expect_error(-113);
@@ -173,7 +175,7 @@ static void test_error_queue_overflow(void)
 
 static void test_headers(void)
 {
-  run("*RST");
+  g_free(run("*RST"));
   /* Short and long forms, any case, optional leading colon. */
   expect("SOUR1:VOLT 1.5;sour2:volt 1.6;:Source3:Voltage 1.7;SOURCE4:VOLTAGE 1.8", "");
   expect("SOUR1:VOLT?;SOUR2:VOLT?;SOUR3:VOLT?;SOUR4:VOLT?", "1.50000;1.60000;1.70000;1.80000");
@@ -200,7 +202,7 @@ static void test_headers(void)
 
 static void test_cellsim_commands(void)
 {
-  run("*RST");
+  g_free(run("*RST"));
   expect("SYST:CHAN?", "25");
   expect("SOUR:VOLT 2.0,(@1,3,5:8)", "");
   expect("SOUR:VOLT? (@1:9)",
@@ -281,10 +283,55 @@ static void test_fuzz_lines(void)
     CU_ASSERT_TRUE(sim_scpi_error_count(scpi) <= SIM_SCPI_ERROR_QUEUE_MAX);
   }
   g_rand_free(rng);
-  run("*CLS");
+  g_free(run("*CLS"));
   g_autofree char *idn = run("*IDN?");
   CU_ASSERT_TRUE(g_str_has_prefix(idn, "NGI,N83624,SIM"));
   expect("SOUR5:VOLT 1.25;SOUR5:VOLT?", "1.25000");
+}
+
+/* Random sequences of control-port tokens (headers, serials, fault lists, numbers, channel
+ * lists, separators) into an in-process twin's control engine: inserts, removals and clock
+ * changes in any order must neither crash nor leak, and the port still answers. */
+static void test_fuzz_control_lines(void)
+{
+  static const char *const tokens[] = {
+    "SIM:BOARD:INSERT ", "SIM:BOARD:REMOVE", "SIM:BOARD?", "SIM:BOARD:FAULTS?", "SIM:CLOCK?",
+    "SIM:CLOCK:MODE ", "SIM:CLOCK:MODE?", "SIM:CLOCK:ADV ", "SIM:TRUTH:CELL? ", "SYST:ERR?",
+    "*IDN?", "*RST", "\"B2A24S15P-2648-00017\"", "\"b1a8s20p-2601-00001\"", "\"NOPE-2648-1\"",
+    "\"cell-offset:3:12,vref:0.5\"", "\"open-sense:2,rs485-dead\"", "\"flash-bad:0x0800\"",
+    "\"vref:\"", "REAL", "VIRTUAL", "60", "-1", "1e9", "(@1:25)", "(@3,1:2)", "(@0)", ",", ";",
+    " ", ":", "\"", "'", "(", ")", "?", "\r",
+  };
+  g_autofree char *dir = g_dir_make_tmp("sim-fuzz-XXXXXX", NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+  SimTwinOptions options = {.host = "127.0.0.1", .pty_dir = dir, .rs485_processing_ms = 2};
+  g_autoptr(GError) error = NULL;
+  SimTwin *twin = sim_twin_new(&options, &error);
+  if (!twin)
+    fprintf(stderr, "\n  twin did not start: %s\n", error->message);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(twin);
+  SimScpi *control = sim_control_new(twin);
+  GRand *rng = g_rand_new_with_seed(777);
+  for (int i = 0; i < 5000; i++) {
+    GString *line = g_string_new(NULL);
+    int n = g_rand_int_range(rng, 1, 8);
+    for (int k = 0; k < n; k++)
+      g_string_append(line, tokens[g_rand_int_range(rng, 0, G_N_ELEMENTS(tokens))]);
+    GString *reply = g_string_new(NULL);
+    sim_scpi_execute_line(control, line->str, line->len, reply);
+    CU_ASSERT_TRUE(reply->len == 0 || reply->str[reply->len - 1] == '\n');
+    g_string_free(reply, TRUE);
+    g_string_free(line, TRUE);
+  }
+  g_rand_free(rng);
+  GString *reply = g_string_new(NULL);
+  const char *check = "*CLS;SIM:BOARD:INSERT \"B2A24S15P-2648-00017\";SIM:BOARD?;SYST:ERR?";
+  sim_scpi_execute_line(control, check, strlen(check), reply);
+  CU_ASSERT_STRING_EQUAL(reply->str, "\"B2A24S15P-2648-00017\";0,\"No error\"\n");
+  g_string_free(reply, TRUE);
+  sim_scpi_free(control);
+  sim_twin_free(twin);
+  g_rmdir(dir);
 }
 
 int main(void)
@@ -300,5 +347,6 @@ int main(void)
   CU_add_test(suite, "header forms, suffixes and mismatches", test_headers);
   CU_add_test(suite, "N83624 cell simulator commands", test_cellsim_commands);
   CU_add_test(suite, "fuzz: random lines", test_fuzz_lines);
+  CU_add_test(suite, "fuzz: random control-port lines", test_fuzz_control_lines);
   return cunit_run_all();
 }
