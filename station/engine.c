@@ -209,18 +209,9 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
   }
   g_autofree char *limits_path = request->limits_path ? g_strdup(request->limits_path)
                                                       : sequences_path("limits.conf");
-  run->limits_sha256 = file_sha256(limits_path, error);
-  if (!run->limits_sha256) {
-    g_prefix_error(error, "limits: ");
+  run->limits = limits_resolve(limits_path, engine->catalog, run->serial.model, error);
+  if (!run->limits)
     return FALSE;
-  }
-  run->limits = g_key_file_new();
-  g_autoptr(GError) local = NULL;
-  if (!g_key_file_load_from_file(run->limits, limits_path, G_KEY_FILE_NONE, &local)) {
-    g_set_error(error, STATION_ERROR, STATION_ERROR_LIMITS, "limits %s: %s", limits_path,
-                local->message);
-    return FALSE;
-  }
   run->fixture = fixture_load(request->fixture_path, error);
   return run->fixture != NULL;
 }
@@ -228,10 +219,9 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
 static void run_clear(Run *run)
 {
   g_clear_pointer(&run->fixture, fixture_close);
-  g_clear_pointer(&run->limits, g_key_file_free);
+  g_clear_pointer(&run->limits, limit_table_free);
   g_free(run->sequence_path);
   g_free(run->sequence_sha256);
-  g_free(run->limits_sha256);
   g_free(run->step_first_failure);
 }
 
@@ -387,7 +377,7 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
       .serial = run.serial.text, .model = run.serial.model->name, .station_id = station_id,
       .fixture_id = run.fixture->id, .slot = run.fixture->slot, .operator_name = operator_name,
       .sequence_name = lua_host_sequence_name(host), .sequence_sha256 = run.sequence_sha256,
-      .limits_sha256 = run.limits_sha256, .firmware_sha256 = NULL,
+      .limits_sha256 = run.limits->sha256, .firmware_sha256 = NULL,
       .app_version = STATION_VERSION,
     };
     run.run_id = store_run_begin(engine->store, &start, error);

@@ -592,19 +592,21 @@ static void push_limit_value(lua_State *L, const char *text)
     lua_pushstring(L, text);
 }
 
-static void push_limits(lua_State *L, GKeyFile *limits)
+/* limits.<group>.<key>, from the table resolved for the board's model. */
+static void push_limits(lua_State *L, const LimitTable *limits)
 {
   lua_newtable(L);
-  g_auto(GStrv) groups = g_key_file_get_groups(limits, NULL);
-  for (char **g = groups; *g; g++) {
-    lua_newtable(L);
-    g_auto(GStrv) keys = g_key_file_get_keys(limits, *g, NULL, NULL);
-    for (char **k = keys; k && *k; k++) {
-      g_autofree char *value = g_key_file_get_value(limits, *g, *k, NULL);
-      push_limit_value(L, g_strstrip(value));
-      lua_setfield(L, -2, *k);
+  for (guint i = 0; i < limits->limits->len; i++) {
+    const Limit *limit = g_ptr_array_index(limits->limits, i);
+    if (lua_getfield(L, -1, limit->group) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, limit->group);
     }
-    lua_setfield(L, -2, *g);
+    push_limit_value(L, limit->value);
+    lua_setfield(L, -2, limit->key);
+    lua_pop(L, 1);
   }
 }
 

@@ -4,6 +4,7 @@
 #include "station/engine.h"
 #include "station/serial_number.h"
 #include "fixtures/fixture.h"
+#include "station/limit_table.h"
 
 typedef struct {
   Engine *engine;
@@ -11,10 +12,9 @@ typedef struct {
   SerialNumber serial;
   Chemistry chemistry;
   int cell_count;                /* cells in series tested: the model's maximum */
-  GKeyFile *limits;              /* owned */
+  LimitTable *limits;            /* resolved for the board's model, owned */
   char *sequence_path;           /* owned */
   char *sequence_sha256;         /* owned */
-  char *limits_sha256;           /* owned */
   Fixture *fixture;              /* owned */
   gint64 run_id;
   gint64 started_us;             /* monotonic µs */

@@ -1,0 +1,220 @@
+/* Resolving the limits file for one model: generic layer, [group@MODEL] overrides, and
+ * @catalog.<field> references to the model's datasheet values. */
+#include "station/limit_table.h"
+#include "station/station_error.h"
+#include <math.h>
+#include <string.h>
+
+#define CATALOG_PREFIX "@catalog."
+
+static void limit_free(gpointer data)
+{
+  Limit *limit = data;
+  g_free(limit->group);
+  g_free(limit->key);
+  g_free(limit->value);
+  g_free(limit->comment);
+  g_free(limit);
+}
+
+void limit_table_free(LimitTable *table)
+{
+  if (!table)
+    return;
+  g_free(table->model);
+  g_ptr_array_unref(table->limits);
+  g_free(table->sha256);
+  g_free(table);
+}
+
+const char *limit_source_name(LimitSource source)
+{
+  static const char *const names[] = {"generic", "model override", "catalog"};
+  return names[source];
+}
+
+/* The catalog's numeric fields that limits may refer to. */
+static gboolean catalog_number(const ModelInfo *model, const char *field, double *out)
+{
+  static const struct { const char *name; gsize offset; } fields[] = {
+    {"balance_a", G_STRUCT_OFFSET(ModelInfo, balance_a)},
+    {"path_mohm", G_STRUCT_OFFSET(ModelInfo, path_mohm)},
+    {"cont_discharge_a", G_STRUCT_OFFSET(ModelInfo, cont_discharge_a)},
+    {"cont_charge_a", G_STRUCT_OFFSET(ModelInfo, cont_charge_a)},
+    {"max_discharge_2min_a", G_STRUCT_OFFSET(ModelInfo, max_discharge_2min_a)},
+    {"ocp_min_a", G_STRUCT_OFFSET(ModelInfo, ocp_min_a)},
+    {"ocp_max_a", G_STRUCT_OFFSET(ModelInfo, ocp_max_a)},
+    {"heater_max_w", G_STRUCT_OFFSET(ModelInfo, heater_max_w)},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+    if (g_str_equal(field, fields[i].name)) {
+      *out = G_STRUCT_MEMBER(double, model, fields[i].offset);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* Resolves one raw value; sets *source to CATALOG when it was a reference. */
+static char *resolve_value(const char *path, const char *group, const char *key,
+                           const char *raw, const ModelInfo *model, LimitSource *source,
+                           GError **error)
+{
+  if (!g_str_has_prefix(raw, CATALOG_PREFIX))
+    return g_strdup(raw);
+  g_autofree char *field = g_strdup(raw + strlen(CATALOG_PREFIX));
+  gboolean optional = g_str_has_suffix(field, "?");
+  if (optional)
+    field[strlen(field) - 1] = '\0';
+  double value;
+  if (!catalog_number(model, field, &value)) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_LIMITS,
+                "%s: [%s] %s refers to catalog field '%s', which does not exist (fields: "
+                "balance_a, path_mohm, cont_discharge_a, cont_charge_a, max_discharge_2min_a, "
+                "ocp_min_a, ocp_max_a, heater_max_w)", path, group, key, field);
+    return NULL;
+  }
+  if (isnan(value) && optional) {
+    *source = LIMIT_FROM_CATALOG;
+    return NULL; /* the limit does not apply to this model */
+  }
+  if (isnan(value)) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_LIMITS,
+                "%s: [%s] %s needs the datasheet's %s, which model %s does not give; add a "
+                "[%s@%s] override with a value", path, group, key, field, model->name, group,
+                model->name);
+    return NULL;
+  }
+  *source = LIMIT_FROM_CATALOG;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  return g_strdup(g_ascii_formatd(buf, sizeof buf, "%.6g", value));
+}
+
+static Limit *find_limit(GPtrArray *limits, const char *group, const char *key)
+{
+  for (guint i = 0; i < limits->len; i++) {
+    Limit *limit = g_ptr_array_index(limits, i);
+    if (g_str_equal(limit->group, group) && g_str_equal(limit->key, key))
+      return limit;
+  }
+  return NULL;
+}
+
+static char *clean_comment(char *comment)
+{
+  if (!comment)
+    return NULL;
+  g_autoptr(GString) out = g_string_new(NULL);
+  g_auto(GStrv) lines = g_strsplit(comment, "\n", -1);
+  for (char **line = lines; *line; line++) {
+    const char *text = g_strstrip(*line);
+    if (*text == '#')
+      text++;
+    text = g_strstrip((char *)text);
+    if (*text)
+      g_string_append_printf(out, "%s%s", out->len ? " " : "", text);
+  }
+  g_free(comment);
+  return out->len ? g_string_free(g_steal_pointer(&out), FALSE) : NULL;
+}
+
+LimitTable *limits_resolve(const char *path, const Catalog *catalog, const ModelInfo *model,
+                           GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_autoptr(GError) local = NULL;
+  if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_KEEP_COMMENTS, &local)) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_LIMITS, "cannot read limits %s: %s",
+                path, local->message);
+    return NULL;
+  }
+  g_autoptr(LimitTable) table = g_new0(LimitTable, 1);
+  table->model = g_strdup(model->name);
+  table->limits = g_ptr_array_new_with_free_func(limit_free);
+  g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+
+  /* Generic layer first, then the overrides, so an override may sit anywhere in the file. */
+  for (int pass = 0; pass < 2; pass++) {
+    for (char **g = groups; *g; g++) {
+      const char *at = strchr(*g, '@');
+      if ((pass == 0) != (at == NULL))
+        continue;
+      g_autofree char *group = at ? g_strndup(*g, at - *g) : g_strdup(*g);
+      if (at) {
+        if (!catalog_find(catalog, at + 1, NULL)) {
+          g_set_error(error, STATION_ERROR, STATION_ERROR_LIMITS,
+                      "%s: [%s] overrides limits for model '%s', which is not in the catalog",
+                      path, *g, at + 1);
+          return NULL;
+        }
+        if (!g_str_equal(at + 1, model->name))
+          continue;
+      }
+      g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+      for (char **k = keys; k && *k; k++) {
+        g_autofree char *raw = g_key_file_get_value(kf, *g, *k, NULL);
+        LimitSource source = at ? LIMIT_FROM_OVERRIDE : LIMIT_FROM_GENERIC;
+        GError *resolve_error = NULL;
+        char *value =
+            resolve_value(path, *g, *k, g_strstrip(raw), model, &source, &resolve_error);
+        if (resolve_error) {
+          g_propagate_error(error, resolve_error);
+          return NULL;
+        }
+        if (!value)
+          continue; /* an optional catalog value this model does not have */
+        Limit *existing = find_limit(table->limits, group, *k);
+        if (at && !existing) {
+          g_free(value);
+          g_set_error(error, STATION_ERROR, STATION_ERROR_LIMITS,
+                      "%s: [%s] overrides '%s', which the generic [%s] does not have", path,
+                      *g, *k, group);
+          return NULL;
+        }
+        if (existing) {
+          g_free(existing->value);
+          existing->value = value;
+          existing->source = source;
+          continue;
+        }
+        Limit *limit = g_new0(Limit, 1);
+        limit->group = g_strdup(group);
+        limit->key = g_strdup(*k);
+        limit->value = value;
+        limit->source = source;
+        limit->comment = clean_comment(g_key_file_get_comment(kf, *g, *k, NULL));
+        g_ptr_array_add(table->limits, limit);
+      }
+    }
+  }
+  g_autofree char *canonical = limit_table_canonical(table);
+  table->sha256 = g_compute_checksum_for_string(G_CHECKSUM_SHA256, canonical, -1);
+  return g_steal_pointer(&table);
+}
+
+const char *limit_table_get(const LimitTable *table, const char *group, const char *key)
+{
+  Limit *limit = find_limit(table->limits, group, key);
+  return limit ? limit->value : NULL;
+}
+
+static int compare_lines(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char *limit_table_canonical(const LimitTable *table)
+{
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < table->limits->len; i++) {
+    const Limit *limit = g_ptr_array_index(table->limits, i);
+    g_ptr_array_add(lines, g_strdup_printf("%s.%s = %s\n", limit->group, limit->key,
+                                           limit->value));
+  }
+  g_ptr_array_sort(lines, compare_lines);
+  g_autoptr(GString) text = g_string_new(NULL);
+  g_string_append_printf(text, "model = %s\n", table->model);
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append(text, g_ptr_array_index(lines, i));
+  return g_string_free(g_steal_pointer(&text), FALSE);
+}
