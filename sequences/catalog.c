@@ -450,3 +450,37 @@ gboolean chemistry_from_string(const char *text, Chemistry *out)
   }
   return FALSE;
 }
+
+static const struct {
+  const char *name;
+  gsize offset;
+} number_fields[] = {
+  {"balance_a", G_STRUCT_OFFSET(ModelInfo, balance_a)},
+  {"path_mohm", G_STRUCT_OFFSET(ModelInfo, path_mohm)},
+  {"cont_discharge_a", G_STRUCT_OFFSET(ModelInfo, cont_discharge_a)},
+  {"cont_charge_a", G_STRUCT_OFFSET(ModelInfo, cont_charge_a)},
+  {"max_discharge_2min_a", G_STRUCT_OFFSET(ModelInfo, max_discharge_2min_a)},
+  {"ocp_min_a", G_STRUCT_OFFSET(ModelInfo, ocp_min_a)},
+  {"ocp_max_a", G_STRUCT_OFFSET(ModelInfo, ocp_max_a)},
+  {"heater_max_w", G_STRUCT_OFFSET(ModelInfo, heater_max_w)},
+};
+
+const char *const *model_info_number_fields(void)
+{
+  static const char *names[G_N_ELEMENTS(number_fields) + 1];
+  if (!names[0])
+    for (guint i = 0; i < G_N_ELEMENTS(number_fields); i++)
+      names[i] = number_fields[i].name;
+  return names;
+}
+
+gboolean model_info_number(const ModelInfo *model, const char *field, double *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS(number_fields); i++) {
+    if (g_str_equal(field, number_fields[i].name)) {
+      *out = G_STRUCT_MEMBER(double, model, number_fields[i].offset);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}

@@ -54,3 +54,11 @@ const ModelInfo *catalog_find(const Catalog *catalog, const char *name, GError *
 const char *chemistry_name(Chemistry chemistry);          /* "Li-ion", "LiFePO4", "LTO" */
 const char *chemistry_key(Chemistry chemistry);           /* "liion", "lfp", "lto" */
 gboolean chemistry_from_string(const char *text, Chemistry *out); /* accepts key or name */
+
+/* The model's numeric datasheet values by name, for limits and sequences that refer to them:
+ * "balance_a", "path_mohm", "cont_discharge_a", "cont_charge_a", "max_discharge_2min_a",
+ * "ocp_min_a", "ocp_max_a", "heater_max_w" (NULL-terminated). */
+const char *const *model_info_number_fields(void);
+/* The value of one of those fields (NAN when the datasheet gives none); FALSE for an
+ * unknown field name. */
+gboolean model_info_number(const ModelInfo *model, const char *field, double *out);

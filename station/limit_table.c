@@ -33,28 +33,6 @@ const char *limit_source_name(LimitSource source)
   return names[source];
 }
 
-/* The catalog's numeric fields that limits may refer to. */
-static gboolean catalog_number(const ModelInfo *model, const char *field, double *out)
-{
-  static const struct { const char *name; gsize offset; } fields[] = {
-    {"balance_a", G_STRUCT_OFFSET(ModelInfo, balance_a)},
-    {"path_mohm", G_STRUCT_OFFSET(ModelInfo, path_mohm)},
-    {"cont_discharge_a", G_STRUCT_OFFSET(ModelInfo, cont_discharge_a)},
-    {"cont_charge_a", G_STRUCT_OFFSET(ModelInfo, cont_charge_a)},
-    {"max_discharge_2min_a", G_STRUCT_OFFSET(ModelInfo, max_discharge_2min_a)},
-    {"ocp_min_a", G_STRUCT_OFFSET(ModelInfo, ocp_min_a)},
-    {"ocp_max_a", G_STRUCT_OFFSET(ModelInfo, ocp_max_a)},
-    {"heater_max_w", G_STRUCT_OFFSET(ModelInfo, heater_max_w)},
-  };
-  for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-    if (g_str_equal(field, fields[i].name)) {
-      *out = G_STRUCT_MEMBER(double, model, fields[i].offset);
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
 /* Resolves one raw value; sets *source to CATALOG when it was a reference. */
 static char *resolve_value(const char *path, const char *group, const char *key,
                            const char *raw, const ModelInfo *model, LimitSource *source,
@@ -67,11 +45,11 @@ static char *resolve_value(const char *path, const char *group, const char *key,
   if (optional)
     field[strlen(field) - 1] = '\0';
   double value;
-  if (!catalog_number(model, field, &value)) {
+  if (!model_info_number(model, field, &value)) {
+    g_autofree char *known = g_strjoinv(", ", (char **)model_info_number_fields());
     g_set_error(error, STATION_ERROR, STATION_ERROR_LIMITS,
-                "%s: [%s] %s refers to catalog field '%s', which does not exist (fields: "
-                "balance_a, path_mohm, cont_discharge_a, cont_charge_a, max_discharge_2min_a, "
-                "ocp_min_a, ocp_max_a, heater_max_w)", path, group, key, field);
+                "%s: [%s] %s refers to catalog field '%s', which does not exist (fields: %s)",
+                path, group, key, field, known);
     return NULL;
   }
   if (isnan(value) && optional) {

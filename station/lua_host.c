@@ -627,21 +627,13 @@ static void push_model(lua_State *L, const ModelInfo *model)
     lua_setfield(L, -2, chemistry_key((Chemistry)c));
   }
   lua_setfield(L, -2, "strings");
-  static const struct { const char *key; size_t offset; } numbers[] = {
-    {"path_mohm", G_STRUCT_OFFSET(ModelInfo, path_mohm)},
-    {"cont_discharge_a", G_STRUCT_OFFSET(ModelInfo, cont_discharge_a)},
-    {"cont_charge_a", G_STRUCT_OFFSET(ModelInfo, cont_charge_a)},
-    {"max_discharge_2min_a", G_STRUCT_OFFSET(ModelInfo, max_discharge_2min_a)},
-    {"ocp_min_a", G_STRUCT_OFFSET(ModelInfo, ocp_min_a)},
-    {"ocp_max_a", G_STRUCT_OFFSET(ModelInfo, ocp_max_a)},
-    {"heater_max_w", G_STRUCT_OFFSET(ModelInfo, heater_max_w)},
-  };
-  for (guint i = 0; i < G_N_ELEMENTS(numbers); i++) {
-    double v = G_STRUCT_MEMBER(double, model, numbers[i].offset);
+  for (const char *const *field = model_info_number_fields(); *field; field++) {
+    double v;
+    model_info_number(model, *field, &v);
     if (isnan(v))
       continue; /* absent from the datasheet: nil in Lua */
     lua_pushnumber(L, v);
-    lua_setfield(L, -2, numbers[i].key);
+    lua_setfield(L, -2, *field);
   }
   lua_pushboolean(L, model->heater);
   lua_setfield(L, -2, "heater");
