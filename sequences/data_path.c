@@ -31,3 +31,12 @@ char *sequences_path(const char *name)
   g_return_val_if_fail(name != NULL, NULL);
   return g_build_filename(sequences_dir(), name, NULL);
 }
+
+char *default_fixture_path(void)
+{
+  const char *from_environment = g_getenv("STATION_FIXTURE");
+  if (from_environment != NULL && from_environment[0] != '\0')
+    return g_strdup(from_environment);
+  g_autofree char *parent = g_path_get_dirname(sequences_dir());
+  return g_build_filename(parent, "fixtures", "sim.conf", NULL);
+}

@@ -8,3 +8,6 @@
 char *sequences_path(const char *name);
 /* The sequences directory itself. */
 const char *sequences_dir(void);
+/* The fixture description used when none is named: $STATION_FIXTURE if set, else the twin's
+ * fixtures/sim.conf beside the sequences directory (source tree or installed data). */
+char *default_fixture_path(void);

@@ -39,7 +39,10 @@ step {
   name = "identify",
   critical = true,
   run = function()
-    local info = fixture.dut:device_info()
+    -- The first words with the board: a board that never answers is a defective board (its
+    -- transceiver, its firmware), not a station fault, so this is a FAIL.
+    local answered, info = pcall(fixture.dut.device_info, fixture.dut)
+    if not answered then fail("the board does not answer on RS485: " .. tostring(info)) end
     measure { name = "model", value = info.model, expected = "JK_" .. board.model.name }
     measure { name = "hw_version", value = info.hw_version }
     measure { name = "sw_version", value = info.sw_version }
@@ -47,6 +50,37 @@ step {
     if not ok then fail("the board refused its serial number: " .. why) end
     measure { name = "serial_written", value = fixture.dut:device_info().serial,
               expected = board.serial }
+  end,
+}
+
+step {
+  name = "cell-connections",
+  critical = true,
+  run = function()
+    -- Every cell input must see its cell before calibration. Each reading is compared with
+    -- the median of all cells' reading/reference ratios, so the board's common gain error
+    -- (which calibration corrects) cancels and a cell that reads wrong alone stands out.
+    local n, chem = board.cell_count, board.chemistry
+    local lim = limits.cell_connections
+    fixture.cells:set_voltages(1, n, limits.voltage_calibration["point_" .. chem .. "_v"])
+    wait(limits.cell_voltage.settle_s)
+    local reference = fixture.cells:measure_voltages(1, n)
+    local live = fixture.dut:read_live()
+    local ratios = {}
+    for i = 1, n do ratios[i] = live.cells[i] / reference[i] end
+    local sorted = { table.unpack(ratios) }
+    table.sort(sorted)
+    local median = sorted[(n + 1) // 2]
+    local present = 0
+    for i = 1, n do
+      if live.cells_present & (1 << (i - 1)) ~= 0 then present = present + 1 end
+    end
+    measure { name = "cells_present", value = present, low = n, high = n }
+    for i = 1, n do
+      measure { name = string.format("cell_%02d_deviation", i), unit = "%",
+                value = (ratios[i] / median - 1) * 100,
+                low = -lim.deviation_pct, high = lim.deviation_pct }
+    end
   end,
 }
 

@@ -13,6 +13,7 @@ static const struct {
   {"runs", cli_runs, "list recent runs"},
   {"show", cli_show, "print one run with its steps and measurements: station show RUN"},
   {"models", cli_models, "list the model catalog; models show MODEL prints one"},
+  {"validate", cli_validate, "run twin boards with defects and count what the station catches"},
   {"limits", cli_limits, "print the limits applied to a model: station limits show MODEL"},
 };
 

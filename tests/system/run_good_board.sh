@@ -13,7 +13,7 @@ expect_eq "$(sql "select count(*) from measurements where name like 'cell_%_erro
 expect_eq "$(sql "select count(*) from measurements where outcome != 'PASS'")" 0 \
   "failing measurements"
 expect_eq "$(sql "select group_concat(name, ',') from (select name from steps order by idx)")" \
-  "connect-fixture,power-on,identify,voltage-calibration,cell-voltage-accuracy,safe-state" \
+  "connect-fixture,power-on,identify,cell-connections,voltage-calibration,cell-voltage-accuracy,safe-state" \
   "steps in order"
 expect_eq "$(sql "select length(sequence_sha256) || ',' || length(limits_sha256) from runs")" \
   "64,64" "sequence and limits hashes"

@@ -1,0 +1,92 @@
+/* station validate: the station tests its own verdicts on the twin (see validate.h). */
+#include "station/cli.h"
+#include "station/validate.h"
+#include "sequences/data_path.h"
+#include <stdio.h>
+
+static void print_progress(int index, const char *serial, const char *fault,
+                           const char *outcome, const char *first_failure, gpointer user_data)
+{
+  printf("%5d  %-22s %-28s %-7s %s\n", index, serial, *fault ? fault : "(good)", outcome,
+         first_failure ? first_failure : "");
+  fflush(stdout);
+}
+
+int cli_validate(int argc, char **argv)
+{
+  g_autofree char *fixture = NULL, *db = NULL, *faults = NULL;
+  int boards = 100, seed = 1;
+  double good_share = 0.3;
+  gboolean verbose = FALSE;
+  GOptionEntry entries[] = {
+    {"boards", 'n', 0, G_OPTION_ARG_INT, &boards, "Boards to run (default 100)", "N"},
+    {"seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of the draws (default 1)", "S"},
+    {"faults", 0, 0, G_OPTION_ARG_STRING, &faults,
+     "Only these defects, comma separated (default: all)", "LIST"},
+    {"good-share", 0, 0, G_OPTION_ARG_DOUBLE, &good_share,
+     "Share of boards without a defect (default 0.3)", "X"},
+    {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture,
+     "Fixture description with a [twin] group (default fixtures/sim.conf)", "FILE"},
+    {"db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Keep the runs in this database", "FILE"},
+    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every board", NULL},
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new("");
+  g_option_context_set_summary(context,
+      "Runs twin boards over all models, good ones and ones with a production defect, and\n"
+      "prints per defect how often the station caught it at the right step.\n"
+      "Exit status 0 only with no escape, no false fail, no defect caught at the wrong step\n"
+      "and no run that could not test.");
+  g_option_context_add_main_entries(context, entries, NULL);
+  if (!cli_parse(context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 1 || boards < 1 || boards > 100000 || seed < 0 || good_share < 0 ||
+      good_share > 1) {
+    cli_error("usage: station validate [--boards 1..100000] [--seed S] [--faults LIST] "
+              "[--good-share 0..1] [--fixture FILE] [--db FILE]");
+    return EXIT_USAGE;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Catalog) catalog = catalog_load_default(&error);
+  if (!catalog) {
+    cli_error("%s", error->message);
+    return EXIT_ERROR;
+  }
+  g_auto(GStrv) fault_list = faults ? g_strsplit(faults, ",", -1) : NULL;
+  for (char **f = fault_list; f && *f; f++)
+    g_strstrip(*f);
+  g_autofree char *fixture_path = fixture ? g_strdup(fixture) : default_fixture_path();
+  ValidateRequest request = {
+    .fixture_path = fixture_path, .boards = boards, .seed = (guint32)seed,
+    .faults = (const char *const *)fault_list, .good_share = good_share, .db_path = db,
+  };
+  g_autoptr(GPtrArray) rows = NULL;
+  gint64 start = g_get_monotonic_time();
+  if (!validate_run(catalog, &request, &rows, verbose ? print_progress : NULL, NULL, &error)) {
+    cli_error("%s", error->message);
+    return EXIT_ERROR;
+  }
+  double seconds = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+  printf("Validation: %d boards over %u models, seed %d, %.1f s (%.3f s per board)\n\n",
+         boards, catalog_count(catalog), seed, seconds, seconds / boards);
+  printf("%-16s %-24s %7s %7s %9s %8s %6s\n", "DEFECT", "MUST FAIL AT", "BOARDS", "CAUGHT",
+         "ELSEWHERE", "ESCAPED", "ERROR");
+  int escapes = 0, false_fails = 0, elsewhere = 0, errors = 0;
+  for (guint i = 0; i < rows->len; i++) {
+    const ValidateRow *r = g_ptr_array_index(rows, i);
+    if (!r->expected_step) {
+      printf("%-16s %-24s %7d %7d %9s %8s %6d   false fails: %d\n", "(good board)",
+             "- (must pass)", r->boards, r->caught, "-", "-", r->errors, r->elsewhere);
+      false_fails += r->elsewhere;
+    } else {
+      printf("%-16s %-24s %7d %7d %9d %8d %6d\n", r->fault, r->expected_step, r->boards,
+             r->caught, r->elsewhere, r->escaped, r->errors);
+      escapes += r->escaped;
+      elsewhere += r->elsewhere;
+    }
+    errors += r->errors;
+  }
+  printf("\nescapes: %d, false fails: %d, caught at another step: %d, could not test: %d\n",
+         escapes, false_fails, elsewhere, errors);
+  return escapes || false_fails || elsewhere || errors ? EXIT_FAIL : EXIT_PASS;
+}

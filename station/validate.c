@@ -1,0 +1,246 @@
+/* Verdict validation: the defects, the step that must catch each, and the loop that runs
+ * boards through the engine on the twin. */
+#include "station/validate.h"
+#include "station/engine.h"
+#include "station/station_error.h"
+#include "fixtures/fixture.h"
+#include "firmware/jk_image_format.h"
+#include <glib/gstdio.h>
+#include <math.h>
+
+/* One kind of defect: its catalog name, the step of sequences/eol.lua that tests what it
+ * breaks, and how its parameters are drawn (beyond what calibration can correct, so that a
+ * board with it is truly defective). */
+typedef struct {
+  const char *name;
+  const char *step;
+  gboolean heater_only;         /* only on models with the heater option */
+  char *(*draw)(GRand *rand, int cells);
+} FaultKind;
+
+static double signed_between(GRand *rand, double low, double high)
+{
+  double magnitude = g_rand_double_range(rand, low, high);
+  return g_rand_boolean(rand) ? magnitude : -magnitude;
+}
+
+static char *draw_cell_offset(GRand *rand, int cells)
+{
+  return g_strdup_printf("cell-offset:%d:%.1f", g_rand_int_range(rand, 1, cells + 1),
+                         signed_between(rand, 8.0, 30.0));
+}
+
+static char *draw_vref(GRand *rand, int cells)
+{
+  return g_strdup_printf("vref:%.2f", signed_between(rand, 3.5, 6.0));
+}
+
+static char *draw_cell(GRand *rand, int cells, const char *name)
+{
+  return g_strdup_printf("%s:%d", name, g_rand_int_range(rand, 1, cells + 1));
+}
+
+static char *draw_open_sense(GRand *rand, int cells) { return draw_cell(rand, cells, "open-sense"); }
+static char *draw_balance_dead(GRand *rand, int cells) { return draw_cell(rand, cells, "balance-dead"); }
+
+static char *draw_ntc_open(GRand *rand, int cells)
+{
+  return g_strdup_printf("ntc-open:%d", g_rand_int_range(rand, 1, 4));
+}
+
+static char *draw_scp_slow(GRand *rand, int cells)
+{
+  return g_strdup_printf("scp-slow:%d", g_rand_int_range(rand, 150, 1000));
+}
+
+static char *draw_shunt(GRand *rand, int cells)
+{
+  return g_strdup_printf("shunt:%.1f", signed_between(rand, 12.0, 25.0));
+}
+
+static char *draw_path_res(GRand *rand, int cells)
+{
+  return g_strdup_printf("path-res:%.2f", g_rand_double_range(rand, 1.5, 3.0));
+}
+
+static char *draw_flash_bad(GRand *rand, int cells)
+{
+  /* A word inside any release image: past the header, within the first 16 KiB. */
+  guint32 offset = (guint32)g_rand_int_range(rand, JK_IMAGE_MIN_LENGTH / 4, 16 * 1024 / 4) * 4;
+  return g_strdup_printf("flash-bad:0x%08X", JK_IMAGE_FLASH_BASE + offset);
+}
+
+static const FaultKind fault_kinds[] = {
+  {"cell-offset", "cell-voltage-accuracy", FALSE, draw_cell_offset},
+  {"vref", "voltage-calibration", FALSE, draw_vref},
+  {"open-sense", "cell-connections", FALSE, draw_open_sense},
+  {"chg-fet-short", "overcharge", FALSE, NULL},
+  {"dsg-fet-open", "current-calibration", FALSE, NULL},
+  {"ocp-dead", "charge-overcurrent", FALSE, NULL},
+  {"scp-slow", "short-circuit", FALSE, draw_scp_slow},
+  {"ntc-open", "temperature", FALSE, draw_ntc_open},
+  {"balance-dead", "balance", FALSE, draw_balance_dead},
+  {"heater-open", "heater", TRUE, NULL},
+  {"heater-stuck-on", "heater", TRUE, NULL},
+  {"shunt", "current-calibration", FALSE, draw_shunt},
+  {"flash-bad", "flash", FALSE, draw_flash_bad},
+  {"rs485-dead", "identify", FALSE, NULL},
+  {"path-res", "path-resistance", FALSE, draw_path_res},
+};
+
+const char *const *validate_fault_names(void)
+{
+  static const char *const names[] = {
+    "cell-offset", "vref", "open-sense", "chg-fet-short", "dsg-fet-open", "ocp-dead",
+    "scp-slow", "ntc-open", "balance-dead", "heater-open", "heater-stuck-on", "shunt",
+    "flash-bad", "rs485-dead", "path-res", NULL,
+  };
+  G_STATIC_ASSERT(G_N_ELEMENTS(names) == G_N_ELEMENTS(fault_kinds) + 1);
+  return names;
+}
+
+void validate_row_free(ValidateRow *row)
+{
+  if (!row)
+    return;
+  g_free(row->fault);
+  g_free(row->expected_step);
+  g_free(row);
+}
+
+static ValidateRow *row_new(const char *fault, const char *step)
+{
+  ValidateRow *row = g_new0(ValidateRow, 1);
+  row->fault = g_strdup(fault);
+  row->expected_step = g_strdup(step);
+  return row;
+}
+
+/* The kinds to draw from, checked against the request's list. */
+static GPtrArray *chosen_kinds(const ValidateRequest *request, GError **error)
+{
+  GPtrArray *kinds = g_ptr_array_new();
+  for (guint i = 0; i < G_N_ELEMENTS(fault_kinds); i++)
+    if (!request->faults || g_strv_contains(request->faults, fault_kinds[i].name))
+      g_ptr_array_add(kinds, (gpointer)&fault_kinds[i]);
+  for (const char *const *f = request->faults; f && *f; f++) {
+    if (!g_strv_contains(validate_fault_names(), *f)) {
+      g_autofree char *known = g_strjoinv(", ", (char **)validate_fault_names());
+      g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
+                  "unknown defect '%s'; the twin's catalog has: %s", *f, known);
+      g_ptr_array_unref(kinds);
+      return NULL;
+    }
+  }
+  return kinds;
+}
+
+gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GPtrArray **rows,
+                      ValidateProgressFunc progress, gpointer user_data, GError **error)
+{
+  g_autoptr(GPtrArray) kinds = chosen_kinds(request, error);
+  if (!kinds)
+    return FALSE;
+  /* One twin for all boards: started here if needed, found running by each run. */
+  g_autoptr(Fixture) fixture = fixture_load(request->fixture_path, error);
+  if (!fixture || !fixture_connect(fixture, error))
+    return FALSE;
+  if (!fixture->twin) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
+                "%s has no [twin] group: validation injects defects, so it runs on the twin",
+                request->fixture_path);
+    return FALSE;
+  }
+  g_autofree char *tmpdir = NULL;
+  g_autofree char *db_path = NULL;
+  if (request->db_path) {
+    db_path = g_strdup(request->db_path);
+  } else {
+    tmpdir = g_dir_make_tmp("station-validate-XXXXXX", error);
+    if (!tmpdir)
+      return FALSE;
+    db_path = g_build_filename(tmpdir, "validation.db", NULL);
+  }
+  g_autoptr(Store) store = store_open(db_path, error);
+  if (!store)
+    return FALSE;
+  g_autoptr(Engine) engine = engine_new(catalog, store);
+
+  g_autoptr(GPtrArray) table = g_ptr_array_new_with_free_func((GDestroyNotify)validate_row_free);
+  g_ptr_array_add(table, row_new("good", NULL));
+  for (guint k = 0; k < kinds->len; k++) {
+    const FaultKind *kind = g_ptr_array_index(kinds, k);
+    g_ptr_array_add(table, row_new(kind->name, kind->step));
+  }
+
+  g_autoptr(GRand) rand = g_rand_new_with_seed(request->seed);
+  gboolean ok = TRUE;
+  for (int i = 0; i < request->boards && ok; i++) {
+    const ModelInfo *model = catalog_nth(catalog, (guint)i % catalog_count(catalog));
+    int cells = model->strings[CHEMISTRY_LFP].max;
+    /* The seed picks the date code, the index the unit: other seeds, other boards. */
+    g_autofree char *serial =
+        g_strdup_printf("%s-26%02u-%05d", model->name, 1 + request->seed % 52, i % 100000);
+    /* Defective or good; only defects the model can have (the heater needs the option). */
+    const FaultKind *kind = NULL;
+    if (g_rand_double(rand) >= request->good_share) {
+      g_autoptr(GPtrArray) applicable = g_ptr_array_new();
+      for (guint k = 0; k < kinds->len; k++) {
+        const FaultKind *candidate = g_ptr_array_index(kinds, k);
+        if (!candidate->heater_only || model->heater)
+          g_ptr_array_add(applicable, (gpointer)candidate);
+      }
+      if (applicable->len > 0)
+        kind = g_ptr_array_index(applicable, g_rand_int_range(rand, 0, (gint32)applicable->len));
+    }
+    g_autofree char *fault = kind ? (kind->draw ? kind->draw(rand, cells)
+                                                : g_strdup(kind->name))
+                                  : g_strdup("");
+    if (!twin_insert_board_with_faults(fixture->twin, serial, fault, error)) {
+      ok = FALSE;
+      break;
+    }
+    RunRequest run = {.fixture_path = request->fixture_path, .serial = serial,
+                      .operator_name = "validation"};
+    RunResult result;
+    if (!engine_run(engine, &run, &result, error)) {
+      ok = FALSE;
+      break;
+    }
+    ValidateRow *row = NULL;
+    for (guint r = 0; r < table->len; r++) {
+      ValidateRow *candidate = g_ptr_array_index(table, r);
+      if (g_str_equal(candidate->fault, kind ? kind->name : "good"))
+        row = candidate;
+    }
+    row->boards++;
+    if (result.outcome == OUTCOME_ERROR || result.outcome == OUTCOME_ABORTED)
+      row->errors++;
+    else if (!kind)
+      result.outcome == OUTCOME_PASS ? row->caught++ : row->elsewhere++;
+    else if (result.outcome == OUTCOME_PASS)
+      row->escaped++;
+    else if (g_strcmp0(result.first_failure, kind->step) == 0)
+      row->caught++;
+    else
+      row->elsewhere++;
+    if (progress)
+      progress(i + 1, serial, fault, outcome_name(result.outcome), result.first_failure,
+               user_data);
+    run_result_clear(&result);
+  }
+  if (tmpdir) {
+    g_clear_pointer(&store, store_close);
+    g_autoptr(GDir) dir = g_dir_open(tmpdir, 0, NULL);
+    const char *name;
+    while (dir && (name = g_dir_read_name(dir))) {
+      g_autofree char *path = g_build_filename(tmpdir, name, NULL);
+      g_remove(path);
+    }
+    g_rmdir(tmpdir);
+  }
+  if (!ok)
+    return FALSE;
+  *rows = g_steal_pointer(&table);
+  return TRUE;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The station validates its own verdicts on the twin: good boards pass, each injected defect
+# is caught at the step that tests it. Small N here; the benchmark runs many more boards.
+. "$(dirname "$0")/lib.sh"
+start_twin
+set +e
+"$STATION" validate --boards 16 --seed 7 --good-share 0.25 \
+  --faults cell-offset,vref,open-sense,rs485-dead --fixture "$WORK/fixture.conf" -v \
+  >"$WORK/validate.out" 2>&1
+status=$?
+set -e
+cat "$WORK/validate.out"
+expect_eq "$status" 0 "exit status of a clean validation"
+expect_grep '^escapes: 0, false fails: 0, caught at another step: 0, could not test: 0$' \
+  "$WORK/validate.out"
+# Every defect kind asked for was drawn at least once and caught where it must be.
+for defect in cell-offset vref open-sense rs485-dead; do
+  grep -qE "^$defect +[a-z-]+ +[1-9][0-9]* +[1-9]" "$WORK/validate.out" ||
+    fail "$defect was not drawn or not caught"
+done
+# An unknown defect name is refused with the list of known ones.
+set +e
+"$STATION" validate --boards 1 --faults no-such-defect --fixture "$WORK/fixture.conf" \
+  >"$WORK/bad.out" 2>&1
+status=$?
+set -e
+expect_eq "$status" 2 "exit status for an unknown defect"
+expect_grep "unknown defect 'no-such-defect'" "$WORK/bad.out"
+echo "ok"
