@@ -174,6 +174,7 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
   }
 
   g_autoptr(GRand) rand = g_rand_new_with_seed(request->seed);
+  guint next_kind = 0;
   gboolean ok = TRUE;
   for (int i = 0; i < request->boards && ok; i++) {
     const ModelInfo *model = catalog_nth(catalog, (guint)i % catalog_count(catalog));
@@ -181,17 +182,15 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
     /* The seed picks the date code, the index the unit: other seeds, other boards. */
     g_autofree char *serial =
         g_strdup_printf("%s-26%02u-%05d", model->name, 1 + request->seed % 52, i % 100000);
-    /* Defective or good; only defects the model can have (the heater needs the option). */
+    /* Defective or good. Defect kinds take turns, so a small run covers them all; only
+     * defects the model can have (the heater needs the option) are given to it. */
     const FaultKind *kind = NULL;
-    if (g_rand_double(rand) >= request->good_share) {
-      g_autoptr(GPtrArray) applicable = g_ptr_array_new();
-      for (guint k = 0; k < kinds->len; k++) {
-        const FaultKind *candidate = g_ptr_array_index(kinds, k);
+    if (kinds->len > 0 && g_rand_double(rand) >= request->good_share) {
+      for (guint tries = 0; tries < kinds->len && !kind; tries++) {
+        const FaultKind *candidate = g_ptr_array_index(kinds, next_kind++ % kinds->len);
         if (!candidate->heater_only || model->heater)
-          g_ptr_array_add(applicable, (gpointer)candidate);
+          kind = candidate;
       }
-      if (applicable->len > 0)
-        kind = g_ptr_array_index(applicable, g_rand_int_range(rand, 0, (gint32)applicable->len));
     }
     g_autofree char *fault = kind ? (kind->draw ? kind->draw(rand, cells)
                                                 : g_strdup(kind->name))
