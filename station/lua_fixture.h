@@ -1,0 +1,12 @@
+/* Private to the Lua host: the fixture's bindings (lua_fixture.c) and the helpers they share
+ * with the host (lua_host.c). */
+#pragma once
+#include <lua.h>
+#include "station/run.h"
+
+/* The run bound to this Lua state; raises a Lua error outside a step. */
+Run *lua_run_of(lua_State *L);
+/* Raises `error` as a Lua error at the calling script line, prefixed by `who`; frees it. */
+int lua_raise_error(lua_State *L, const char *who, GError *error);
+/* Pushes the `fixture` table: cells, dut, id. */
+void lua_fixture_push(lua_State *L, const Fixture *fixture);
