@@ -124,8 +124,32 @@ static const char MIGRATION_1[] =
   "  detail TEXT);"
   "CREATE INDEX audit_log_at ON audit_log(at);";
 
+/* Version 2: signed firmware releases. An image row keeps its release manifest (the signed
+ * key-file text, so the signature can be checked again whenever the image is loaded), the
+ * signer's key id and the notes; versions are unique. firmware_releases records which image is
+ * released for which model: at most one current row per model (superseded_at NULL), older
+ * rows kept as history. firmware_images.released stays as "released for some model now". */
+static const char MIGRATION_2[] =
+  "ALTER TABLE firmware_images ADD COLUMN notes TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE firmware_images ADD COLUMN manifest TEXT;"      /* signed manifest, key file */
+  "ALTER TABLE firmware_images ADD COLUMN signer_key_id TEXT;" /* 16 hex digits */
+  "CREATE UNIQUE INDEX firmware_images_version ON firmware_images(version);"
+
+  "CREATE TABLE firmware_releases ("
+  "  id INTEGER PRIMARY KEY,"
+  "  image_id INTEGER NOT NULL REFERENCES firmware_images(id),"
+  "  model TEXT NOT NULL,"
+  "  released_at TEXT NOT NULL,"
+  "  released_by TEXT,"
+  "  superseded_at TEXT,"                       /* NULL while it is the model's release */
+  "  superseded_by INTEGER REFERENCES firmware_releases(id));"
+  "CREATE UNIQUE INDEX firmware_releases_current ON firmware_releases(model)"
+  "  WHERE superseded_at IS NULL;"
+  "CREATE INDEX firmware_releases_image_id ON firmware_releases(image_id);";
+
 static const Migration MIGRATIONS[] = {
   { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
+  { 2, "signed firmware releases per model", MIGRATION_2 },
 };
 
 /* Returns the version of the last migration. */

@@ -14,6 +14,7 @@
  * Store's mutex. */
 #include "db/store.h"
 #include "db/schema.h"
+#include "db/store_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -881,4 +882,27 @@ gint64 store_fixture_contact_cycles(Store *store, const char *fixture_id, GError
   sqlite3_finalize(statement);
   g_mutex_unlock(&store->lock);
   return cycles;
+}
+
+/* ---- for db/ modules that extend the store (db/store_private.h) ---- */
+
+sqlite3 *store_lock_connection(Store *store)
+{
+  g_mutex_lock(&store->lock);
+  return store->db;
+}
+
+void store_unlock_connection(Store *store)
+{
+  g_mutex_unlock(&store->lock);
+}
+
+const char *store_path(const Store *store)
+{
+  return store->path;
+}
+
+void store_set_sql_error(Store *store, GError **error, int rc, const char *doing)
+{
+  set_sql_error(store, error, rc, doing);
 }

@@ -1,6 +1,21 @@
 /* The fixture as a sequence sees it: one Lua table per instrument role, whose methods call
  * the station's drivers. Instrument errors become Lua errors naming the role and the script
- * line; a refusal by the board (a Modbus exception) is a result the script can judge. */
+ * line; a refusal by the board (a Modbus exception) is a result the script can judge.
+ *   fixture.cells    set_voltage(ch, V), set_voltages(first, n, V), output(first, n, on),
+ *                    measure_voltages(first, n), measure_currents(first, n)
+ *   fixture.dut      device_info(), read_cells(n), read_live(), write_serial(s),
+ *                    calibrate_voltage(V), calibrate_current(A), read_u32(reg),
+ *                    write_u32(reg, v)
+ *   fixture.load     set_current(A), input(on), short(on), measure_voltage(),
+ *                    measure_current(), capture_arm(points, interval_s), capture_trigger(),
+ *                    capture_fetch()
+ *   fixture.charger  set_voltage(V), set_current(A), output(on), mode(), measure_voltage(),
+ *                    measure_current()
+ *   fixture.dmm      measure_voltage(), measure_current(), configure_voltage(range, nplc),
+ *                    read()
+ *   fixture.switch   close(ch, ...), open(ch, ...), is_closed(ch), set_ntc(n, ohm),
+ *                    boot0(on), reset(held), reset_pulse(ms)
+ *   fixture.relays   channel numbers: load, charger, short, heater, dmm_path, dmm_pack */
 #include "station/lua_fixture.h"
 #include <lauxlib.h>
 
@@ -238,6 +253,202 @@ static const luaL_Reg dut_methods[] = {
   {NULL, NULL},
 };
 
+/* ---- electronic load, charger, DMM, switch unit ------------------------------------- */
+
+/* Each returns its numeric reading, or raises naming the role. */
+#define NUMBER_READING(fn, who, call)                                                        \
+  static int fn(lua_State *L)                                                                \
+  {                                                                                          \
+    Run *run = lua_run_of(L);                                                                \
+    double value;                                                                            \
+    GError *error = NULL;                                                                    \
+    if (!(call))                                                                             \
+      return lua_raise_error(L, who, error);                                                 \
+    lua_pushnumber(L, value);                                                                \
+    return 1;                                                                                \
+  }
+
+/* Each applies its argument(s), or raises naming the role. */
+#define SETTING(fn, who, call)                                                               \
+  static int fn(lua_State *L)                                                                \
+  {                                                                                          \
+    Run *run = lua_run_of(L);                                                                \
+    GError *error = NULL;                                                                    \
+    if (!(call))                                                                             \
+      return lua_raise_error(L, who, error);                                                 \
+    return 0;                                                                                \
+  }
+
+SETTING(l_load_set_current, "fixture.load",
+        eload_set_cc(run->fixture->load, luaL_checknumber(L, 2), &error))
+SETTING(l_load_input, "fixture.load",
+        eload_set_input(run->fixture->load, lua_toboolean(L, 2), &error))
+SETTING(l_load_short, "fixture.load",
+        eload_set_short(run->fixture->load, lua_toboolean(L, 2), &error))
+NUMBER_READING(l_load_measure_voltage, "fixture.load",
+               eload_measure_voltage(run->fixture->load, &value, &error))
+NUMBER_READING(l_load_measure_current, "fixture.load",
+               eload_measure_current(run->fixture->load, &value, &error))
+SETTING(l_load_capture_arm, "fixture.load",
+        eload_capture_arm(run->fixture->load, (int)luaL_checkinteger(L, 2),
+                          luaL_checknumber(L, 3), &error))
+SETTING(l_load_capture_trigger, "fixture.load",
+        eload_capture_trigger(run->fixture->load, &error))
+
+static int l_load_capture_fetch(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  double *samples = NULL;
+  int n = 0;
+  GError *error = NULL;
+  if (!eload_capture_fetch(run->fixture->load, &samples, &n, &error))
+    return lua_raise_error(L, "fixture.load", error);
+  push_doubles(L, samples, n);
+  g_free(samples);
+  return 1;
+}
+
+SETTING(l_charger_set_voltage, "fixture.charger",
+        psu_set_voltage(run->fixture->charger, luaL_checknumber(L, 2), &error))
+SETTING(l_charger_set_current, "fixture.charger",
+        psu_set_current(run->fixture->charger, luaL_checknumber(L, 2), &error))
+SETTING(l_charger_output, "fixture.charger",
+        psu_set_output(run->fixture->charger, lua_toboolean(L, 2), &error))
+NUMBER_READING(l_charger_measure_voltage, "fixture.charger",
+               psu_measure_voltage(run->fixture->charger, &value, &error))
+NUMBER_READING(l_charger_measure_current, "fixture.charger",
+               psu_measure_current(run->fixture->charger, &value, &error))
+
+static int l_charger_mode(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  PsuMode mode;
+  GError *error = NULL;
+  if (!psu_mode(run->fixture->charger, &mode, &error))
+    return lua_raise_error(L, "fixture.charger", error);
+  lua_pushstring(L, mode == PSU_MODE_CV ? "CV" : mode == PSU_MODE_CC ? "CC" : "UR");
+  return 1;
+}
+
+NUMBER_READING(l_dmm_measure_voltage, "fixture.dmm",
+               dmm_measure_voltage_dc(run->fixture->dmm, &value, &error))
+NUMBER_READING(l_dmm_measure_current, "fixture.dmm",
+               dmm_measure_current_dc(run->fixture->dmm, &value, &error))
+SETTING(l_dmm_configure_voltage, "fixture.dmm",
+        dmm_configure_voltage_dc(run->fixture->dmm, luaL_optnumber(L, 2, 0),
+                                 luaL_optnumber(L, 3, 1), &error))
+NUMBER_READING(l_dmm_read, "fixture.dmm", dmm_read(run->fixture->dmm, &value, &error))
+
+/* Channel arguments 2..top as an int array. */
+static int check_channel_list(lua_State *L, int *channels)
+{
+  int count = lua_gettop(L) - 1;
+  luaL_argcheck(L, count >= 1 && count <= SWITCHUNIT_MAX_LIST, 2, "channels expected");
+  for (int i = 0; i < count; i++)
+    channels[i] = (int)luaL_checkinteger(L, i + 2);
+  return count;
+}
+
+static int l_switch_close(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  int channels[SWITCHUNIT_MAX_LIST];
+  int count = check_channel_list(L, channels);
+  GError *error = NULL;
+  if (!switchunit_close_channels(run->fixture->sw, channels, count, &error))
+    return lua_raise_error(L, "fixture.switch", error);
+  return 0;
+}
+
+static int l_switch_open(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  int channels[SWITCHUNIT_MAX_LIST];
+  int count = check_channel_list(L, channels);
+  GError *error = NULL;
+  if (!switchunit_open_channels(run->fixture->sw, channels, count, &error))
+    return lua_raise_error(L, "fixture.switch", error);
+  return 0;
+}
+
+static int l_switch_is_closed(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  int channel = (int)luaL_checkinteger(L, 2);
+  gboolean closed = FALSE;
+  GError *error = NULL;
+  if (!switchunit_query_closed(run->fixture->sw, &channel, 1, &closed, &error))
+    return lua_raise_error(L, "fixture.switch", error);
+  lua_pushboolean(L, closed);
+  return 1;
+}
+
+SETTING(l_switch_set_ntc, "fixture.switch",
+        switchunit_set_ntc(run->fixture->sw, (int)luaL_checkinteger(L, 2),
+                           luaL_checknumber(L, 3), &error))
+SETTING(l_switch_boot0, "fixture.switch",
+        switchunit_set_boot0(run->fixture->sw, lua_toboolean(L, 2), &error))
+SETTING(l_switch_reset, "fixture.switch",
+        switchunit_set_reset(run->fixture->sw, lua_toboolean(L, 2), &error))
+SETTING(l_switch_reset_pulse, "fixture.switch",
+        switchunit_reset_pulse(run->fixture->sw, luaL_checknumber(L, 2), &error))
+
+static const luaL_Reg load_methods[] = {
+  {"set_current", l_load_set_current},
+  {"input", l_load_input},
+  {"short", l_load_short},
+  {"measure_voltage", l_load_measure_voltage},
+  {"measure_current", l_load_measure_current},
+  {"capture_arm", l_load_capture_arm},
+  {"capture_trigger", l_load_capture_trigger},
+  {"capture_fetch", l_load_capture_fetch},
+  {NULL, NULL},
+};
+
+static const luaL_Reg charger_methods[] = {
+  {"set_voltage", l_charger_set_voltage},
+  {"set_current", l_charger_set_current},
+  {"output", l_charger_output},
+  {"mode", l_charger_mode},
+  {"measure_voltage", l_charger_measure_voltage},
+  {"measure_current", l_charger_measure_current},
+  {NULL, NULL},
+};
+
+static const luaL_Reg dmm_methods[] = {
+  {"measure_voltage", l_dmm_measure_voltage},
+  {"measure_current", l_dmm_measure_current},
+  {"configure_voltage", l_dmm_configure_voltage},
+  {"read", l_dmm_read},
+  {NULL, NULL},
+};
+
+static const luaL_Reg switch_methods[] = {
+  {"close", l_switch_close},
+  {"open", l_switch_open},
+  {"is_closed", l_switch_is_closed},
+  {"set_ntc", l_switch_set_ntc},
+  {"boot0", l_switch_boot0},
+  {"reset", l_switch_reset},
+  {"reset_pulse", l_switch_reset_pulse},
+  {NULL, NULL},
+};
+
+/* The fixture's relay channels by what they connect (fixtures/switchunit/switchunit.h). */
+static void push_relays(lua_State *L)
+{
+  static const struct { const char *name; int channel; } relays[] = {
+    {"load", SWITCHUNIT_RELAY_LOAD}, {"charger", SWITCHUNIT_RELAY_CHARGER},
+    {"short", SWITCHUNIT_RELAY_SHORT}, {"heater", SWITCHUNIT_RELAY_HEATER},
+    {"dmm_path", SWITCHUNIT_RELAY_DMM_PATH}, {"dmm_pack", SWITCHUNIT_RELAY_DMM_PACK},
+  };
+  lua_createtable(L, 0, G_N_ELEMENTS(relays));
+  for (guint i = 0; i < G_N_ELEMENTS(relays); i++) {
+    lua_pushinteger(L, relays[i].channel);
+    lua_setfield(L, -2, relays[i].name);
+  }
+}
+
 static void push_methods(lua_State *L, const luaL_Reg *methods)
 {
   lua_newtable(L);
@@ -251,6 +462,25 @@ void lua_fixture_push(lua_State *L, const Fixture *fixture)
   lua_setfield(L, -2, "cells");
   push_methods(L, dut_methods);
   lua_setfield(L, -2, "dut");
+  /* Optional roles: absent from the table when the fixture has no such instrument. */
+  if (fixture->load) {
+    push_methods(L, load_methods);
+    lua_setfield(L, -2, "load");
+  }
+  if (fixture->charger) {
+    push_methods(L, charger_methods);
+    lua_setfield(L, -2, "charger");
+  }
+  if (fixture->dmm) {
+    push_methods(L, dmm_methods);
+    lua_setfield(L, -2, "dmm");
+  }
+  if (fixture->sw) {
+    push_methods(L, switch_methods);
+    lua_setfield(L, -2, "switch");
+  }
+  push_relays(L);
+  lua_setfield(L, -2, "relays");
   lua_pushstring(L, fixture->id);
   lua_setfield(L, -2, "id");
 }

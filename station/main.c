@@ -15,6 +15,7 @@ static const struct {
   {"models", cli_models, "list the model catalog; models show MODEL prints one"},
   {"validate", cli_validate, "run twin boards with defects and count what the station catches"},
   {"limits", cli_limits, "print the limits applied to a model: station limits show MODEL"},
+  {"firmware", cli_firmware, "firmware releases: keygen, sign, import, release, list, show"},
 };
 
 static void usage(FILE *out)

@@ -4,6 +4,7 @@
  * error, listing order and filters, the write-side errors, and the file as the sqlite3 shell
  * sees it. Each test works in its own folder under a temporary directory. */
 #include "db/store.h"
+#include "db/schema.h"
 #include "tests/cunit_main.h"
 
 #include <glib/gstdio.h>
@@ -231,7 +232,7 @@ static void test_round_trip(void)
   gint64 run_id;
   {
     g_autoptr(Store) store = open_ok(path);
-    CU_ASSERT_EQUAL(store_schema_version(store), 1);
+    CU_ASSERT_EQUAL(store_schema_version(store), schema_latest_version());
     run_id = write_sample_run(store);
     check_sample_run(store, run_id);
   }
@@ -303,15 +304,19 @@ static void test_newer_schema_refused(void)
 {
   g_autofree char *path = new_db_path("newer");
   store_close(open_ok(path));
-  sqlite_exec_on_file(path, "PRAGMA user_version = 7");
+  int newer = schema_latest_version() + 5;
+  g_autofree char *pragma = g_strdup_printf("PRAGMA user_version = %d", newer);
+  sqlite_exec_on_file(path, pragma);
 
   g_autoptr(GError) error = NULL;
   g_autoptr(Store) store = store_open(path, &error);
   CU_ASSERT_PTR_NULL(store);
   CU_ASSERT_TRUE_FATAL(g_error_matches(error, STORE_ERROR, STORE_ERROR_SCHEMA));
-  CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "database schema version 7 is newer than this "
-                                                "station (1); update the station"));
-  CU_ASSERT_EQUAL(sqlite_int_on_file(path, "PRAGMA user_version"), 7);
+  g_autofree char *expected = g_strdup_printf(
+      "database schema version %d is newer than this station (%d); update the station", newer,
+      schema_latest_version());
+  CU_ASSERT_PTR_NOT_NULL(strstr(error->message, expected));
+  CU_ASSERT_EQUAL(sqlite_int_on_file(path, "PRAGMA user_version"), newer);
 }
 
 /* A file that is not a database, or another program's database, is refused clearly and not
@@ -445,7 +450,7 @@ static void test_schema_and_fixtures(void)
                                            "'index' AND name IN ('runs_serial', "
                                            "'runs_started_at', 'steps_run_id', "
                                            "'measurements_step_id')"), 4);
-  CU_ASSERT_EQUAL(sqlite_int_on_file(path, "PRAGMA user_version"), 1);
+  CU_ASSERT_EQUAL(sqlite_int_on_file(path, "PRAGMA user_version"), schema_latest_version());
 
   g_autoptr(GError) error = NULL;
   CU_ASSERT_EQUAL(store_fixture_contact_cycles(store, "FX-07", &error), -1);
@@ -483,7 +488,6 @@ static void test_sqlite3_shell_reads_file(void)
     { "select value from measurements where name = 'cell_1_voltage'", "3301.25\n" },
     { "select name from steps order by idx", "power_on\nvoltage_calibration\nsafe_state\n" },
     { "pragma journal_mode", "wal\n" },
-    { "pragma user_version", "1\n" },
   };
   for (guint i = 0; i < G_N_ELEMENTS(queries); i++) {
     const char *argv[] = { "/usr/bin/sqlite3", path, queries[i].sql, NULL };
@@ -499,6 +503,13 @@ static void test_sqlite3_shell_reads_file(void)
              err, queries[i].expected);
     ASSERT_TEXT(out, queries[i].expected);
   }
+  /* The shell sees the schema version this station wrote. */
+  const char *argv[] = { "/usr/bin/sqlite3", path, "pragma user_version", NULL };
+  g_autofree char *out = NULL;
+  CU_ASSERT_TRUE_FATAL(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                    &out, NULL, NULL, NULL));
+  g_autofree char *expected = g_strdup_printf("%d\n", schema_latest_version());
+  ASSERT_TEXT(out, expected);
 }
 
 /* Threads sharing one Store (the engine's worker and the UI) write and read without loss. */

@@ -82,28 +82,38 @@ SimHarness *harness_start(const char *const *extra_args, GError **error)
   int out = g_unix_input_stream_get_fd(
       G_UNIX_INPUT_STREAM(g_subprocess_get_stdout_pipe(harness->process)));
   gint64 deadline = g_get_monotonic_time() + HARNESS_TIMEOUT_MS * 1000;
-  for (int i = 0; i < 4; i++) {
-    harness->lines[i] = read_line_until(out, deadline);
-    if (!harness->lines[i]) {
-      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                  "fixture-sim printed only %d start-up lines before exiting or timing out", i);
-      harness_stop(harness, NULL);
-      return NULL;
-    }
+  gboolean ready = FALSE;
+  while (!ready && harness->n_lines < HARNESS_MAX_LINES) {
+    char *line = read_line_until(out, deadline);
+    if (!line)
+      break;
+    harness->lines[harness->n_lines++] = line;
+    ready = strcmp(line, "ready") == 0;
+    if (g_str_has_prefix(line, "cellsim "))
+      harness->cellsim_port = port_of(line + strlen("cellsim "));
+    else if (g_str_has_prefix(line, "control "))
+      harness->control_port = port_of(line + strlen("control "));
+    else if (g_str_has_prefix(line, "eload "))
+      harness->eload_port = port_of(line + strlen("eload "));
+    else if (g_str_has_prefix(line, "charger "))
+      harness->charger_port = port_of(line + strlen("charger "));
+    else if (g_str_has_prefix(line, "dmm "))
+      harness->dmm_port = port_of(line + strlen("dmm "));
+    else if (g_str_has_prefix(line, "switch "))
+      harness->switch_port = port_of(line + strlen("switch "));
+    else if (g_str_has_prefix(line, "rs485 ASRL") && g_str_has_suffix(line, "::INSTR") &&
+             !harness->rs485_path)
+      harness->rs485_path = g_strndup(line + strlen("rs485 ASRL"),
+                                      strlen(line) - strlen("rs485 ASRL") - strlen("::INSTR"));
   }
-  if (!g_str_has_prefix(harness->lines[0], "cellsim ") ||
-      !g_str_has_prefix(harness->lines[1], "control ") ||
-      !g_str_has_prefix(harness->lines[2], "rs485 ASRL") ||
-      !g_str_has_suffix(harness->lines[2], "::INSTR") || strcmp(harness->lines[3], "ready") != 0) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "unexpected start-up lines: %s | %s | %s | %s",
-                harness->lines[0], harness->lines[1], harness->lines[2], harness->lines[3]);
+  if (!ready || !harness->cellsim_port || !harness->control_port || !harness->rs485_path) {
+    g_autofree char *seen = g_strjoinv(" | ", harness->lines);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                "fixture-sim start-up lines lack ready, cellsim, control or rs485 (exited or "
+                "timed out?): %s", seen);
     harness_stop(harness, NULL);
     return NULL;
   }
-  harness->cellsim_port = port_of(harness->lines[0] + strlen("cellsim "));
-  harness->control_port = port_of(harness->lines[1] + strlen("control "));
-  const char *path = harness->lines[2] + strlen("rs485 ASRL");
-  harness->rs485_path = g_strndup(path, strlen(path) - strlen("::INSTR"));
   return harness;
 }
 
@@ -128,7 +138,7 @@ int harness_stop(SimHarness *harness, gboolean *link_removed)
       g_unlink(link);
     g_rmdir(harness->pty_dir);
   }
-  for (int i = 0; i < 4; i++)
+  for (guint i = 0; i < harness->n_lines; i++)
     g_free(harness->lines[i]);
   g_free(harness->rs485_path);
   g_free(harness->pty_dir);

@@ -7,18 +7,26 @@
 
 #define HARNESS_TIMEOUT_MS 5000       /* ms, longest wait for an answer that must come */
 #define HARNESS_SILENCE_MS 300        /* ms, how long "no answer" is listened for */
+#define HARNESS_MAX_LINES 16          /* start-up lines read at most (the last is "ready") */
 
 typedef struct {
   GSubprocess *process;
   char *pty_dir;                /* private directory, removed by harness_stop */
-  char *lines[4];               /* the start-up lines as printed, without LF */
+  char *lines[HARNESS_MAX_LINES + 1]; /* the start-up lines as printed, without LF;
+                                    NULL-terminated */
+  guint n_lines;                /* lines read, "ready" included */
   guint16 cellsim_port;
   guint16 control_port;
+  guint16 eload_port;           /* 0 when the twin printed no such line */
+  guint16 charger_port;
+  guint16 dmm_port;
+  guint16 switch_port;
   char *rs485_path;             /* <pty_dir>/rs485 */
 } SimHarness;
 
 /* Starts fixture-sim --cellsim-port 0 --control-port 0 --pty-dir <tmp> plus `extra_args`
- * (NULL-terminated, may be NULL) and waits for "ready". NULL with *error set on failure. */
+ * (NULL-terminated, may be NULL) and reads its resource lines up to "ready" (in any order;
+ * cellsim, control and rs485 must be among them). NULL with *error set on failure. */
 SimHarness *harness_start(const char *const *extra_args, GError **error);
 /* Sends SIGTERM, waits for the exit and frees everything. Returns the exit status, or -1
  * when the process did not exit normally. *link_removed (may be NULL) tells whether the twin

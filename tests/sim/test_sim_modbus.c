@@ -240,7 +240,7 @@ static void test_requests(void)
   const guint8 ovp_bad[] = {0x01, 0x10, 0x10, 0x0C, 0x00, 0x04, 0x08, 0x00, 0x00, 0x0E, 0x42,
                             0x00, 0x00, 0x00, 0x05};
   CU_ASSERT_EQUAL(exception_of(board, ovp_bad, sizeof ovp_bad), 0x03);
-  CU_ASSERT_EQUAL(sim_board_setting(board, JK_REG_CELL_OVP_MV), 3650);
+  CU_ASSERT_EQUAL(sim_board_setting(board, JK_REG_CELL_OVP_MV), 3600);
   /* Temperatures are signed: -10.0 °C is a valid charge under-temperature. */
   const guint8 utp[] = {0x01, 0x10, 0x10, 0x5C, 0x00, 0x02, 0x04, 0xFF, 0xFF, 0xFF, 0x9C};
   CU_ASSERT_EQUAL(exception_of(board, utp, sizeof utp), 0);
@@ -356,13 +356,13 @@ static void test_fault_catalog(void)
   CU_ASSERT_TRUE(sim_faults_parse(" cell-offset:3:12 , vref:-0.5,open-sense:2,chg-fet-short,"
                                   "dsg-fet-open,ocp-dead,scp-slow:800,ntc-open:3,balance-dead:7,"
                                   "heater-open,heater-stuck-on,shunt:3,flash-bad:0x08000400,"
-                                  "rs485-dead,path-res:1.5", faults, NULL));
+                                  "rs485-dead,path-res:1.5,blank-flash", faults, NULL));
   CU_ASSERT_EQUAL(faults->len, SIM_FAULT_COUNT);
   g_autofree char *text = sim_faults_to_string(faults);
   CU_ASSERT_STRING_EQUAL(text, "cell-offset:3:12,vref:-0.5,open-sense:2,chg-fet-short,"
                                "dsg-fet-open,ocp-dead,scp-slow:800,ntc-open:3,balance-dead:7,"
                                "heater-open,heater-stuck-on,shunt:3,flash-bad:0x08000400,"
-                               "rs485-dead,path-res:1.5");
+                               "rs485-dead,path-res:1.5,blank-flash");
   const char *bad[] = {"cell-offset:3", "cell-offset:0:5", "cell-offset:33:5", "vref",
                        "vref:abc", "open-sense", "rs485-dead:1", "ntc-open:4", "flash-bad:0x1000",
                        "melted", "vref:2,melted"};
@@ -377,7 +377,7 @@ static void test_fault_catalog(void)
   }
   CU_ASSERT_TRUE(sim_fault_is_modelled(SIM_FAULT_CELL_OFFSET));
   CU_ASSERT_TRUE(sim_fault_is_modelled(SIM_FAULT_RS485_DEAD));
-  CU_ASSERT_FALSE(sim_fault_is_modelled(SIM_FAULT_OCP_DEAD));
+  CU_ASSERT_TRUE(sim_fault_is_modelled(SIM_FAULT_OCP_DEAD));
 }
 
 /* Random bytes into the framer, every delivered frame into the handler: nothing crashes and

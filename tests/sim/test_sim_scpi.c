@@ -327,7 +327,7 @@ static void test_fuzz_control_lines(void)
   GString *reply = g_string_new(NULL);
   const char *check = "*CLS;SIM:BOARD:INSERT \"B2A24S15P-2648-00017\";SIM:BOARD?;SYST:ERR?";
   sim_scpi_execute_line(control, check, strlen(check), reply);
-  CU_ASSERT_STRING_EQUAL(reply->str, "\"B2A24S15P-2648-00017\";0,\"No error\"\n");
+  CU_ASSERT_STRING_EQUAL(reply->str, "B2A24S15P-2648-00017;0,\"No error\"\n");
   g_string_free(reply, TRUE);
   sim_scpi_free(control);
   sim_twin_free(twin);

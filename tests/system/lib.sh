@@ -16,40 +16,38 @@ fail() { echo "FAILED: $*" >&2; exit 1; }
 # $WORK/fixture.conf describing it (autostart off: the test owns the twin).
 start_twin() {
   mkfifo "$WORK/twin.out"
-  "$FIXTURE_SIM" --cellsim-port 0 --control-port 0 --pty-dir "$WORK/pty" "$@" \
+  "$FIXTURE_SIM" --cellsim-port 0 --control-port 0 --eload-port 0 --charger-port 0 \
+    --dmm-port 0 --switch-port 0 --pty-dir "$WORK/pty" "$@" \
     >"$WORK/twin.out" 2>"$WORK/twin.err" &
   TWIN_PID=$!
   exec 7<"$WORK/twin.out"
-  local line cells= control= rs485=
+  local line name
+  declare -gA RESOURCE=()
   while IFS= read -r -t 10 line <&7; do
-    case "$line" in
-      cellsim\ *) cells=${line#cellsim } ;;
-      control\ *) control=${line#control } ;;
-      rs485\ *) rs485=${line#rs485 } ;;
-      ready) break ;;
-    esac
+    [ "$line" = ready ] && break
+    name=${line%% *}
+    RESOURCE[$name]=${line#* }
   done
-  [ -n "$cells" ] && [ -n "$control" ] && [ -n "$rs485" ] ||
-    fail "the twin did not start: $(cat "$WORK/twin.err")"
+  [ -n "${RESOURCE[cellsim]:-}" ] && [ -n "${RESOURCE[control]:-}" ] &&
+    [ -n "${RESOURCE[rs485]:-}" ] || fail "the twin did not start: $(cat "$WORK/twin.err")"
   # Keep draining the twin's output so it never blocks on a full pipe.
   cat <&7 >/dev/null &
   exec 7<&-
-  cat >"$WORK/fixture.conf" <<CONF
-[fixture]
-id = TEST-01
-slot = 1
-safe_cell_voltage = 3.3
-[cells]
-driver = ngi-n83624
-resource = $cells
-[dut]
-driver = jk-modbus
-resource = $rs485
-[twin]
-control = $control
-autostart = false
-CONF
-  CONTROL=$control
+  {
+    printf '[fixture]\nid = TEST-01\nslot = 1\nsafe_cell_voltage = 3.3\n'
+    printf '[cells]\ndriver = ngi-n83624\nresource = %s\n' "${RESOURCE[cellsim]}"
+    printf '[dut]\ndriver = jk-modbus\nresource = %s\n' "${RESOURCE[rs485]}"
+    [ -n "${RESOURCE[eload]:-}" ] &&
+      printf '[load]\ndriver = keysight-n3300a\nresource = %s\n' "${RESOURCE[eload]}"
+    [ -n "${RESOURCE[charger]:-}" ] &&
+      printf '[charger]\ndriver = rigol-dp800\nresource = %s\n' "${RESOURCE[charger]}"
+    [ -n "${RESOURCE[dmm]:-}" ] &&
+      printf '[dmm]\ndriver = keysight-34461a\nresource = %s\n' "${RESOURCE[dmm]}"
+    [ -n "${RESOURCE[switch]:-}" ] &&
+      printf '[switch]\ndriver = keysight-34980a\nresource = %s\n' "${RESOURCE[switch]}"
+    printf '[twin]\ncontrol = %s\nautostart = false\n' "${RESOURCE[control]}"
+  } >"$WORK/fixture.conf"
+  CONTROL=${RESOURCE[control]}
 }
 
 # station_run SERIAL [options...]: runs the station on the test fixture; sets RUN_STATUS,

@@ -1,0 +1,550 @@
+/* Tests of the fixture's circuit in the twin (sim_physics.h) through the instruments, with the
+ * twin in-process on its virtual clock: Ohm's law through the board's main path (load CC and
+ * the DMM across the path), the charger's CV/CC, a MOSFET that does not conduct, the
+ * short-circuit protection timed by the load's digitizer and by the fixture's short switch,
+ * the heater through relay 104, NTC resistances as the board's temperatures, the balancer's
+ * currents at the cell simulator with its current limit, and determinism: the same script
+ * gives the same bytes in two twins, in-process and as two fixture-sim processes. */
+#include "tests/cunit_main.h"
+#include "tests/sim/sim_harness.h"
+#include "fixtures/sim/sim_board_map.h"
+#include "fixtures/sim/sim_twin.h"
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SERIAL "B2A24S15P-2648-00017"     /* 24 cells, 0.47 mΩ, 2 A balancer, heater */
+#define SMALL_SERIAL "B2A8S20P-2648-00005" /* 8 cells, heater */
+#define CELL_V 3.3
+
+typedef struct {
+  SimTwin *twin;
+  char *dir;                    /* private pty directory */
+} Bench;
+
+/* A twin on its virtual clock with the board `serial` (NULL: none) and `faults` inserted. */
+static Bench *bench_new(const char *serial, const char *faults)
+{
+  Bench *bench = g_new0(Bench, 1);
+  bench->dir = g_dir_make_tmp("sim-physics-XXXXXX", NULL);
+  SimTwinOptions options = {.host = "127.0.0.1", .pty_dir = bench->dir, .rs485_processing_ms = 2};
+  g_autoptr(GError) error = NULL;
+  bench->twin = sim_twin_new(&options, &error);
+  if (!bench->twin)
+    fprintf(stderr, "\n  twin did not start: %s\n", error->message);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bench->twin);
+  GString *reply = g_string_new(NULL);
+  sim_scpi_execute_line(sim_twin_instrument(bench->twin, "control"), "SIM:CLOCK:MODE VIRTUAL",
+                        strlen("SIM:CLOCK:MODE VIRTUAL"), reply);
+  g_string_free(reply, TRUE);
+  if (serial && !sim_twin_insert_board(bench->twin, serial, faults, &error))
+    fprintf(stderr, "\n  board %s not inserted: %s\n", serial, error->message);
+  return bench;
+}
+
+static void bench_free(Bench *bench)
+{
+  sim_twin_free(bench->twin);
+  g_rmdir(bench->dir);
+  g_free(bench->dir);
+  g_free(bench);
+}
+
+/* Executes a line on an instrument; returns the reply without its LF ("" when none). */
+static char *run(Bench *bench, const char *role, const char *line)
+{
+  GString *reply = g_string_new(NULL);
+  sim_scpi_execute_line(sim_twin_instrument(bench->twin, role), line, strlen(line), reply);
+  if (reply->len > 0)
+    g_string_truncate(reply, reply->len - 1);
+  return g_string_free(reply, FALSE);
+}
+
+/* Executes setting commands and asserts that the instrument queued no error. */
+static void cmd(Bench *bench, const char *role, const char *line)
+{
+  g_free(run(bench, role, line));
+  g_autofree char *error = run(bench, role, "SYST:ERR?");
+  if (strcmp(error, "0,\"No error\"") != 0)
+    fprintf(stderr, "\n  %s: '%s' gave %s\n", role, line, error);
+  CU_ASSERT_STRING_EQUAL(error, "0,\"No error\"");
+}
+
+/* A numeric answer. */
+static double num(Bench *bench, const char *role, const char *query)
+{
+  g_autofree char *answer = run(bench, role, query);
+  char *end = NULL;
+  double value = g_ascii_strtod(answer, &end);
+  if (end == answer)
+    fprintf(stderr, "\n  %s: '%s' answered '%s'\n", role, query, answer);
+  CU_ASSERT_TRUE(end != answer);
+  return value;
+}
+
+/* The present solution of the circuit. */
+static const SimFixtureState *state_of(Bench *bench)
+{
+  sim_twin_update(bench->twin);
+  return sim_physics_state(sim_twin_physics(bench->twin));
+}
+
+/* Sets `count` cells to volts and switches them on. */
+static void cells_on(Bench *bench, int count, double volts)
+{
+  g_autofree char *line = g_strdup_printf("SOUR:VOLT %.4f,(@1:%d);OUTP:ONOFF 1,(@1:%d)", volts,
+                                          count, count);
+  cmd(bench, "cellsim", line);
+}
+
+/* Writes a UINT32 setting of the board in the fixture. */
+static void write_setting(Bench *bench, guint16 reg, guint32 value)
+{
+  guint8 bytes[4] = {(guint8)(value >> 24), (guint8)(value >> 16), (guint8)(value >> 8),
+                     (guint8)value};
+  g_autoptr(GError) error = NULL;
+  CU_ASSERT_TRUE(sim_board_write_settings(sim_twin_board(bench->twin), reg - JK_REG_SETTINGS,
+                                          bytes, sizeof bytes, &error));
+}
+
+/* The alarm word in SIM:TRUTH:STATE?. */
+static guint32 truth_alarms(Bench *bench)
+{
+  g_autofree char *state = run(bench, "control", "SIM:TRUTH:STATE?");
+  const char *at = strstr(state, "alarms=0x");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+  return (guint32)g_ascii_strtoull(at + strlen("alarms=0x"), NULL, 16);
+}
+
+/* A key=value of SIM:TRUTH:STATE? as text ("" when absent). */
+static char *truth_field(Bench *bench, const char *key)
+{
+  g_autofree char *state = run(bench, "control", "SIM:TRUTH:STATE?");
+  g_auto(GStrv) pairs = g_strsplit(state, ",", -1);
+  for (guint i = 0; pairs[i]; i++)
+    if (g_str_has_prefix(pairs[i], key) && pairs[i][strlen(key)] == '=')
+      return g_strdup(pairs[i] + strlen(key) + 1);
+  return g_strdup("");
+}
+
+/* NTC resistance at `celsius` (10 kΩ, B 3435 K). */
+static double ntc_ohm(double celsius)
+{
+  return 10000.0 * exp(3435.0 * (1.0 / (celsius + 273.15) - 1.0 / 298.15));
+}
+
+static void test_load_ohms_law(void)
+{
+  Bench *bench = bench_new(SERIAL, NULL);
+  SimBoard *board = sim_twin_board(bench->twin);
+  double ohm = sim_board_path_resistance_ohm(board);
+  CU_ASSERT_DOUBLE_EQUAL(ohm, 0.47e-3, 0.05 * 0.47e-3);
+  cells_on(bench, 24, CELL_V);
+  cmd(bench, "switch", "ROUT:CLOS (@101)");
+  cmd(bench, "eload", "FUNC CURR;CURR 10;INP ON");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.5");
+
+  /* The load's CC level within its set accuracy, through the path by Ohm's law. */
+  double amps = num(bench, "control", "SIM:TRUTH:CURR?");
+  CU_ASSERT_DOUBLE_EQUAL(amps, -10.0, 0.01);
+  const SimFixtureState *state = state_of(bench);
+  CU_ASSERT_DOUBLE_EQUAL(state->path_drop_v, -state->path_current_a * ohm, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(state->terminal_v, state->pack_v - state->path_drop_v, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(state->pack_v, 24 * CELL_V, 0.012);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "control", "SIM:TRUTH:PACK?"), state->pack_v, 1e-6);
+
+  /* The instruments see it within their accuracy. */
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "eload", "MEAS:CURR?"), 10.0, 0.02);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "eload", "MEAS:VOLT?"), state->terminal_v, 0.03);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS1:CURR?"), 10000.0, 15.0);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS24:CURR?"), 10000.0, 15.0);
+
+  /* The DMM across the path (relay 105) measures I×R to a few µV: the path-resistance test. */
+  cmd(bench, "switch", "ROUT:CLOS (@105)");
+  double drop = num(bench, "dmm", "MEAS:VOLT:DC?");
+  CU_ASSERT_DOUBLE_EQUAL(drop, state_of(bench)->path_drop_v, 1e-5);
+  CU_ASSERT_DOUBLE_EQUAL(drop / num(bench, "eload", "MEAS:CURR?"), ohm, 0.01 * ohm);
+  /* Relay 106 instead: the pack. */
+  cmd(bench, "switch", "ROUT:OPEN (@105);ROUT:CLOS (@106)");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "dmm", "MEAS:VOLT:DC?"), state_of(bench)->pack_v, 0.002);
+
+  /* Input off: nothing flows. */
+  cmd(bench, "eload", "INP OFF");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "control", "SIM:TRUTH:CURR?"), 0.0, 1e-4);
+  bench_free(bench);
+}
+
+static void test_charger_cv_cc(void)
+{
+  Bench *bench = bench_new(SERIAL, NULL);
+  SimBoard *board = sim_twin_board(bench->twin);
+  double ohm = sim_board_path_resistance_ohm(board);
+  cells_on(bench, 24, CELL_V);
+  cmd(bench, "switch", "ROUT:CLOS (@102)");
+  cmd(bench, "charger", ":SOUR:VOLT 85;:SOUR:CURR 5;:OUTP ON");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.5");
+
+  /* Set well above the pack: the current limit holds the charge current. */
+  g_autofree char *mode = run(bench, "charger", ":OUTP:MODE?");
+  CU_ASSERT_STRING_EQUAL(mode, "CC");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "control", "SIM:TRUTH:CURR?"), 5.0, 0.005);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "charger", ":MEAS:CURR?"), 5.0, 0.01);
+  const SimFixtureState *state = state_of(bench);
+  CU_ASSERT_DOUBLE_EQUAL(state->terminal_v, state->pack_v + state->path_current_a * ohm, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "charger", ":MEAS:VOLT?"), state->terminal_v, 0.03);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS3:CURR?"), -5000.0, 10.0);
+
+  /* Without the board the charger drives the load alone: CV into 100 Ω, CC into 10 Ω. */
+  sim_twin_remove_board(bench->twin);
+  cmd(bench, "switch", "ROUT:CLOS (@101)");
+  cmd(bench, "eload", "FUNC RES;RES 100;INP ON");
+  g_autofree char *cv = run(bench, "charger", ":OUTP:MODE?");
+  CU_ASSERT_STRING_EQUAL(cv, "CV");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "charger", ":MEAS:VOLT?"), 85.0, 0.05);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "eload", "MEAS:CURR?"), 0.85, 0.01);
+  cmd(bench, "eload", "RES 10");
+  g_autofree char *cc = run(bench, "charger", ":OUTP:MODE?");
+  CU_ASSERT_STRING_EQUAL(cc, "CC");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "charger", ":MEAS:VOLT?"), 50.0, 0.2);
+  bench_free(bench);
+}
+
+static void test_mosfet_off_blocks(void)
+{
+  Bench *bench = bench_new(SERIAL, "dsg-fet-open");
+  SimBoard *board = sim_twin_board(bench->twin);
+  cells_on(bench, 24, CELL_V);
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.1");
+  CU_ASSERT_FALSE(sim_board_conducts_discharge(board));
+  CU_ASSERT_TRUE(sim_board_conducts_charge(board));
+
+  /* Discharge: the load finds no source; its input collapses. */
+  cmd(bench, "switch", "ROUT:CLOS (@101)");
+  cmd(bench, "eload", "FUNC CURR;CURR 10;INP ON");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.1");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "control", "SIM:TRUTH:CURR?"), 0.0, 1e-3);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "eload", "MEAS:CURR?"), 0.0, 0.02);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "eload", "MEAS:VOLT?"), 0.0, 0.05);
+
+  /* Charge still flows (the charge MOSFET is on). */
+  cmd(bench, "eload", "INP OFF");
+  cmd(bench, "switch", "ROUT:CLOS (@102)");
+  cmd(bench, "charger", ":SOUR:VOLT 85;:SOUR:CURR 3;:OUTP ON");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.1");
+  if (sim_board_conducts_charge(board))
+    CU_ASSERT_DOUBLE_EQUAL(num(bench, "control", "SIM:TRUTH:CURR?"), 3.0, 0.005);
+  bench_free(bench);
+}
+
+/* Counts the samples of a FETC:ARR:CURR? answer above `amps`; *count the samples. */
+static guint samples_above(const char *answer, double amps, guint *count)
+{
+  g_auto(GStrv) values = g_strsplit(answer, ",", -1);
+  guint above = 0;
+  *count = g_strv_length(values);
+  for (guint i = 0; values[i]; i++)
+    above += g_ascii_strtod(values[i], NULL) > amps ? 1 : 0;
+  return above;
+}
+
+static void test_short_timed_by_digitizer(void)
+{
+  Bench *bench = bench_new(SERIAL, NULL);
+  SimBoard *board = sim_twin_board(bench->twin);
+  cells_on(bench, 24, CELL_V);
+  write_setting(bench, JK_REG_SCP_DELAY_US, 300);
+  cmd(bench, "switch", "ROUT:CLOS (@101)");
+  cmd(bench, "eload", "SENS:SWE:POIN 500;SENS:SWE:TINT 2e-6;INIT:ACQ");
+  cmd(bench, "eload", "FUNC CURR;CURR 0;INP ON;INP:SHOR ON");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.01");
+
+  /* The load's short draws its rated current, far above the trip level, for 300 µs. */
+  CU_ASSERT_TRUE(SIM_PHYSICS_LOAD_MAX_A > sim_board_scp_threshold_a(board));
+  g_autofree char *answer = run(bench, "eload", "FETC:ARR:CURR?");
+  guint count = 0;
+  guint above = samples_above(answer, 100.0, &count);
+  CU_ASSERT_EQUAL(count, 500);
+  if (above < 149 || above > 151)
+    fprintf(stderr, "\n  %u samples of 2 us above 100 A, expected 150\n", above);
+  CU_ASSERT_TRUE(above >= 149 && above <= 151);
+  g_auto(GStrv) values = g_strsplit(answer, ",", -1);
+  CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(values[0], NULL), SIM_PHYSICS_LOAD_MAX_A, 5.0);
+  CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(values[499], NULL), 0.0, 0.1);
+  g_autofree char *error = run(bench, "eload", "SYST:ERR?");
+  CU_ASSERT_STRING_EQUAL(error, "0,\"No error\"");
+  CU_ASSERT_TRUE(truth_alarms(bench) & JK_ALARM_DSG_SCP);
+  g_autofree char *dsg = truth_field(bench, "dsg_mos");
+  CU_ASSERT_STRING_EQUAL(dsg, "0");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "control", "SIM:TRUTH:CURR?"), 0.0, 1e-3);
+
+  /* A fetch before the acquisition has filled: NaN for the rest, and -230. */
+  cmd(bench, "eload", "INP:SHOR OFF;SENS:SWE:POIN 10;INIT:ACQ;TRIG:ACQ");
+  g_autofree char *early = run(bench, "eload", "FETC:ARR:CURR?");
+  CU_ASSERT_TRUE(g_str_has_prefix(early, "9.910000E+37,"));
+  g_autofree char *stale = run(bench, "eload", "SYST:ERR?");
+  CU_ASSERT_TRUE(g_str_has_prefix(stale, "-230,"));
+  bench_free(bench);
+}
+
+static void test_short_switch_trips(void)
+{
+  Bench *bench = bench_new(SERIAL, NULL);
+  cells_on(bench, 24, CELL_V);
+  write_setting(bench, JK_REG_SCP_DELAY_US, 300);
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.1");
+  CU_ASSERT_EQUAL(truth_alarms(bench) & JK_ALARM_DSG_SCP, 0);
+  cmd(bench, "switch", "ROUT:CLOS (@103)");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.000299");
+  CU_ASSERT_TRUE(num(bench, "control", "SIM:TRUTH:CURR?") < -1000.0);
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.000002");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "control", "SIM:TRUTH:CURR?"), 0.0, 1e-3);
+  CU_ASSERT_TRUE(truth_alarms(bench) & JK_ALARM_DSG_SCP);
+  bench_free(bench);
+}
+
+static void test_heater_through_relay_104(void)
+{
+  Bench *bench = bench_new(SMALL_SERIAL, NULL);
+  cells_on(bench, 8, CELL_V);
+  guint8 enable[2] = {0, 1};
+  g_autoptr(GError) error = NULL;
+  CU_ASSERT_TRUE(sim_board_write_settings(sim_twin_board(bench->twin),
+                                          JK_REG_CONTROL_BITS - JK_REG_SETTINGS, enable, 2,
+                                          &error));
+  /* -10 °C on every NTC: below the charge under-temperature limit (0 °C). */
+  g_autofree char *cold = g_strdup_printf("SOUR:RES %.1f,(@201:203)", ntc_ohm(-10));
+  cmd(bench, "switch", cold);
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  g_autofree char *heater = truth_field(bench, "heater");
+  CU_ASSERT_STRING_EQUAL(heater, "1");
+  g_autofree char *chg = truth_field(bench, "chg_mos");
+  CU_ASSERT_STRING_EQUAL(chg, "0");
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->heater_current_a, 0.0, 1e-12); /* relay 104 open */
+
+  cmd(bench, "switch", "ROUT:CLOS (@104)");
+  const SimFixtureState *state = state_of(bench);
+  CU_ASSERT_DOUBLE_EQUAL(state->heater_current_a, state->pack_v / SIM_HEATER_LOAD_OHM, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(state->heater_current_a, 8 * CELL_V / SIM_HEATER_LOAD_OHM, 0.001);
+  CU_ASSERT_DOUBLE_EQUAL(state->heater_v, state->pack_v, 1e-9);
+  /* The heater's current comes out of every cell of the stack. */
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS4:CURR?"),
+                         1000.0 * state->heater_current_a, 0.1);
+  g_autofree char *amps = truth_field(bench, "heater_a");
+  CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(amps, NULL), state->heater_current_a, 1e-6);
+
+  /* Warm again (25 °C, above the 5 °C recovery): the heater stops. */
+  cmd(bench, "switch", "SOUR:RES 10000,(@201:203)");
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->heater_current_a, 0.0, 1e-12);
+  bench_free(bench);
+
+  /* A 24-cell pack would drive 3.96 A into 20 Ω: the board's driver holds 3 A. */
+  bench = bench_new(SERIAL, NULL);
+  cells_on(bench, 24, CELL_V);
+  CU_ASSERT_TRUE(sim_board_write_settings(sim_twin_board(bench->twin),
+                                          JK_REG_CONTROL_BITS - JK_REG_SETTINGS, enable, 2,
+                                          &error));
+  cmd(bench, "switch", cold);
+  cmd(bench, "switch", "ROUT:CLOS (@104)");
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->heater_current_a, SIM_BOARD_HEATER_MAX_A, 1e-9);
+  bench_free(bench);
+}
+
+/* The INT16 0.1 °C register at `reg` of the board. */
+static double register_celsius(SimBoard *board, guint16 reg)
+{
+  guint8 bytes[2] = {0, 0};
+  g_autoptr(GError) error = NULL;
+  CU_ASSERT_EQUAL(sim_board_map_read(board, reg, 1, bytes, &error), 0);
+  return (gint16)(bytes[0] << 8 | bytes[1]) / 10.0;
+}
+
+static void test_ntc_temperatures(void)
+{
+  Bench *bench = bench_new(SERIAL, NULL);
+  cells_on(bench, 24, CELL_V);
+  SimBoard *board = sim_twin_board(bench->twin);
+  const double celsius[3] = {0.0, 25.0, 50.0};
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *line = g_strdup_printf("SOUR:RES %.1f,(@%d)", ntc_ohm(celsius[i]), 201 + i);
+    cmd(bench, "switch", line);
+  }
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  const guint16 registers[3] = {JK_REG_T1, JK_REG_T2, JK_REG_T3};
+  for (int i = 0; i < 3; i++) {
+    CU_ASSERT_DOUBLE_EQUAL(sim_board_temperature_c(board, i), celsius[i], 0.15);
+    CU_ASSERT_DOUBLE_EQUAL(register_celsius(board, registers[i]), celsius[i], 0.15);
+  }
+  g_autofree char *truth = run(bench, "control", "SIM:TRUTH:TEMP? (@1:3)");
+  g_auto(GStrv) values = g_strsplit(truth, ",", -1);
+  CU_ASSERT_EQUAL_FATAL(g_strv_length(values), 3);
+  for (int i = 0; i < 3; i++)
+    CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(values[i], NULL), celsius[i], 0.03);
+
+  /* An open input: the board reads -40.0 °C, the truth is not a number. */
+  cmd(bench, "switch", "SOUR:RES INF,(@201)");
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  CU_ASSERT_DOUBLE_EQUAL(register_celsius(board, JK_REG_T1), -40.0, 1e-9);
+  g_autofree char *open = run(bench, "control", "SIM:TRUTH:TEMP? (@1)");
+  CU_ASSERT_STRING_EQUAL(open, "9.91E+37");
+  g_autofree char *programmed = run(bench, "switch", "SOUR:RES? (@201,202)");
+  g_autofree char *expected = g_strdup_printf("9.9E+37,%.1f", ntc_ohm(25.0));
+  CU_ASSERT_STRING_EQUAL(programmed, expected);
+  bench_free(bench);
+}
+
+static void test_balancer_at_cell_channels(void)
+{
+  Bench *bench = bench_new(SERIAL, NULL);
+  cells_on(bench, 24, CELL_V);
+  cmd(bench, "cellsim", "SOUR5:VOLT 3.45");
+  cmd(bench, "control", "SIM:CLOCK:ADV 2");
+  g_autofree char *balancing = truth_field(bench, "balancing");
+  CU_ASSERT_STRING_EQUAL(balancing, "1");
+
+  /* The model moves 2 A; the cell simulator's default 1 A limit holds each tap. */
+  double total = 0, high = 0, low = 0;
+  g_autofree char *list = run(bench, "cellsim", "MEAS:CURR? (@1:24)");
+  g_auto(GStrv) values = g_strsplit(list, ",", -1);
+  CU_ASSERT_EQUAL_FATAL(g_strv_length(values), 24);
+  for (int i = 0; i < 24; i++) {
+    double ma = g_ascii_strtod(values[i], NULL);
+    total += ma;
+    high = MAX(high, ma);
+    low = MIN(low, ma);
+  }
+  CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(values[4], NULL), 1000.0, 0.1);
+  CU_ASSERT_DOUBLE_EQUAL(high, 1000.0, 0.1);
+  CU_ASSERT_DOUBLE_EQUAL(low, -1000.0, 0.1);
+  CU_ASSERT_DOUBLE_EQUAL(total, 0.0, 1.0);
+
+  /* With the limit raised the full balance current flows. */
+  cmd(bench, "cellsim", "SOUR:OUTCURR 5,(@1:24)");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS5:CURR?"), 2000.0, 0.1);
+  bench_free(bench);
+}
+
+/* A script over every instrument, answers concatenated. */
+static const char *const script[][2] = {
+  {"cellsim", "SOUR:VOLT 3.3,(@1:24);OUTP:ONOFF 1,(@1:24);SOUR7:VOLT 3.42"},
+  {"switch", "ROUT:CLOS (@101,105)"},
+  {"eload", "SENS:SWE:POIN 200;SENS:SWE:TINT 1e-5;INIT:ACQ;FUNC CURR;CURR 12.5;INP ON"},
+  {"control", "SIM:CLOCK:ADV 0.25"},
+  {"eload", "MEAS:CURR?;MEAS:VOLT?;TRIG:ACQ"},
+  {"dmm", "MEAS:VOLT:DC?;READ?"},
+  {"cellsim", "MEAS:VOLT? (@1:24);MEAS:CURR? (@1:24)"},
+  {"eload", "INP:SHOR ON"},
+  {"control", "SIM:CLOCK:ADV 0.01"},
+  {"eload", "FETC:ARR:CURR?"},
+  {"control", "SIM:TRUTH:STATE?;SIM:TRUTH:CURR?;SIM:CLOCK?"},
+  {"switch", "ROUT:OPEN (@101);ROUT:CLOS (@102)"},
+  {"charger", ":APPL CH1,86,4;:OUTP ON"},
+  {"control", "SIM:CLOCK:ADV 70"},
+  {"charger", ":MEAS:ALL?;:OUTP:MODE?"},
+  {"control", "SIM:TRUTH:STATE?;SIM:CLOCK?"},
+};
+
+/* Runs the script on a fresh in-process twin; returns every answer. */
+static char *script_in_process(void)
+{
+  Bench *bench = bench_new(SERIAL, NULL);
+  GString *all = g_string_new(NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS(script); i++) {
+    g_autofree char *answer = run(bench, script[i][0], script[i][1]);
+    g_string_append_printf(all, "%s|%s\n", script[i][0], answer);
+  }
+  SimCellReading reading;
+  sim_board_read_cells(sim_twin_board(bench->twin), &reading);
+  for (int c = 0; c < 24; c++)
+    g_string_append_printf(all, "%u ", reading.cell_mv[c]);
+  bench_free(bench);
+  return g_string_free(all, FALSE);
+}
+
+static void test_determinism_in_process(void)
+{
+  g_autofree char *first = script_in_process();
+  g_autofree char *second = script_in_process();
+  CU_ASSERT_STRING_EQUAL(first, second);
+  /* The script did what it says: the short tripped SCP, the charger charged after the
+   * recovery, the digitizer filled. */
+  CU_ASSERT_PTR_NOT_NULL(strstr(first, "board=" SERIAL));
+  CU_ASSERT_PTR_NOT_NULL(strstr(first, "alarms=0x00004000"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(first, "path_a=3.99"));
+  CU_ASSERT_PTR_NULL(strstr(first, "9.910000E+37"));
+}
+
+/* Runs the script against a fixture-sim process over TCP; returns every answer. */
+static char *script_over_tcp(void)
+{
+  const char *args[] = {"--quiet", "--board", SERIAL, NULL};
+  g_autoptr(GError) error = NULL;
+  SimHarness *harness = harness_start(args, &error);
+  if (!harness)
+    fprintf(stderr, "\n  fixture-sim did not start: %s\n", error->message);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(harness);
+  const struct {
+    const char *role;
+    guint16 port;
+  } ports[] = {
+    {"cellsim", harness->cellsim_port}, {"control", harness->control_port},
+    {"eload", harness->eload_port},     {"charger", harness->charger_port},
+    {"dmm", harness->dmm_port},         {"switch", harness->switch_port},
+  };
+  int fds[G_N_ELEMENTS(ports)];
+  for (gsize p = 0; p < G_N_ELEMENTS(ports); p++) {
+    fds[p] = harness_connect(ports[p].port);
+    CU_ASSERT_TRUE_FATAL(fds[p] >= 0);
+  }
+  GString *all = g_string_new(NULL);
+  g_autofree char *mode = harness_query(fds[1], "SIM:CLOCK:MODE VIRTUAL;SIM:CLOCK:MODE?");
+  CU_ASSERT_STRING_EQUAL(mode, "VIRTUAL");
+  for (gsize i = 0; i < G_N_ELEMENTS(script); i++) {
+    gsize p = 0;
+    while (strcmp(ports[p].role, script[i][0]) != 0)
+      p++;
+    /* Every line ends with a query so that its answer marks that it was executed. */
+    g_autofree char *line = g_strconcat(script[i][1], ";*OPC?", NULL);
+    g_autofree char *answer = harness_query(fds[p], line);
+    CU_ASSERT_PTR_NOT_NULL(answer);
+    g_string_append_printf(all, "%s|%s\n", script[i][0], answer ? answer : "(none)");
+  }
+  for (gsize p = 0; p < G_N_ELEMENTS(ports); p++)
+    close(fds[p]);
+  CU_ASSERT_EQUAL(harness_stop(harness, NULL), 0);
+  return g_string_free(all, FALSE);
+}
+
+static void test_determinism_two_processes(void)
+{
+  g_autofree char *first = script_over_tcp();
+  g_autofree char *second = script_over_tcp();
+  CU_ASSERT_STRING_EQUAL(first, second);
+  CU_ASSERT_PTR_NOT_NULL(strstr(first, "alarms=0x00004000"));
+}
+
+int main(void)
+{
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 1;
+  CU_pSuite suite = CU_add_suite("sim_physics", NULL, NULL);
+  CU_add_test(suite, "load CC: Ohm's law through the main path, DMM across it",
+              test_load_ohms_law);
+  CU_add_test(suite, "charger: CC above the pack, CV and CC into the load", test_charger_cv_cc);
+  CU_add_test(suite, "discharge MOSFET open: no discharge, charge still flows",
+              test_mosfet_off_blocks);
+  CU_add_test(suite, "load short: SCP after the board's delay, digitizer pulse width",
+              test_short_timed_by_digitizer);
+  CU_add_test(suite, "short switch (relay 103) trips SCP at the delay", test_short_switch_trips);
+  CU_add_test(suite, "heater: U/R through relay 104, 3 A limit", test_heater_through_relay_104);
+  CU_add_test(suite, "NTC resistances become the board's temperatures", test_ntc_temperatures);
+  CU_add_test(suite, "balancer currents at the cell channels, OUTCURR limit",
+              test_balancer_at_cell_channels);
+  CU_add_test(suite, "virtual clock: same script, same bytes (in-process)",
+              test_determinism_in_process);
+  CU_add_test(suite, "virtual clock: same script, same bytes (two processes)",
+              test_determinism_two_processes);
+  return cunit_run_all();
+}
