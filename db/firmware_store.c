@@ -24,6 +24,7 @@ static char *now_utc(void)
   return g_strdup_printf("%s.%03dZ", seconds, (int)((now_us % G_USEC_PER_SEC) / 1000));
 }
 
+/* Binds text, or NULL when text is NULL. */
 static void bind_text(sqlite3_stmt *statement, int index, const char *text)
 {
   if (text == NULL)
@@ -32,12 +33,14 @@ static void bind_text(sqlite3_stmt *statement, int index, const char *text)
     sqlite3_bind_text(statement, index, text, -1, SQLITE_TRANSIENT);
 }
 
+/* A column's text, newly allocated, or NULL for SQL NULL. */
 static char *column_text(sqlite3_stmt *statement, int column)
 {
   const unsigned char *text = sqlite3_column_text(statement, column);
   return text ? g_strdup((const char *)text) : NULL;
 }
 
+/* A column's blob as GBytes (freeing), or NULL for SQL NULL. */
 static GBytes *column_bytes(sqlite3_stmt *statement, int column)
 {
   if (sqlite3_column_type(statement, column) == SQLITE_NULL)
@@ -70,6 +73,7 @@ static gboolean step_done(Store *store, sqlite3_stmt *statement, const char *doi
   return rc == SQLITE_DONE;
 }
 
+/* Runs a statement without parameters or rows (BEGIN, COMMIT). */
 static gboolean exec_plain(Store *store, sqlite3 *db, const char *sql, const char *doing,
                            GError **error)
 {
@@ -81,6 +85,7 @@ static gboolean exec_plain(Store *store, sqlite3 *db, const char *sql, const cha
   return TRUE;
 }
 
+/* Undoes the open transaction, if any. */
 static void rollback(sqlite3 *db)
 {
   if (!sqlite3_get_autocommit(db))

@@ -347,30 +347,31 @@ const FirmwarePublicKey *firmware_manifest_verify(const FirmwareManifest *manife
 }
 
 gboolean firmware_manifest_check_image(const FirmwareManifest *manifest,
-                                       const FirmwareImage *image, FirmwareHeader *header,
-                                       GError **error)
+                                       const FirmwareImage *image, const char *image_name,
+                                       FirmwareHeader *header, GError **error)
 {
+  const char *name = image_name ? image_name : manifest->image_file;
   g_autofree char *sha256 = firmware_image_sha256(image);
   if (strcmp(sha256, manifest->image_sha256) != 0)
-    return manifest_error(error, manifest->image_file,
+    return manifest_error(error, name,
                           "image hash mismatch: the manifest says SHA-256 %s, the image has %s "
                           "(the image was changed after signing, or is another build)",
                           manifest->image_sha256, sha256);
   FirmwareHeader found;
   if (!firmware_header_check(image, &found, error)) {
-    g_prefix_error(error, "%s: ", manifest->image_file);
+    g_prefix_error(error, "%s: ", name);
     return FALSE;
   }
   if (strcmp(found.version, manifest->version) != 0)
-    return manifest_error(error, manifest->image_file, "the image header says version %s, the "
+    return manifest_error(error, name, "the image header says version %s, the "
                           "manifest %s", found.version, manifest->version);
   g_autofree char *date = header_build_date(&found);
   if (strcmp(date, manifest->build_date) != 0)
-    return manifest_error(error, manifest->image_file, "the image header says build date %s, "
+    return manifest_error(error, name, "the image header says build date %s, "
                           "the manifest %s", date, manifest->build_date);
   for (guint i = 0; manifest->models[i]; i++)
     if (!firmware_header_has_model(&found, manifest->models[i]))
-      return manifest_error(error, manifest->image_file, "the manifest lists model %s, which "
+      return manifest_error(error, name, "the manifest lists model %s, which "
                             "the image header does not", manifest->models[i]);
   if (header)
     *header = found;

@@ -71,12 +71,13 @@ gboolean firmware_manifest_sign(FirmwareManifest *manifest, const FirmwareSignin
 const FirmwarePublicKey *firmware_manifest_verify(const FirmwareManifest *manifest,
                                                   const FirmwareTrustedKeys *trusted,
                                                   GError **error);
-/* Checks that the image is the one the manifest describes: its SHA-256, a valid JK header,
- * and the header's version, build date and model list agreeing with the manifest
- * (FIRMWARE_ERROR_MANIFEST or FIRMWARE_ERROR_HEADER). Fills *header when not NULL. */
+/* Checks that the image (named image_name in messages; NULL: the manifest's image-file) is
+ * the one the manifest describes: its SHA-256, a valid JK header, and the header's version,
+ * build date and model list agreeing with the manifest (FIRMWARE_ERROR_MANIFEST or
+ * FIRMWARE_ERROR_HEADER). Fills *header when not NULL. */
 gboolean firmware_manifest_check_image(const FirmwareManifest *manifest,
-                                       const FirmwareImage *image, FirmwareHeader *header,
-                                       GError **error);
+                                       const FirmwareImage *image, const char *image_name,
+                                       FirmwareHeader *header, GError **error);
 /* The models as "A,B" (freeing). */
 char *firmware_manifest_models_text(const FirmwareManifest *manifest);
 /* Splits "A,B" into a model list (blanks around names removed, empty names dropped). */

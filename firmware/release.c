@@ -35,11 +35,11 @@ gboolean firmware_import(Store *store, const char *manifest_path, const char *im
 
   g_autofree char *folder = g_path_get_dirname(manifest_path);
   g_autofree char *beside = g_build_filename(folder, manifest->image_file, NULL);
-  g_autoptr(FirmwareImage) image =
-      firmware_image_load(image_path ? image_path : beside, FIRMWARE_FILE_AUTO, error);
+  const char *image_file = image_path ? image_path : beside;
+  g_autoptr(FirmwareImage) image = firmware_image_load(image_file, FIRMWARE_FILE_AUTO, error);
   if (image == NULL)
     return FALSE;
-  if (!firmware_manifest_check_image(manifest, image, NULL, error))
+  if (!firmware_manifest_check_image(manifest, image, image_file, NULL, error))
     return FALSE;
 
   FirmwareImageNew row = {
@@ -109,7 +109,8 @@ FirmwareImage *firmware_record_verify(const FirmwareImageRecord *record,
   gsize length = 0;
   const guint8 *bytes = g_bytes_get_data(record->image, &length);
   g_autoptr(FirmwareImage) image = firmware_image_new(FIRMWARE_FLASH_BASE, bytes, length);
-  if (!firmware_manifest_check_image(manifest, image, header, error))
+  g_autofree char *image_name = g_strdup_printf("stored image of %s", record->version);
+  if (!firmware_manifest_check_image(manifest, image, image_name, header, error))
     return NULL;
   return g_steal_pointer(&image);
 }

@@ -55,12 +55,14 @@ void stm32_flash_options_init(Stm32FlashOptions *options)
 
 /* ---- bytes on the link ---- */
 
+/* Writes bytes to the link, counting them. */
 static gboolean send_bytes(Session *s, const guint8 *bytes, gsize length, GError **error)
 {
   s->report->link_bytes += length;
   return transport_write(s->transport, bytes, length, error);
 }
 
+/* Reads exactly length bytes within timeout_ms (between bytes), counting them. */
 static gboolean read_bytes(Session *s, guint8 *buffer, gsize length, int timeout_ms,
                            GError **error)
 {
@@ -88,12 +90,14 @@ static gboolean expect_ack(Session *s, int timeout_ms, const char *what, GError 
   return FALSE;
 }
 
+/* Appends a command byte and its complement. */
 static void append_command(GByteArray *out, guint8 command)
 {
   guint8 bytes[2] = {command, (guint8)~command};
   g_byte_array_append(out, bytes, 2);
 }
 
+/* Appends an address, big-endian, and the XOR of its bytes. */
 static void append_address(GByteArray *out, guint32 address)
 {
   guint8 bytes[5] = {(guint8)(address >> 24), (guint8)(address >> 16), (guint8)(address >> 8),
@@ -321,6 +325,7 @@ static gboolean check_commands(Session *s, GError **error)
   return TRUE;
 }
 
+/* Sync, Get (the commands needed are there), Get ID (the chip is the expected one). */
 static gboolean connect_bootloader(Session *s, GError **error)
 {
   if (!sync_bootloader(s, error) ||
@@ -344,6 +349,7 @@ typedef struct {
   guint count;                  /* pages */
 } ErasePages;
 
+/* One Erase 0x43 (or Extended Erase 0x44) of a run of pages. */
 static gboolean attempt_erase(Session *s, gpointer arguments, GError **error)
 {
   const ErasePages *pages = arguments;
@@ -383,6 +389,7 @@ typedef struct {
   gsize length;                 /* bytes, 1..256, a multiple of 4 */
 } MemoryBlock;
 
+/* One Write Memory 0x31 of a block. */
 static gboolean attempt_write(Session *s, gpointer arguments, GError **error)
 {
   const MemoryBlock *block = arguments;
@@ -418,6 +425,7 @@ typedef struct {
   gsize length;                 /* bytes, 1..256 */
 } ReadBlock;
 
+/* One Read Memory 0x11 of a block into its buffer. */
 static gboolean attempt_read(Session *s, gpointer arguments, GError **error)
 {
   const ReadBlock *block = arguments;
@@ -445,6 +453,7 @@ static gboolean attempt_read(Session *s, gpointer arguments, GError **error)
   return read_bytes(s, block->buffer, block->length, timeout, error);
 }
 
+/* Go 0x21 to the address: the bootloader starts the application there. */
 static gboolean attempt_go(Session *s, gpointer arguments, GError **error)
 {
   const guint32 *address = arguments;

@@ -18,6 +18,7 @@ int cli_runs(int argc, char **argv);
 int cli_show(int argc, char **argv);
 int cli_limits(int argc, char **argv);
 int cli_validate(int argc, char **argv);
+int cli_plan(int argc, char **argv);
 int cli_firmware(int argc, char **argv);
 
 /* Parses options; on error prints it with the usage hint and returns FALSE. */

@@ -20,10 +20,28 @@ struct Engine {
   volatile gint abort_requested;
 };
 
+static void step_timing_clear(gpointer data)
+{
+  StepTiming *timing = data;
+  g_free(timing->group);
+  g_free(timing->name);
+}
+
 void run_result_clear(RunResult *result)
 {
   g_clear_pointer(&result->first_failure, g_free);
   g_clear_pointer(&result->message, g_free);
+  g_clear_pointer(&result->timings, g_array_unref);
+}
+
+/* The fixture clock, or NAN when it cannot be read (no fixture, twin gone). */
+static double clock_now(Run *run)
+{
+  double now;
+  if (!run->fixture || (!run->fixture->cells && !run->fixture->twin) ||
+      !fixture_clock_now(run->fixture, &now, NULL))
+    return NAN;
+  return now;
 }
 
 Engine *engine_new(const Catalog *catalog, Store *store)
@@ -133,6 +151,8 @@ static void step_begin(Run *run, const char *group, const char *name)
   run->step_group = group;
   run->step_name = name;
   run->step_failed_measurements = 0;
+  run->step_wait_s = run->step_required_s = 0;
+  run->step_clock_start = clock_now(run);
   g_clear_pointer(&run->step_first_failure, g_free);
   run->step_id = 0;
   if (run->engine->store) {
@@ -147,6 +167,12 @@ static void step_begin(Run *run, const char *group, const char *name)
 
 static void step_end(Run *run, Outcome outcome, const char *message)
 {
+  StepTiming timing = {
+    .group = g_strdup(run->step_group), .name = g_strdup(run->step_name),
+    .clock_s = clock_now(run) - run->step_clock_start, .wait_s = run->step_wait_s,
+    .required_s = run->step_required_s,
+  };
+  g_array_append_val(run->timings, timing);
   if (run->engine->store && run->step_id) {
     GError *error = NULL;
     if (!store_step_end(run->engine->store, run->step_id, outcome_name(outcome), message,
@@ -157,8 +183,10 @@ static void step_end(Run *run, Outcome outcome, const char *message)
   run->step_id = 0;
 }
 
-gboolean run_wait(Run *run, double seconds, GError **error)
+gboolean run_wait(Run *run, double seconds, double required, GError **error)
 {
+  run->step_wait_s += seconds;
+  run->step_required_s += required;
   if (run->fixture->virtual_clock)
     return fixture_wait(run->fixture, seconds, error);
   while (seconds > 0) {
@@ -223,6 +251,7 @@ static void run_clear(Run *run)
   g_free(run->sequence_path);
   g_free(run->sequence_sha256);
   g_free(run->step_first_failure);
+  g_clear_pointer(&run->timings, g_array_unref);
 }
 
 /* ---- running ----------------------------------------------------------------------------- */
@@ -372,6 +401,8 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   g_autofree char *station_id = g_strdup(request->station_id ? request->station_id
                                                              : g_get_host_name());
   run.started_us = g_get_monotonic_time();
+  run.timings = g_array_new(FALSE, TRUE, sizeof(StepTiming));
+  g_array_set_clear_func(run.timings, step_timing_clear);
   if (engine->store) {
     RunStart start = {
       .serial = run.serial.text, .model = run.serial.model->name, .station_id = station_id,
@@ -401,6 +432,12 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   result->first_failure = verdict.first_failure;
   result->message = verdict.message;
   result->duration_s = run_elapsed(&run);
+  for (guint i = 0; i < run.timings->len; i++) {
+    double step_clock = g_array_index(run.timings, StepTiming, i).clock_s;
+    if (!isnan(step_clock))
+      result->clock_s += step_clock;
+  }
+  result->timings = g_steal_pointer(&run.timings);
   if (engine->store) {
     GError *store_error = NULL;
     if (!store_run_end(engine->store, run.run_id, outcome_name(result->outcome),

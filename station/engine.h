@@ -45,12 +45,24 @@ typedef struct {
   const char *chemistry;          /* "lfp" (default), "liion", "lto" */
 } RunRequest;
 
+/* Where a step's time went, on the fixture clock. */
+typedef struct {
+  char *group;
+  char *name;
+  double clock_s;                 /* s the step took on the fixture clock */
+  double wait_s;                  /* s of it spent in wait() */
+  double required_s;              /* s of those waits the physics requires (the rest is
+                                     margin): delays and recoveries that must elapse, settling */
+} StepTiming;
+
 typedef struct {
   gint64 run_id;                  /* stored run, 0 if the run never started */
   Outcome outcome;
   char *first_failure;            /* first failing step, or NULL */
   char *message;                  /* why it did not pass, or NULL */
-  double duration_s;
+  double duration_s;              /* s of wall time */
+  double clock_s;                 /* s on the fixture clock (virtual on the twin) */
+  GArray *timings;                /* StepTiming per step run, in order */
 } RunResult;
 
 void run_result_clear(RunResult *result);

@@ -7,7 +7,9 @@
  *                                        records a measurement, returns true when it passes
  *   fail(msg) skip(msg)                  end the step FAIL / SKIP
  *   log(...) print(...)                  a log line in the run
- *   wait(s)                              waits on the fixture clock
+ *   wait(s [, required])                 waits on the fixture clock; `required` is the part
+ *                                        the physics needs (default: all of it), the rest
+ *                                        is margin (station plan reports both)
  *   board                                serial, model (catalog entry), chemistry, cell_count
  *   limits                               the limits file: limits.group.key
  *   fixture.cells, fixture.dut           the instruments (lua_fixture.c)
@@ -215,10 +217,14 @@ static int l_wait(lua_State *L)
 {
   Run *run = lua_run_of(L);
   double seconds = luaL_checknumber(L, 1);
+  double required = luaL_optnumber(L, 2, seconds);
   if (seconds < 0 || seconds > 3600)
     return luaL_error(L, "wait(%f): seconds must be within 0..3600", seconds);
+  if (required < 0 || required > seconds)
+    return luaL_error(L, "wait(%f, %f): the required part must be within 0..seconds", seconds,
+                      required);
   GError *error = NULL;
-  if (!run_wait(run, seconds, &error))
+  if (!run_wait(run, seconds, required, &error))
     return lua_raise_error(L, "wait", error);
   return 0;
 }

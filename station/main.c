@@ -14,6 +14,7 @@ static const struct {
   {"show", cli_show, "print one run with its steps and measurements: station show RUN"},
   {"models", cli_models, "list the model catalog; models show MODEL prints one"},
   {"validate", cli_validate, "run twin boards with defects and count what the station catches"},
+  {"plan", cli_plan, "the cycle-time bound and expected time of a model: plan --model M"},
   {"limits", cli_limits, "print the limits applied to a model: station limits show MODEL"},
   {"firmware", cli_firmware, "firmware releases: keygen, sign, import, release, list, show"},
 };

@@ -25,6 +25,10 @@ typedef struct {
   const char *step_group;
   const char *step_name;
   int step_failed_measurements;
+  double step_clock_start;       /* s, fixture clock when the step began (NAN: unreadable) */
+  double step_wait_s;            /* s waited in this step */
+  double step_required_s;        /* s of those waits the physics requires */
+  GArray *timings;               /* StepTiming, owned until handed to the result */
   char *step_first_failure;      /* description of the first failing measurement, owned */
 } Run;
 
@@ -33,6 +37,7 @@ typedef struct {
 Outcome run_record(Run *run, Measurement *m);
 void run_log(Run *run, const char *format, ...) G_GNUC_PRINTF(2, 3);
 /* Waits on the fixture clock, in slices so an abort is seen; FALSE with
- * STATION_ERROR_ABORTED on abort. */
-gboolean run_wait(Run *run, double seconds, GError **error);
+ * STATION_ERROR_ABORTED on abort. `required` (<= seconds) is the part of the wait the
+ * physics needs (a protection delay, a recovery, settling); the rest is margin. */
+gboolean run_wait(Run *run, double seconds, double required, GError **error);
 gboolean run_abort_requested(const Run *run);

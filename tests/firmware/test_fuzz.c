@@ -270,7 +270,7 @@ static void test_fuzz_manifest(void)
       CU_ASSERT_TRUE(g_error_matches(parse_error, FIRMWARE_ERROR, FIRMWARE_ERROR_SIGNATURE));
     }
     g_clear_error(&parse_error);
-    if (!firmware_manifest_check_image(manifest, image, NULL, &parse_error))
+    if (!firmware_manifest_check_image(manifest, image, NULL, NULL, &parse_error))
       CU_ASSERT_TRUE(parse_error && parse_error->domain == FIRMWARE_ERROR);
     g_clear_error(&parse_error);
     firmware_manifest_free(manifest);

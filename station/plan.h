@@ -1,0 +1,26 @@
+/* The cycle-time plan of the sequence for one model: the sequence is run once on the twin in
+ * virtual time with a good board, and every step's fixture-clock time is split into the
+ * waits the physics requires (protection delays and recoveries that must elapse, settling),
+ * the margins added to them, and link time (bytes on the wire at link speed, the board's
+ * processing, flash programming). The physical lower bound is required waits + link time;
+ * the expected cycle time is what the step took. */
+#pragma once
+#include <glib.h>
+#include "station/engine.h"
+
+typedef struct {
+  char *model;
+  Outcome outcome;              /* of the planning run: PASS expected */
+  char *message;                /* why not, when not PASS */
+  GArray *steps;                /* StepTiming */
+  double bound_s;               /* s, physical lower bound of the whole plan */
+  double expected_s;            /* s, cycle time on the fixture clock */
+  double wall_s;                /* s of wall time the run took on the twin */
+} PlanResult;
+
+/* Runs the plan for `model` (chemistry key, NULL = lfp) on the twin of `fixture_path`. */
+gboolean plan_run(const Catalog *catalog, const char *fixture_path, const ModelInfo *model,
+                  const char *chemistry, PlanResult *out, GError **error);
+void plan_result_clear(PlanResult *result);
+/* Link time of one step: what its clock time was not spent waiting. */
+double step_timing_link_s(const StepTiming *timing);

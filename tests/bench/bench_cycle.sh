@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Benchmark of the EOL sequence on the twin (meson test --suite bench):
+#  - per model: cycle time on the twin in virtual time against the physical lower bound of
+#    `station plan` (target ratio <= 1.10) and the wall time per board (target < 0.5 s);
+#  - `station validate` over BENCH_BOARDS boards (default 1000): target 0 escapes and 0
+#    false fails.
+# Prints a table and the figures against their targets; exits 1 when a target is missed.
+. "$(dirname "$0")/../system/lib.sh"
+start_twin
+echo "clock = virtual" >>"$WORK/fixture.conf"
+missed=0
+printf '%-11s %10s %10s %7s %9s\n' MODEL "BOUND s" "CYCLE s" RATIO "WALL s"
+worst_ratio=0 worst_wall=0
+for model in $("$STATION" models | awk 'NR > 1 {print $1}'); do
+  "$STATION" plan --model "$model" --fixture "$WORK/fixture.conf" >"$WORK/plan.out" 2>&1 ||
+    { cat "$WORK/plan.out"; fail "plan for $model did not pass"; }
+  read -r bound expected ratio < <(sed -n 's/^physical lower bound \([0-9.]*\) s, expected cycle time \([0-9.]*\) s, ratio \([0-9.]*\)$/\1 \2 \3/p' "$WORK/plan.out")
+  wall=$(sed -n 's/^(measured on the twin in virtual time: \([0-9.]*\) s of wall time)$/\1/p' "$WORK/plan.out")
+  printf '%-11s %10s %10s %7s %9s\n' "$model" "$bound" "$expected" "$ratio" "$wall"
+  worst_ratio=$(awk -v a="$worst_ratio" -v b="$ratio" 'BEGIN {print (b > a) ? b : a}')
+  worst_wall=$(awk -v a="$worst_wall" -v b="$wall" 'BEGIN {print (b > a) ? b : a}')
+done
+echo
+echo "cycle time / physical bound, worst model: $worst_ratio (target <= 1.10)"
+echo "wall time per board in virtual time, worst model: $worst_wall s (target < 0.5 s)"
+awk -v r="$worst_ratio" 'BEGIN {exit !(r <= 1.10)}' || missed=1
+awk -v w="$worst_wall" 'BEGIN {exit !(w < 0.5)}' || missed=1
+
+boards=${BENCH_BOARDS:-1000}
+faults=${BENCH_FAULTS:-}
+"$STATION" validate --boards "$boards" --seed 2026 --fixture "$WORK/fixture.conf" \
+  ${faults:+--faults "$faults"} >"$WORK/validate.out" 2>&1
+tail -n 22 "$WORK/validate.out"
+line=$(grep '^escapes:' "$WORK/validate.out")
+escapes=$(sed -n 's/^escapes: \([0-9]*\),.*/\1/p' <<<"$line")
+false_fails=$(sed -n 's/.*false fails: \([0-9]*\),.*/\1/p' <<<"$line")
+echo "validation over $boards boards: $escapes escapes (target 0), $false_fails false fails (target 0)"
+[ "$escapes" = 0 ] && [ "$false_fails" = 0 ] || missed=1
+exit $missed
