@@ -67,7 +67,8 @@ static int exit_code(Outcome outcome)
 int cli_run(int argc, char **argv)
 {
   g_autofree char *fixture = NULL, *serial = NULL, *db = NULL, *operator_name = NULL,
-                  *sequence = NULL, *limits = NULL, *chemistry = NULL, *station_id = NULL;
+                  *sequence = NULL, *limits = NULL, *chemistry = NULL, *station_id = NULL,
+                  *trusted_keys = NULL;
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
     {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture,
@@ -86,6 +87,8 @@ int cli_run(int argc, char **argv)
      "FILE"},
     {"limits", 0, 0, G_OPTION_ARG_FILENAME, &limits, "Limits (default sequences/limits.conf)",
      "FILE"},
+    {"trusted-keys", 0, 0, G_OPTION_ARG_FILENAME, &trusted_keys,
+     "Folder of the firmware team's public keys (default: the user's config dir)", "DIR"},
     {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only step results and failures", NULL},
     G_OPTION_ENTRY_NULL,
   };
@@ -126,7 +129,7 @@ int cli_run(int argc, char **argv)
   RunRequest request = {
     .fixture_path = fixture, .serial = serial, .sequence_path = sequence,
     .limits_path = limits, .operator_name = operator_name, .station_id = station_id,
-    .chemistry = chemistry,
+    .chemistry = chemistry, .trusted_keys_dir = trusted_keys,
   };
   RunResult result;
   gboolean started = engine_run(engine, &request, &result, &error);

@@ -7,6 +7,7 @@
 #include "station/station_error.h"
 #include "sequences/data_path.h"
 #include "fixtures/fixture_error.h"
+#include "db/firmware_store.h"
 #include <math.h>
 #include <string.h>
 
@@ -244,8 +245,39 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
   return run->fixture != NULL;
 }
 
+/* The image released for the board's model, checked again (signature, hash, header). When
+ * there is none the run still starts, and ends ERROR before the board is touched. */
+static void load_release(Engine *engine, const RunRequest *request, Run *run)
+{
+  const char *model = run->serial.model->name;
+  if (!engine->store) {
+    run->release_problem = g_strdup("the sequence flashes firmware, which needs the station's "
+                                    "database");
+    return;
+  }
+  g_autofree char *folder = request->trusted_keys_dir ? g_strdup(request->trusted_keys_dir)
+                                                      : firmware_trusted_keys_default_folder();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FirmwareTrustedKeys) trusted = firmware_trusted_keys_load(folder, &error);
+  if (trusted)
+    run->release = firmware_release_load(engine->store, model, trusted, &error);
+  if (run->release)
+    return;
+  if (g_error_matches(error, FIRMWARE_STORE_ERROR, FIRMWARE_STORE_ERROR_NOT_FOUND))
+    run->release_problem = g_strdup_printf(
+        "no firmware is released for model %s: the firmware team must import a signed image "
+        "(station firmware import) and release it for this model (station firmware release "
+        "VERSION --models %s)", model, model);
+  else
+    run->release_problem = g_strdup_printf(
+        "the firmware released for model %s cannot be used (%s): tell the firmware team",
+        model, error->message);
+}
+
 static void run_clear(Run *run)
 {
+  g_clear_pointer(&run->release, firmware_release_free);
+  g_clear_pointer(&run->release_problem, g_free);
   g_clear_pointer(&run->fixture, fixture_close);
   g_clear_pointer(&run->limits, limit_table_free);
   g_free(run->sequence_path);
@@ -272,6 +304,19 @@ static Outcome connect_step(Run *run, char **message)
                                            idn->serial, idn->firmware);
   run_record(run, measurement_new_text("cells_idn", cells));
   run_record(run, measurement_new_text("dut_link", jkbms_resource(run->fixture->dut)));
+  return OUTCOME_PASS;
+}
+
+/* The release to flash, recorded in the run before anything is touched. */
+static Outcome release_step(Run *run, char **message)
+{
+  if (!run->release) {
+    *message = g_strdup(run->release_problem);
+    return OUTCOME_ERROR;
+  }
+  run_record(run, measurement_new_text("firmware_version", run->release->version));
+  run_record(run, measurement_new_text("firmware_sha256", run->release->sha256));
+  run_record(run, measurement_new_text("firmware_signer", run->release->signer_key_id));
   return OUTCOME_PASS;
 }
 
@@ -342,8 +387,14 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
   GPtrArray *steps = lua_host_steps(host);
   const char *stop_reason = NULL;
 
-  if (run_one(run, host, NULL, "setup", "connect-fixture", connect_step, verdict) !=
-      OUTCOME_PASS)
+  if (lua_host_needs_firmware(host) &&
+      run_one(run, host, NULL, "setup", "firmware-release", release_step, verdict) !=
+          OUTCOME_PASS)
+    stop_reason = "there is no firmware to flash; the board was not touched";
+  if (stop_reason)
+    skip_step(run, "setup", "connect-fixture", stop_reason);
+  else if (run_one(run, host, NULL, "setup", "connect-fixture", connect_step, verdict) !=
+           OUTCOME_PASS)
     stop_reason = "the fixture could not be connected";
   else
     lua_host_bind(host, run);
@@ -396,6 +447,9 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
     return FALSE;
   }
 
+  if (lua_host_needs_firmware(host))
+    load_release(engine, request, &run);
+
   g_autofree char *operator_name = g_strdup(request->operator_name ? request->operator_name
                                                                    : g_get_user_name());
   g_autofree char *station_id = g_strdup(request->station_id ? request->station_id
@@ -408,7 +462,8 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
       .serial = run.serial.text, .model = run.serial.model->name, .station_id = station_id,
       .fixture_id = run.fixture->id, .slot = run.fixture->slot, .operator_name = operator_name,
       .sequence_name = lua_host_sequence_name(host), .sequence_sha256 = run.sequence_sha256,
-      .limits_sha256 = run.limits->sha256, .firmware_sha256 = NULL,
+      .limits_sha256 = run.limits->sha256,
+      .firmware_sha256 = run.release ? run.release->sha256 : NULL,
       .app_version = STATION_VERSION,
     };
     run.run_id = store_run_begin(engine->store, &start, error);

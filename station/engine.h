@@ -43,6 +43,7 @@ typedef struct {
   const char *operator_name;      /* NULL: the login name */
   const char *station_id;         /* NULL: the host name */
   const char *chemistry;          /* "lfp" (default), "liion", "lto" */
+  const char *trusted_keys_dir;   /* public keys of the firmware team; NULL: the default */
 } RunRequest;
 
 /* Where a step's time went, on the fixture clock. */

@@ -15,8 +15,13 @@
  *                    read()
  *   fixture.switch   close(ch, ...), open(ch, ...), is_closed(ch), set_ntc(n, ohm),
  *                    boot0(on), reset(held), reset_pulse(ms)
- *   fixture.relays   channel numbers: load, charger, short, heater, dmm_path, dmm_pack */
+ *   fixture.relays   channel numbers: load, charger, short, heater, dmm_path, dmm_pack
+ *   firmware         version, sha256 of the model's released image; flash() writes it into
+ *                    the board through the [boot] link (BOOT0/NRST by the switch unit),
+ *                    verifies every byte and resets the board into it */
 #include "station/lua_fixture.h"
+#include "firmware/firmware_error.h"
+#include "firmware/stm32_flasher.h"
 #include <lauxlib.h>
 
 /* For commands the board may refuse: true, or false and the board's reason when it answered
@@ -447,6 +452,101 @@ static void push_relays(lua_State *L)
     lua_pushinteger(L, relays[i].channel);
     lua_setfield(L, -2, relays[i].name);
   }
+}
+
+/* ---- firmware ---------------------------------------------------------------------- */
+
+/* BOOT0 high and a reset pulse: the MCU starts its ROM bootloader. */
+static gboolean enter_bootloader(gpointer data, GError **error)
+{
+  Run *run = data;
+  return switchunit_set_boot0(run->fixture->sw, TRUE, error) &&
+         switchunit_reset_pulse(run->fixture->sw, 10, error);
+}
+
+/* BOOT0 low and a reset pulse: the MCU starts the image in its flash. */
+static gboolean leave_bootloader(gpointer data, GError **error)
+{
+  Run *run = data;
+  return switchunit_set_boot0(run->fixture->sw, FALSE, error) &&
+         switchunit_reset_pulse(run->fixture->sw, 10, error);
+}
+
+/* Stops a flash when the operator aborts. */
+static gboolean flash_progress(gpointer data, Stm32Phase phase, gsize done, gsize total)
+{
+  Run *run = data;
+  return !run_abort_requested(run);
+}
+
+/* What the board did wrong while being flashed (a result), as opposed to the station's
+ * own link failing (an error). */
+static gboolean board_flash_failure(const GError *error)
+{
+  return g_error_matches(error, FIRMWARE_ERROR, FIRMWARE_ERROR_NO_SYNC) ||
+         g_error_matches(error, FIRMWARE_ERROR, FIRMWARE_ERROR_CHIP) ||
+         g_error_matches(error, FIRMWARE_ERROR, FIRMWARE_ERROR_BOOTLOADER) ||
+         g_error_matches(error, FIRMWARE_ERROR, FIRMWARE_ERROR_VERIFY);
+}
+
+/* firmware.flash(): a report table, or false and why the board could not be flashed. */
+static int l_firmware_flash(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  if (!run->release)
+    return luaL_error(L, "firmware.flash(): the sequence did not declare "
+                         "sequence{firmware = true}, so no released image was loaded");
+  if (!run->fixture->boot || !run->fixture->sw)
+    return luaL_error(L, "firmware.flash(): fixture %s has no %s to flash through",
+                      run->fixture->path, !run->fixture->boot ? "[boot] link" : "[switch] unit");
+  Stm32FlashOptions options;
+  stm32_flash_options_init(&options);
+  options.enter = enter_bootloader;
+  options.leave = leave_bootloader;
+  options.boot_data = run;
+  options.progress = flash_progress;
+  options.progress_data = run;
+  Stm32FlashReport report = {0};
+  GError *error = NULL;
+  if (!stm32_flash(run->fixture->boot, run->release->image, &options, &report, &error)) {
+    if (run_abort_requested(run)) {
+      g_error_free(error);
+      return luaL_error(L, "aborted by the operator");
+    }
+    if (!board_flash_failure(error))
+      return lua_raise_error(L, "firmware.flash", error);
+    lua_pushboolean(L, FALSE);
+    lua_pushstring(L, error->message);
+    g_error_free(error);
+    return 2;
+  }
+  lua_createtable(L, 0, 6);
+  lua_pushinteger(L, (lua_Integer)report.bytes_written);
+  lua_setfield(L, -2, "bytes");
+  lua_pushinteger(L, report.pages_erased);
+  lua_setfield(L, -2, "pages_erased");
+  lua_pushinteger(L, (lua_Integer)report.link_bytes);
+  lua_setfield(L, -2, "link_bytes");
+  lua_pushnumber(L, report.link_seconds);
+  lua_setfield(L, -2, "link_seconds");
+  lua_pushinteger(L, report.retries);
+  lua_setfield(L, -2, "retries");
+  lua_pushinteger(L, report.chip_id);
+  lua_setfield(L, -2, "chip_id");
+  return 1;
+}
+
+void lua_firmware_push(lua_State *L, const FirmwareRelease *release)
+{
+  lua_newtable(L);
+  if (release) {
+    lua_pushstring(L, release->version);
+    lua_setfield(L, -2, "version");
+    lua_pushstring(L, release->sha256);
+    lua_setfield(L, -2, "sha256");
+  }
+  lua_pushcfunction(L, l_firmware_flash);
+  lua_setfield(L, -2, "flash");
 }
 
 static void push_methods(lua_State *L, const luaL_Reg *methods)

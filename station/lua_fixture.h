@@ -10,3 +10,6 @@ Run *lua_run_of(lua_State *L);
 int lua_raise_error(lua_State *L, const char *who, GError *error);
 /* Pushes the `fixture` table: cells, dut, id. */
 void lua_fixture_push(lua_State *L, const Fixture *fixture);
+/* Pushes the `firmware` table: version, sha256 and flash() of the released image; nil
+ * values when the run has no release. */
+void lua_firmware_push(lua_State *L, const FirmwareRelease *release);

@@ -2,7 +2,8 @@
  * string, table, math and utf8; no io, os, package or debug. What it may touch is given to it
  * as globals:
  *   setup{...} step{...} teardown{...}   declare steps: name, run = function, critical
- *   sequence{name = ..., version = ...}  names the sequence
+ *   sequence{name = ..., firmware = true} names the sequence; firmware = true: the run
+ *                                        needs the model's released image (firmware.flash)
  *   measure{name, value, unit, low, high, comparison, expected, marginal_low, marginal_high}
  *                                        records a measurement, returns true when it passes
  *   fail(msg) skip(msg)                  end the step FAIL / SKIP
@@ -28,6 +29,7 @@
 struct LuaHost {
   lua_State *L;
   char *sequence_name;
+  gboolean needs_firmware;       /* sequence{firmware = true}: flashes the released image */
   GPtrArray *steps;              /* of SequenceStep* */
   Run *run;                      /* bound run, borrowed */
 };
@@ -94,6 +96,8 @@ static int l_sequence(lua_State *L)
   const char *name = luaL_checkstring(L, -1);
   g_free(host->sequence_name);
   host->sequence_name = g_strdup(name);
+  lua_getfield(L, 1, "firmware");
+  host->needs_firmware = lua_toboolean(L, -1);
   return 0;
 }
 
@@ -323,6 +327,11 @@ void lua_host_free(LuaHost *host)
   g_free(host);
 }
 
+gboolean lua_host_needs_firmware(const LuaHost *host)
+{
+  return host->needs_firmware;
+}
+
 const char *lua_host_sequence_name(const LuaHost *host)
 {
   return host->sequence_name;
@@ -431,6 +440,8 @@ void lua_host_bind(LuaHost *host, Run *run)
 
   lua_fixture_push(L, run->fixture);
   lua_setglobal(L, "fixture");
+  lua_firmware_push(L, run->release);
+  lua_setglobal(L, "firmware");
 }
 
 Outcome lua_host_run_step(LuaHost *host, const SequenceStep *step, char **message)

@@ -23,6 +23,8 @@ void lua_host_free(LuaHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LuaHost, lua_host_free)
 
 const char *lua_host_sequence_name(const LuaHost *host);
+/* The sequence declared sequence{firmware = true}: the run needs a released image. */
+gboolean lua_host_needs_firmware(const LuaHost *host);
 GPtrArray *lua_host_steps(const LuaHost *host);     /* of SequenceStep*, borrowed */
 
 /* Binds the run (board, fixture, limits) into the sequence's globals. */

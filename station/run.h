@@ -5,6 +5,7 @@
 #include "station/serial_number.h"
 #include "fixtures/fixture.h"
 #include "station/limit_table.h"
+#include "firmware/release.h"
 
 typedef struct {
   Engine *engine;
@@ -16,6 +17,8 @@ typedef struct {
   char *sequence_path;           /* owned */
   char *sequence_sha256;         /* owned */
   Fixture *fixture;              /* owned */
+  FirmwareRelease *release;      /* the model's released image, when the sequence needs one */
+  char *release_problem;         /* why there is none, when the sequence needs one */
   gint64 run_id;
   gint64 started_us;             /* monotonic µs */
   gboolean in_teardown;          /* abort requests no longer interrupt the sequence */
