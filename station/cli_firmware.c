@@ -5,12 +5,14 @@
 #include "station/cli.h"
 #include "db/firmware_store.h"
 #include "firmware/firmware_error.h"
+#include "firmware/fixture_flash.h"
 #include "firmware/image.h"
 #include "firmware/image_header.h"
 #include "firmware/keys.h"
 #include "firmware/manifest.h"
 #include "firmware/release.h"
 #include "firmware/test_image.h"
+#include "sequences/data_path.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -398,6 +400,83 @@ static int firmware_build_test_image_command(int argc, char **argv)
   return EXIT_PASS;
 }
 
+/* ---- flash ---- */
+
+static const char *const phase_names[] = {"erase", "write", "verify"};
+
+static gboolean print_progress(gpointer data, Stm32Phase phase, gsize done, gsize total)
+{
+  int *last = data;
+  int percent = total ? (int)(done * 100 / total) : 100;
+  if (percent / 10 != *last / 10 || done == total) {
+    printf("\r  %-6s %3d %% (%zu of %zu bytes)", phase < G_N_ELEMENTS(phase_names)
+           ? phase_names[phase] : "", percent, done, total);
+    if (done == total)
+      printf("\n");
+    fflush(stdout);
+    *last = percent;
+  }
+  return TRUE;
+}
+
+/* Flashes an image file into the board in a fixture (rework, bring-up, benchmarks); the EOL
+ * sequence flashes released images by itself. */
+static int firmware_flash_command(int argc, char **argv)
+{
+  g_autofree char *fixture_path = NULL, *serial = NULL;
+  GOptionEntry entries[] = {
+    {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture_path,
+     "Fixture description (default fixtures/sim.conf)", "FILE"},
+    {"serial", 's', 0, G_OPTION_ARG_STRING, &serial,
+     "On the twin: the board to insert first", "SERIAL"},
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new("IMAGE");
+  g_option_context_set_summary(context,
+      "Writes an image (.bin or .hex) into the board in the fixture through its ROM\n"
+      "bootloader, verifies every byte and resets the board into it. For rework and\n"
+      "bring-up: production runs flash the released image in their flash step.");
+  g_option_context_add_main_entries(context, entries, NULL);
+  if (!cli_parse(context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2) {
+    cli_error("usage: station firmware flash [--fixture FILE] [--serial SERIAL] IMAGE");
+    return EXIT_USAGE;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FirmwareImage) image = firmware_image_load(argv[1], FIRMWARE_FILE_AUTO, &error);
+  if (!image)
+    return fail(error);
+  if (!fixture_path)
+    fixture_path = default_fixture_path();
+  g_autoptr(Fixture) fixture = fixture_load(fixture_path, &error);
+  if (!fixture || !fixture_connect(fixture, &error))
+    return fail(error);
+  if (serial && !fixture_present_board(fixture, serial, &error))
+    return fail(error);
+  double clock_before = 0, clock_after = 0;
+  fixture_clock_now(fixture, &clock_before, NULL);
+  int last = -10;
+  Stm32FlashReport report = {0};
+  gboolean ok = fixture_flash(fixture, image, print_progress, &last, &report, &error);
+  fixture_clock_now(fixture, &clock_after, NULL);
+  GError *safe_error = NULL;
+  if (!fixture_safe_state(fixture, &safe_error)) {
+    cli_error("%s", safe_error->message);
+    g_error_free(safe_error);
+  }
+  if (!ok)
+    return fail(error);
+  printf("flashed %zu bytes (%u pages erased, chip 0x%04X, bootloader %u.%u), verified\n",
+         report.bytes_written, report.pages_erased, report.chip_id,
+         report.bootloader_version >> 4, report.bootloader_version & 0xF);
+  printf("link: %zu bytes, %.3f s on the wire; %u retries%s\n", report.link_bytes,
+         report.link_seconds, report.retries, report.pipelined ? "; pipelined" : "");
+  printf("fixture clock: %.3f s; wall time: %.3f s\n", clock_after - clock_before,
+         report.seconds);
+  return EXIT_PASS;
+}
+
 /* ---- dispatch ---- */
 
 static const struct {
@@ -413,6 +492,8 @@ static const struct {
    "--models A,B"},
   {"list", firmware_list_command, "list imported images"},
   {"show", firmware_show_command, "print one image and check it: show VERSION"},
+  {"flash", firmware_flash_command, "write an image into the board in a fixture: flash "
+   "[--fixture F] IMAGE"},
   {"build-test-image", firmware_build_test_image_command, "write an image for tests and the "
    "twin (not a release build)"},
 };

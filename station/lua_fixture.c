@@ -21,7 +21,7 @@
  *                    verifies every byte and resets the board into it */
 #include "station/lua_fixture.h"
 #include "firmware/firmware_error.h"
-#include "firmware/stm32_flasher.h"
+#include "firmware/fixture_flash.h"
 #include <lauxlib.h>
 
 /* For commands the board may refuse: true, or false and the board's reason when it answered
@@ -456,22 +456,6 @@ static void push_relays(lua_State *L)
 
 /* ---- firmware ---------------------------------------------------------------------- */
 
-/* BOOT0 high and a reset pulse: the MCU starts its ROM bootloader. */
-static gboolean enter_bootloader(gpointer data, GError **error)
-{
-  Run *run = data;
-  return switchunit_set_boot0(run->fixture->sw, TRUE, error) &&
-         switchunit_reset_pulse(run->fixture->sw, 10, error);
-}
-
-/* BOOT0 low and a reset pulse: the MCU starts the image in its flash. */
-static gboolean leave_bootloader(gpointer data, GError **error)
-{
-  Run *run = data;
-  return switchunit_set_boot0(run->fixture->sw, FALSE, error) &&
-         switchunit_reset_pulse(run->fixture->sw, 10, error);
-}
-
 /* Stops a flash when the operator aborts. */
 static gboolean flash_progress(gpointer data, Stm32Phase phase, gsize done, gsize total)
 {
@@ -496,19 +480,10 @@ static int l_firmware_flash(lua_State *L)
   if (!run->release)
     return luaL_error(L, "firmware.flash(): the sequence did not declare "
                          "sequence{firmware = true}, so no released image was loaded");
-  if (!run->fixture->boot || !run->fixture->sw)
-    return luaL_error(L, "firmware.flash(): fixture %s has no %s to flash through",
-                      run->fixture->path, !run->fixture->boot ? "[boot] link" : "[switch] unit");
-  Stm32FlashOptions options;
-  stm32_flash_options_init(&options);
-  options.enter = enter_bootloader;
-  options.leave = leave_bootloader;
-  options.boot_data = run;
-  options.progress = flash_progress;
-  options.progress_data = run;
   Stm32FlashReport report = {0};
   GError *error = NULL;
-  if (!stm32_flash(run->fixture->boot, run->release->image, &options, &report, &error)) {
+  if (!fixture_flash(run->fixture, run->release->image, flash_progress, run, &report,
+                     &error)) {
     if (run_abort_requested(run)) {
       g_error_free(error);
       return luaL_error(L, "aborted by the operator");
