@@ -72,27 +72,11 @@ sql() { sqlite3 "$WORK/results.db" "$1"; }
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 expect_grep() { grep -qE -- "$1" "$2" || fail "expected /$1/ in $2"; }
 
-# release_firmware [VERSION]: as the firmware team would, makes a key pair, builds signed
-# images covering every model (eight models per image, the header's limit), imports them
-# into the test database and releases each for its models. Sets TRUSTED to the key folder.
+# release_firmware [VERSION]: the firmware team's part (scripts/release-test-firmware):
+# signed images for every model imported into the test database and released. Sets TRUSTED
+# to the folder of keys the station must trust.
 release_firmware() {
-  local version=${1:-11.30} models group=0 line
-  TRUSTED=$WORK/trusted-keys
-  mkdir -p "$TRUSTED" "$WORK/fw"
-  "$STATION" firmware keygen --out "$WORK/fw/team" >/dev/null
-  cp "$WORK/fw/team.pub" "$TRUSTED/"
-  mapfile -t all < <("$STATION" models | awk 'NR > 1 {print $1}')
-  for ((i = 0; i < ${#all[@]}; i += 8)); do
-    group=$((group + 1))
-    models=$(IFS=,; echo "${all[*]:i:8}")
-    "$STATION" firmware build-test-image --version "$version.$group" --models "$models" \
-      --size 20000 -o "$WORK/fw/fw$group.bin" >/dev/null
-    "$STATION" firmware sign --key "$WORK/fw/team.key" --image "$WORK/fw/fw$group.bin" \
-      --version "$version.$group" --models "$models" --notes "test release" \
-      -o "$WORK/fw/fw$group.manifest" >/dev/null
-    "$STATION" firmware import "$WORK/fw/fw$group.manifest" --db "$WORK/results.db" \
-      --trusted-keys "$TRUSTED" >/dev/null
-    "$STATION" firmware release "$version.$group" --models "$models" --db "$WORK/results.db" \
-      --trusted-keys "$TRUSTED" >/dev/null
-  done
+  "$SOURCE_ROOT/scripts/release-test-firmware" "$STATION" "$WORK/results.db" "$WORK/fw" \
+    "${1:-11.30}"
+  TRUSTED=$WORK/fw/trusted-keys
 }
