@@ -2,10 +2,11 @@
  * the station's drivers. Instrument errors become Lua errors naming the role and the script
  * line; a refusal by the board (a Modbus exception) is a result the script can judge.
  *   fixture.cells    set_voltage(ch, V), set_voltages(first, n, V), output(first, n, on),
- *                    measure_voltages(first, n), measure_currents(first, n)
+ *                    set_current_limit(first, n, A), measure_voltages(first, n),
+ *                    measure_currents(first, n)
  *   fixture.dut      device_info(), read_cells(n), read_live(), write_serial(s),
  *                    calibrate_voltage(V), calibrate_current(A), read_u32(reg),
- *                    write_u32(reg, v)
+ *                    write_u32(reg, v), write_u16(reg, v)
  *   fixture.load     set_current(A), input(on), short(on), measure_voltage(),
  *                    measure_current(), capture_arm(points, interval_s), capture_trigger(),
  *                    capture_fetch()
@@ -93,6 +94,18 @@ static int l_cells_output(lua_State *L)
   luaL_checkany(L, 4);
   GError *error = NULL;
   if (!cellsim_set_output(run->fixture->cells, first, count, lua_toboolean(L, 4), &error))
+    return lua_raise_error(L, "fixture.cells", error);
+  return 0;
+}
+
+static int l_cells_set_current_limit(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  int first, count;
+  check_channels(L, run, 2, &first, &count);
+  double amps = luaL_checknumber(L, 4);
+  GError *error = NULL;
+  if (!cellsim_set_current_limit(run->fixture->cells, first, count, amps, &error))
     return lua_raise_error(L, "fixture.cells", error);
   return 0;
 }
@@ -225,6 +238,20 @@ static int l_dut_read_u32(lua_State *L)
   return 1;
 }
 
+/* A UINT16 register (one Modbus register): the bit fields such as 0x1114 and the one-key
+ * commands 0x160A..0x160E; a refusal is a result, as for write_u32. */
+static int l_dut_write_u16(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  lua_Integer reg = luaL_checkinteger(L, 2);
+  lua_Integer value = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, reg >= 0 && reg <= 0xFFFF, 2, "register must be 0..0xFFFF");
+  luaL_argcheck(L, value >= 0 && value <= 0xFFFF, 3, "value must fit 16 bits");
+  GError *error = NULL;
+  gboolean ok = jkbms_write_u16(run->fixture->dut, (guint16)reg, (guint16)value, &error);
+  return device_result(L, ok, error);
+}
+
 static int l_dut_write_u32(lua_State *L)
 {
   Run *run = lua_run_of(L);
@@ -241,6 +268,7 @@ static const luaL_Reg cells_methods[] = {
   {"set_voltage", l_cells_set_voltage},
   {"set_voltages", l_cells_set_voltages},
   {"output", l_cells_output},
+  {"set_current_limit", l_cells_set_current_limit},
   {"measure_voltages", l_cells_measure_voltages},
   {"measure_currents", l_cells_measure_currents},
   {NULL, NULL},
@@ -255,6 +283,7 @@ static const luaL_Reg dut_methods[] = {
   {"calibrate_current", l_dut_calibrate_current},
   {"read_u32", l_dut_read_u32},
   {"write_u32", l_dut_write_u32},
+  {"write_u16", l_dut_write_u16},
   {NULL, NULL},
 };
 

@@ -1,6 +1,7 @@
 /* Running the cycle-time plan of a model on the twin. */
 #include "station/plan.h"
 #include "station/station_error.h"
+#include "station/scratch_line.h"
 #include "fixtures/fixture.h"
 #include <math.h>
 #include <string.h>
@@ -36,11 +37,18 @@ gboolean plan_run(const Catalog *catalog, const char *fixture_path, const ModelI
       !twin_insert_board_with_faults(fixture->twin, serial, NULL, error))
     return FALSE;
 
-  g_autoptr(Engine) engine = engine_new(catalog, NULL);
+  ScratchLine line;
+  if (!scratch_line_open(&line, catalog, NULL, error))
+    return FALSE;
+  g_autoptr(Engine) engine = engine_new(catalog, line.store);
   RunRequest request = {.fixture_path = fixture_path, .serial = serial,
-                        .chemistry = chemistry, .operator_name = "plan"};
+                        .chemistry = chemistry, .operator_name = "plan",
+                        .trusted_keys_dir = line.trusted_keys_dir};
   RunResult result;
-  if (!engine_run(engine, &request, &result, error))
+  gboolean ran = engine_run(engine, &request, &result, error);
+  g_clear_pointer(&engine, engine_free);
+  scratch_line_close(&line);
+  if (!ran)
     return FALSE;
   out->model = g_strdup(model->name);
   out->outcome = result.outcome;

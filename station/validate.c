@@ -3,6 +3,7 @@
 #include "station/validate.h"
 #include "station/engine.h"
 #include "station/station_error.h"
+#include "station/scratch_line.h"
 #include "fixtures/fixture.h"
 #include "firmware/jk_image_format.h"
 #include <glib/gstdio.h>
@@ -154,20 +155,10 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
   /* Verdicts, not waiting, are under test: the twin's clock runs virtual for every run. */
   if (!twin_set_clock_virtual(fixture->twin, TRUE, error))
     return FALSE;
-  g_autofree char *tmpdir = NULL;
-  g_autofree char *db_path = NULL;
-  if (request->db_path) {
-    db_path = g_strdup(request->db_path);
-  } else {
-    tmpdir = g_dir_make_tmp("station-validate-XXXXXX", error);
-    if (!tmpdir)
-      return FALSE;
-    db_path = g_build_filename(tmpdir, "validation.db", NULL);
-  }
-  g_autoptr(Store) store = store_open(db_path, error);
-  if (!store)
+  ScratchLine line;
+  if (!scratch_line_open(&line, catalog, request->db_path, error))
     return FALSE;
-  g_autoptr(Engine) engine = engine_new(catalog, store);
+  g_autoptr(Engine) engine = engine_new(catalog, line.store);
 
   g_autoptr(GPtrArray) table = g_ptr_array_new_with_free_func((GDestroyNotify)validate_row_free);
   g_ptr_array_add(table, row_new("good", NULL));
@@ -203,7 +194,8 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
       break;
     }
     RunRequest run = {.fixture_path = request->fixture_path, .serial = serial,
-                      .operator_name = "validation"};
+                      .operator_name = "validation",
+                      .trusted_keys_dir = line.trusted_keys_dir};
     RunResult result;
     if (!engine_run(engine, &run, &result, error)) {
       ok = FALSE;
@@ -231,16 +223,8 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
                user_data);
     run_result_clear(&result);
   }
-  if (tmpdir) {
-    g_clear_pointer(&store, store_close);
-    g_autoptr(GDir) dir = g_dir_open(tmpdir, 0, NULL);
-    const char *name;
-    while (dir && (name = g_dir_read_name(dir))) {
-      g_autofree char *path = g_build_filename(tmpdir, name, NULL);
-      g_remove(path);
-    }
-    g_rmdir(tmpdir);
-  }
+  g_clear_pointer(&engine, engine_free);
+  scratch_line_close(&line);
   if (!ok)
     return FALSE;
   *rows = g_steal_pointer(&table);

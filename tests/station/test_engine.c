@@ -162,7 +162,11 @@ static void test_run_unreachable_fixture(void)
   g_autoptr(Engine) engine = engine_new(catalog, store);
   Recorder recorder = {g_ptr_array_new_with_free_func(g_free)};
   engine_set_event_handler(engine, record_event, &recorder);
-  RunRequest request = {.fixture_path = fixture, .serial = "BD4A8S4P-2648-00001"};
+  g_autofree char *sequence = write_temp("plain.lua",
+      "sequence { name = 'plain' }\n"
+      "step { name = 'touch', run = function() fixture.cells:output(1, 1, true) end }\n");
+  RunRequest request = {.fixture_path = fixture, .serial = "BD4A8S4P-2648-00001",
+                        .sequence_path = sequence};
   RunResult result;
   CU_ASSERT_TRUE_FATAL(engine_run(engine, &request, &result, &error));
   CU_ASSERT_EQUAL(result.outcome, OUTCOME_ERROR);
@@ -187,6 +191,35 @@ static void test_run_unreachable_fixture(void)
                          last_event);
   run_result_clear(&result);
   g_ptr_array_unref(recorder.kinds);
+}
+
+/* The shipped sequence flashes firmware: with nothing released for the model the run ends
+ * ERROR at firmware-release, naming what the firmware team must do, and the fixture (here
+ * one that does not even exist) is never connected. */
+static void test_run_without_release(void)
+{
+  g_autofree char *fixture = write_temp("nowhere.conf",
+      "[fixture]\nid = NOWHERE-01\n"
+      "[cells]\ndriver = ngi-n83624\nresource = TCPIP::127.0.0.1::1::SOCKET\n"
+      "[dut]\ndriver = jk-modbus\nresource = ASRL/nonexistent/tty::INSTR\n");
+  g_autofree char *db = g_build_filename(tmpdir, "release.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Store) store = store_open(db, &error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(store);
+  g_autoptr(Engine) engine = engine_new(catalog, store);
+  RunRequest request = {.fixture_path = fixture, .serial = "B2A8S20P-2648-00001",
+                        .trusted_keys_dir = tmpdir};
+  RunResult result;
+  CU_ASSERT_TRUE_FATAL(engine_run(engine, &request, &result, &error));
+  CU_ASSERT_EQUAL(result.outcome, OUTCOME_ERROR);
+  CU_ASSERT_STRING_EQUAL(result.first_failure, "firmware-release");
+  CU_ASSERT_PTR_NOT_NULL(strstr(result.message, "no firmware is released for model B2A8S20P"));
+  g_autoptr(RunDetail) detail = store_get_run(store, result.run_id, &error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(detail);
+  StepRow *connect = g_ptr_array_index(detail->steps, 1);
+  CU_ASSERT_STRING_EQUAL(connect->name, "connect-fixture");
+  CU_ASSERT_STRING_EQUAL(connect->outcome, "SKIP");
+  run_result_clear(&result);
 }
 
 /* A bad serial never starts a run: nothing stored, nothing touched. */
@@ -228,6 +261,7 @@ int main(void)
   CU_add_test(suite, "sequence loading and sandbox", test_lua_load);
   CU_add_test(suite, "run with an unreachable fixture", test_run_unreachable_fixture);
   CU_add_test(suite, "run refuses a bad serial", test_run_refuses_bad_serial);
+  CU_add_test(suite, "run without released firmware", test_run_without_release);
   int status = cunit_run_all();
   catalog_free(catalog);
   remove_tree(tmpdir);

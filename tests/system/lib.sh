@@ -54,13 +54,13 @@ start_twin() {
 }
 
 # station_run SERIAL [options...]: runs the station on the test fixture; sets RUN_STATUS,
-# output in $WORK/run.out.
+# output in $WORK/run.out. After release_firmware the run trusts the test release's key.
 station_run() {
   local serial=$1
   shift
   set +e
   timeout 120 "$STATION" run --fixture "$WORK/fixture.conf" --serial "$serial" \
-    --db "$WORK/results.db" "$@" >"$WORK/run.out" 2>&1
+    --db "$WORK/results.db" ${TRUSTED:+--trusted-keys "$TRUSTED"} "$@" >"$WORK/run.out" 2>&1
   RUN_STATUS=$?
   set -e
   cat "$WORK/run.out"

@@ -2,9 +2,10 @@
 # Ctrl-C during a run: ABORTED, remaining steps skipped, the fixture put in its safe state.
 . "$(dirname "$0")/lib.sh"
 start_twin
+release_firmware
 set +e
 "$STATION" run --fixture "$WORK/fixture.conf" --serial B2A24S15P-2648-00017 \
-  --db "$WORK/results.db" >"$WORK/run.out" 2>&1 &
+  --db "$WORK/results.db" --trusted-keys "$TRUSTED" >"$WORK/run.out" 2>&1 &
 station_pid=$!
 for _ in $(seq 200); do
   grep -q 'main     voltage-calibration$' "$WORK/run.out" && break

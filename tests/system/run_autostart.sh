@@ -11,9 +11,10 @@ control_port=${ports[5]}
 sed -e "s/15025/${ports[0]}/g" -e "s/15026/${ports[1]}/g" -e "s/15027/${ports[2]}/g" \
     -e "s/15028/${ports[3]}/g" -e "s/15029/${ports[4]}/g" -e "s/15099/$control_port/g" \
     -e "s|\${RUNTIME_DIR}/jk-eol-sim|$WORK/pty|g" \
-    -e "s|^program = .*|program = $FIXTURE_SIM|" \
+    -e "s|^program = .*|program = $FIXTURE_SIM|" -e "s|^clock = real|clock = virtual|" \
     "$SOURCE_ROOT/fixtures/sim.conf" >"$WORK/fixture.conf"
 grep -qE '1502[5-9]|15099' "$WORK/fixture.conf" && fail "a fixed port is left in the fixture file"
+release_firmware
 station_run BD4A8S4P-2648-00001
 expect_eq "$RUN_STATUS" 0 "exit status"
 expect_eq "$(sql "select count(*) from measurements where name like 'cell_%_error_at_%'")" 24 \

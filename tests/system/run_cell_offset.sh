@@ -4,6 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 serial=B2A24S15P-2648-00099
 start_twin --fault-rule "$serial=cell-offset:3:12"
+echo "clock = virtual" >>"$WORK/fixture.conf"
+release_firmware
 station_run "$serial"
 expect_eq "$RUN_STATUS" 1 "exit status of a failing run"
 expect_grep '^FAIL  B2A24S15P-2648-00099' "$WORK/run.out"

@@ -17,7 +17,7 @@ expect_eq "$(sql "select outcome from steps where name = 'connect-fixture'")" SK
   "the fixture is not touched without firmware"
 
 release_firmware 11.30
-station_run "$serial" --sequence "$seq" --trusted-keys "$TRUSTED"
+station_run "$serial" --sequence "$seq"
 expect_eq "$RUN_STATUS" 0 "exit status of a good flash"
 version=$(sql "select text from measurements where name = 'firmware_version' order by id desc limit 1")
 expect_eq "$(sql "select text from measurements where name = 'sw_version' order by id desc limit 1")" \
@@ -26,14 +26,14 @@ expect_eq "$(sql "select firmware_sha256 from runs order by id desc limit 1")" \
   "$(sql "select text from measurements where name = 'firmware_sha256' order by id desc limit 1")" \
   "the run records the image's SHA-256"
 
-station_run "$bad" --sequence "$seq" --trusted-keys "$TRUSTED"
+station_run "$bad" --sequence "$seq"
 expect_eq "$RUN_STATUS" 1 "exit status of a board whose flash does not program"
 expect_grep 'flash: flashing failed: verify mismatch at address 0x08001004' "$WORK/run.out"
 expect_eq "$(sql "select first_failure from runs order by id desc limit 1")" flash "first failure"
 
 # A tampered database row is caught when the release is loaded, before the board is touched.
 sql "update firmware_images set image = zeroblob(length(image)) where version = '$version'"
-station_run "$serial" --sequence "$seq" --trusted-keys "$TRUSTED"
+station_run "$serial" --sequence "$seq"
 expect_eq "$RUN_STATUS" 2 "exit status with a tampered release"
 expect_grep 'cannot be used' "$WORK/run.out"
 echo "ok"

@@ -3,9 +3,10 @@
 # and the partial results are stored.
 . "$(dirname "$0")/lib.sh"
 start_twin
+release_firmware
 set +e
 timeout 60 "$STATION" run --fixture "$WORK/fixture.conf" --serial B2A24S15P-2648-00017 \
-  --db "$WORK/results.db" >"$WORK/run.out" 2>&1 &
+  --db "$WORK/results.db" --trusted-keys "$TRUSTED" >"$WORK/run.out" 2>&1 &
 station_pid=$!
 for _ in $(seq 200); do
   grep -q 'main     cell-voltage-accuracy$' "$WORK/run.out" && break

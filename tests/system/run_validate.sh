@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The station validates its own verdicts on the twin: good boards pass, each injected defect
-# is caught at the step that tests it. Small N here; the benchmark runs many more boards.
+# is caught at the step that tests it. Every defect of the catalog is drawn twice: defect
+# kinds take turns, so 38 boards with a fifth of them good give 30 defective boards; the
+# benchmark runs many more.
 . "$(dirname "$0")/lib.sh"
 start_twin
+defects=(cell-offset vref open-sense chg-fet-short dsg-fet-open ocp-dead scp-slow ntc-open
+         balance-dead heater-open heater-stuck-on shunt flash-bad rs485-dead path-res)
 set +e
-"$STATION" validate --boards 16 --seed 7 --good-share 0.25 \
-  --faults cell-offset,vref,open-sense,rs485-dead --fixture "$WORK/fixture.conf" -v \
+"$STATION" validate --boards 38 --seed 7 --good-share 0.2 \
+  --faults "$(IFS=,; echo "${defects[*]}")" --fixture "$WORK/fixture.conf" -v \
   >"$WORK/validate.out" 2>&1
 status=$?
 set -e
@@ -13,8 +17,11 @@ cat "$WORK/validate.out"
 expect_eq "$status" 0 "exit status of a clean validation"
 expect_grep '^escapes: 0, false fails: 0, caught at another step: 0, could not test: 0$' \
   "$WORK/validate.out"
+# Good boards were among them and passed.
+grep -qE '^\(good board\) +- \(must pass\) +[1-9][0-9]* +[1-9]' "$WORK/validate.out" ||
+  fail "no good board was drawn or none passed"
 # Every defect kind asked for was drawn at least once and caught where it must be.
-for defect in cell-offset vref open-sense rs485-dead; do
+for defect in "${defects[@]}"; do
   grep -qE "^$defect +[a-z-]+ +[1-9][0-9]* +[1-9]" "$WORK/validate.out" ||
     fail "$defect was not drawn or not caught"
 done
