@@ -2,6 +2,7 @@
  * arguments after the subcommand's name and returning the process exit code. */
 #pragma once
 #include <glib.h>
+#include "db/store.h"
 
 /* Exit codes, documented in the README. */
 enum {
@@ -23,5 +24,7 @@ int cli_firmware(int argc, char **argv);
 
 /* Parses options; on error prints it with the usage hint and returns FALSE. */
 gboolean cli_parse(GOptionContext *context, int *argc, char ***argv);
+/* Opens the results database at db_path (NULL: the default), printing why it cannot. */
+Store *cli_open_store(const char *db_path);
 /* Prints "station: <message>" to stderr. */
 void cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);

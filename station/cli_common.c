@@ -1,5 +1,6 @@
 /* Helpers shared by the subcommands: option parsing and error printing. */
 #include "station/cli.h"
+#include "db/store.h"
 #include <stdio.h>
 
 void cli_error(const char *format, ...)
@@ -19,4 +20,14 @@ gboolean cli_parse(GOptionContext *context, int *argc, char ***argv)
     return FALSE;
   }
   return TRUE;
+}
+
+Store *cli_open_store(const char *db_path)
+{
+  g_autofree char *path = db_path ? g_strdup(db_path) : store_default_path();
+  g_autoptr(GError) error = NULL;
+  Store *store = store_open(path, &error);
+  if (!store)
+    cli_error("%s", error->message);
+  return store;
 }

@@ -42,16 +42,6 @@ static GOptionEntry actor_entry(void)
                         "Who does it, for the audit log (default: the login name)", "NAME"};
 }
 
-static Store *open_store(void)
-{
-  g_autofree char *path = db_path_option ? g_strdup(db_path_option) : store_default_path();
-  g_autoptr(GError) error = NULL;
-  Store *store = store_open(path, &error);
-  if (!store)
-    cli_error("%s", error->message);
-  return store;
-}
-
 static FirmwareTrustedKeys *load_trusted_keys(void)
 {
   g_autofree char *folder = trusted_keys_option ? g_strdup(trusted_keys_option)
@@ -189,7 +179,7 @@ static int firmware_import_command(int argc, char **argv)
   g_autoptr(FirmwareTrustedKeys) trusted = load_trusted_keys();
   if (!trusted)
     return EXIT_ERROR;
-  g_autoptr(Store) store = open_store();
+  g_autoptr(Store) store = cli_open_store(db_path_option);
   if (!store)
     return EXIT_ERROR;
   g_autoptr(GError) error = NULL;
@@ -233,7 +223,7 @@ static int firmware_release_command(int argc, char **argv)
   g_autoptr(FirmwareTrustedKeys) trusted = load_trusted_keys();
   if (!trusted)
     return EXIT_ERROR;
-  g_autoptr(Store) store = open_store();
+  g_autoptr(Store) store = cli_open_store(db_path_option);
   if (!store)
     return EXIT_ERROR;
   g_autoptr(GError) error = NULL;
@@ -276,7 +266,7 @@ static int firmware_list_command(int argc, char **argv)
     cli_error("usage: station firmware list [--db FILE]");
     return EXIT_USAGE;
   }
-  g_autoptr(Store) store = open_store();
+  g_autoptr(Store) store = cli_open_store(db_path_option);
   if (!store)
     return EXIT_ERROR;
   g_autoptr(GError) error = NULL;
@@ -312,7 +302,7 @@ static int firmware_show_command(int argc, char **argv)
   g_autoptr(FirmwareTrustedKeys) trusted = load_trusted_keys();
   if (!trusted)
     return EXIT_ERROR;
-  g_autoptr(Store) store = open_store();
+  g_autoptr(Store) store = cli_open_store(db_path_option);
   if (!store)
     return EXIT_ERROR;
   g_autoptr(GError) error = NULL;

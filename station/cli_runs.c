@@ -6,16 +6,6 @@
 
 static char *db_path_option;
 
-static Store *open_store(void)
-{
-  g_autofree char *path = db_path_option ? g_strdup(db_path_option) : store_default_path();
-  g_autoptr(GError) error = NULL;
-  Store *store = store_open(path, &error);
-  if (!store)
-    cli_error("%s", error->message);
-  return store;
-}
-
 int cli_runs(int argc, char **argv)
 {
   char *serial = NULL;
@@ -34,7 +24,7 @@ int cli_runs(int argc, char **argv)
       cli_error("usage: station runs [--db FILE] [--serial SERIAL] [--limit N]");
     return EXIT_USAGE;
   }
-  g_autoptr(Store) store = open_store();
+  g_autoptr(Store) store = cli_open_store(db_path_option);
   if (!store)
     return EXIT_ERROR;
   g_autoptr(GError) error = NULL;
@@ -92,7 +82,7 @@ int cli_show(int argc, char **argv)
     cli_error("usage: station show RUN (a run number from 'station runs')");
     return EXIT_USAGE;
   }
-  g_autoptr(Store) store = open_store();
+  g_autoptr(Store) store = cli_open_store(db_path_option);
   if (!store)
     return EXIT_ERROR;
   g_autoptr(GError) error = NULL;
