@@ -4,6 +4,7 @@
  * the heater drives U/R limited to 3 A on heater models only, NTC readings, MOS heating, the
  * coulomb counter, and the symptom of each board fault. */
 #include "tests/cunit_main.h"
+#include "tests/sim/board_rig.h"
 #include "fixtures/sim/sim_board_map.h"
 #include "fixtures/sim/sim_common.h"
 #include "fixtures/sim/sim_faults.h"
@@ -14,38 +15,10 @@
 #define EPS_S 1e-3                        /* s, "just before" / "just after" a delay */
 #define EPS_SCP_S 1e-6                    /* s, the same for µs delays */
 
-static Catalog *catalog;
-static SimCellsim *cells;
-static SimClock *clock_;
-
+/* Suite set-up: the board rig on the virtual clock. */
 static int setup(void)
 {
-  g_autoptr(GError) error = NULL;
-  catalog = catalog_load_default(&error);
-  if (!catalog) {
-    fprintf(stderr, "catalog: %s\n", error->message);
-    return 1;
-  }
-  cells = sim_cellsim_new(7);
-  clock_ = sim_clock_new();
-  sim_clock_set_mode(clock_, SIM_CLOCK_VIRTUAL);
-  return 0;
-}
-
-static int teardown(void)
-{
-  sim_clock_free(clock_);
-  sim_cellsim_free(cells);
-  catalog_free(catalog);
-  return 0;
-}
-
-/* Runs SCPI lines on the cell simulator. */
-static void cellsim(const char *line)
-{
-  GString *reply = g_string_new(NULL);
-  sim_scpi_execute_line(sim_cellsim_scpi(cells), line, strlen(line), reply);
-  g_string_free(reply, TRUE);
+  return board_rig_open(SIM_CLOCK_VIRTUAL);
 }
 
 /* V at channel `cell` (1-based) that `board` reads as `mv` (its gain and offset undone). */
@@ -59,7 +32,7 @@ static double volts_read_as(const SimBoard *board, int cell, double mv)
 static void set_cell_reading(const SimBoard *board, int cell, double mv)
 {
   g_autofree char *line = g_strdup_printf("SOUR%d:VOLT %.6f", cell, volts_read_as(board, cell, mv));
-  cellsim(line);
+  board_rig_cellsim(line);
 }
 
 /* Sets every channel so that the board reads `mv` on each. */
@@ -72,14 +45,7 @@ static void set_all_readings(const SimBoard *board, double mv)
 /* A board of `serial`'s model inserted with `faults`, all cells reading 3300 mV. */
 static SimBoard *new_board(const char *serial, const char *faults)
 {
-  g_auto(GStrv) parts = g_strsplit(serial, "-", 2);
-  const ModelInfo *model = catalog_find(catalog, parts[0], NULL);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(model);
-  SimBoard *board = sim_board_new(serial, model);
-  g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(SimFault));
-  CU_ASSERT_TRUE_FATAL(sim_faults_parse(faults ? faults : "", list, NULL));
-  cellsim("*RST;SOUR:VOLT 3.3,(@1:25);OUTP:ONOFF 1,(@1:25)");
-  sim_board_insert(board, cells, clock_, list);
+  SimBoard *board = board_rig_new_board(serial, faults);
   set_all_readings(board, 3300);
   SimBoardInputs rest;
   sim_board_default_inputs(&rest);
@@ -742,7 +708,7 @@ static void test_reset_and_silence(void)
   sim_board_remove(board);
   CU_ASSERT_FALSE(sim_board_conducts_charge(board));
   g_autoptr(GArray) none = g_array_new(FALSE, FALSE, sizeof(SimFault));
-  sim_board_insert(board, cells, clock_, none);
+  sim_board_insert(board, board_rig.cells, board_rig.clock, none);
   CU_ASSERT_STRING_EQUAL(sim_board_sw_version(board), "11.31");
   CU_ASSERT_TRUE(sim_board_answers_rs485(board));
   sim_board_free(board);
@@ -765,7 +731,7 @@ int main(void)
 {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
-  CU_pSuite suite = CU_add_suite("sim_board_firmware", setup, teardown);
+  CU_pSuite suite = CU_add_suite("sim_board_firmware", setup, board_rig_close);
   CU_add_test(suite, "cell OVP/UVP trip and release thresholds", test_cell_ovp_and_uvp);
   CU_add_test(suite, "charge OCP: delay, recovery, retry", test_charge_ocp);
   CU_add_test(suite, "discharge OCP: delay, recovery, retry", test_discharge_ocp);

@@ -5,6 +5,7 @@
  * information after a reset, settings kept across resets and reinsertion, and the sync hook
  * that lets the physics bring the board up to date. */
 #include "tests/cunit_main.h"
+#include "tests/sim/board_rig.h"
 #include "fixtures/sim/sim_board_map.h"
 #include "fixtures/sim/sim_common.h"
 #include "fixtures/sim/sim_faults.h"
@@ -14,47 +15,10 @@
 
 #define SERIAL "B2A24S15P-2648-00017"   /* 2 A balancer, OCP 10..150 A, 7..24 cells */
 
-static Catalog *catalog;
-static SimCellsim *cells;
-static SimClock *clock_;
-
+/* Suite set-up: the board rig on the virtual clock. */
 static int setup(void)
 {
-  g_autoptr(GError) error = NULL;
-  catalog = catalog_load_default(&error);
-  if (!catalog) {
-    fprintf(stderr, "catalog: %s\n", error->message);
-    return 1;
-  }
-  cells = sim_cellsim_new(7);
-  clock_ = sim_clock_new();
-  sim_clock_set_mode(clock_, SIM_CLOCK_VIRTUAL);
-  return 0;
-}
-
-static int teardown(void)
-{
-  sim_clock_free(clock_);
-  sim_cellsim_free(cells);
-  catalog_free(catalog);
-  return 0;
-}
-
-/* A board of `serial`'s model inserted with `faults`, cells at 3.3 V. */
-static SimBoard *new_board(const char *serial, const char *faults)
-{
-  g_auto(GStrv) parts = g_strsplit(serial, "-", 2);
-  const ModelInfo *model = catalog_find(catalog, parts[0], NULL);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(model);
-  SimBoard *board = sim_board_new(serial, model);
-  g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(SimFault));
-  CU_ASSERT_TRUE_FATAL(sim_faults_parse(faults ? faults : "", list, NULL));
-  GString *reply = g_string_new(NULL);
-  const char *line = "*RST;SOUR:VOLT 3.3,(@1:25);OUTP:ONOFF 1,(@1:25)";
-  sim_scpi_execute_line(sim_cellsim_scpi(cells), line, strlen(line), reply);
-  g_string_free(reply, TRUE);
-  sim_board_insert(board, cells, clock_, list);
-  return board;
+  return board_rig_open(SIM_CLOCK_VIRTUAL);
 }
 
 /* Sends a request PDU (address first) with its CRC; returns the answer or NULL (silent). */
@@ -167,7 +131,7 @@ static const Range ranges[] = {
 
 static void test_setting_ranges(void)
 {
-  SimBoard *board = new_board(SERIAL, NULL);
+  SimBoard *board = board_rig_new_board(SERIAL, NULL);
   for (gsize i = 0; i < G_N_ELEMENTS(ranges); i++) {
     const Range *r = &ranges[i];
     if (r->reg == JK_REG_DEVICE_ADDRESS)
@@ -198,7 +162,7 @@ static void test_setting_ranges(void)
   CU_ASSERT_EQUAL(write_u16(board, JK_REG_CONTROL_BITS, 1), 0);
   CU_ASSERT_EQUAL(sim_board_settings(board)[JK_REG_CONTROL_BITS - JK_REG_SETTINGS + 1], 1);
   /* The model's own ranges: a 0.4 A board takes no more than 400 mA of balance current. */
-  SimBoard *small = new_board("BD4A8S4P-2648-00001", NULL);
+  SimBoard *small = board_rig_new_board("BD4A8S4P-2648-00001", NULL);
   CU_ASSERT_EQUAL(write_u32(small, JK_REG_MAX_BALANCE_MA, 401), 0x03);
   CU_ASSERT_EQUAL(write_u32(small, JK_REG_MAX_BALANCE_MA, 400), 0);
   CU_ASSERT_EQUAL(write_u32(small, JK_REG_CHG_OCP_MA, 40001), 0x03);
@@ -214,7 +178,7 @@ static void test_setting_ranges(void)
 
 static void test_one_key_defaults(void)
 {
-  SimBoard *board = new_board(SERIAL, NULL);
+  SimBoard *board = board_rig_new_board(SERIAL, NULL);
   CU_ASSERT_EQUAL(write_u32(board, JK_REG_CELL_COUNT, 13), 0);
   const struct {
     guint16 command;
@@ -239,7 +203,7 @@ static void test_one_key_defaults(void)
     CU_ASSERT_TRUE(sim_board_write_settings(board, 0x28, image + 0x28, 0x10C - 0x28, NULL));
   }
   /* A new board carries the LiFePO4 defaults. */
-  SimBoard *fresh = new_board("B2A24S15P-2648-00018", NULL);
+  SimBoard *fresh = board_rig_new_board("B2A24S15P-2648-00018", NULL);
   CU_ASSERT_EQUAL(sim_board_setting(fresh, JK_REG_CELL_OVP_MV), 3600);
   CU_ASSERT_EQUAL(sim_board_setting(fresh, JK_REG_CELL_UVP_MV), 2600);
   sim_board_free(fresh);
@@ -282,7 +246,7 @@ static guint16 le16(const guint8 *p)
 
 static void test_frames(void)
 {
-  SimBoard *board = new_board(SERIAL, NULL);
+  SimBoard *board = board_rig_new_board(SERIAL, NULL);
   CU_ASSERT_EQUAL(write_u32(board, JK_REG_CELL_OVP_MV, 3550), 0);
   CU_ASSERT_EQUAL(write_u32(board, JK_REG_CHG_UTP, -50), 0);
   CU_ASSERT_EQUAL(write_u16(board, JK_REG_CONTROL_BITS, 0x0101), 0);
@@ -341,7 +305,7 @@ static void test_frames(void)
 
 static void test_live_block(void)
 {
-  SimBoard *board = new_board(SERIAL, NULL);
+  SimBoard *board = board_rig_new_board(SERIAL, NULL);
   SimBoardInputs in;
   sim_board_default_inputs(&in);
   in.ntc_ohm[0] = 10000.0 * exp(3435.0 * (1.0 / (273.15 + 40) - 1.0 / 298.15));
@@ -389,7 +353,7 @@ static void test_live_block(void)
 
 static void test_reset_keeps_settings(void)
 {
-  SimBoard *board = new_board(SERIAL, NULL);
+  SimBoard *board = board_rig_new_board(SERIAL, NULL);
   CU_ASSERT_EQUAL(write_u32(board, JK_REG_CELL_OVP_MV, 3550), 0);
   CU_ASSERT_EQUAL(write_u32(board, JK_REG_CELL_COUNT, 16), 0);
   guint8 serial[4] = {'B', '2', 'A', '2'};
@@ -422,7 +386,7 @@ static void test_reset_keeps_settings(void)
   sim_board_remove(board);
   CU_ASSERT_PTR_NULL(transact(board, read_count, sizeof read_count));
   g_autoptr(GArray) none = g_array_new(FALSE, FALSE, sizeof(SimFault));
-  sim_board_insert(board, cells, clock_, none);
+  sim_board_insert(board, board_rig.cells, board_rig.clock, none);
   CU_ASSERT_EQUAL(read_i32(board, JK_REG_CELL_OVP_MV), 3550);
   CU_ASSERT_EQUAL(memcmp(sim_board_serial_field(board), "B2A2", 4), 0);
   CU_ASSERT_EQUAL(sim_board_voltage_factor(board), factor);
@@ -450,13 +414,13 @@ static void count_sync(gpointer data, gboolean resolve)
 
 static void test_sync_hook(void)
 {
-  SimBoard *board = new_board(SERIAL, NULL);
+  SimBoard *board = board_rig_new_board(SERIAL, NULL);
   /* Without a hook the board runs alone up to its clock. */
   SimBoardInputs in;
   sim_board_default_inputs(&in);
-  sim_board_advance(board, &in, sim_clock_now(clock_));
+  sim_board_advance(board, &in, sim_clock_now(board_rig.clock));
   double before = sim_board_time_s(board);
-  sim_clock_advance(clock_, 5);
+  sim_clock_advance(board_rig.clock, 5);
   guint8 regs[2];
   read_regs(board, JK_REG_CELL_MV(0), 1, regs);
   CU_ASSERT_DOUBLE_EQUAL(sim_board_time_s(board), before + 5, 1e-9);
@@ -464,7 +428,7 @@ static void test_sync_hook(void)
   /* With one, reads update through it and writes re-solve through it. */
   SyncCount count = {0};
   sim_board_set_sync_func(board, count_sync, &count);
-  sim_clock_advance(clock_, 5);
+  sim_clock_advance(board_rig.clock, 5);
   read_regs(board, JK_REG_CELL_MV(0), 1, regs);
   CU_ASSERT_EQUAL(count.updates, 1);
   CU_ASSERT_EQUAL(count.resolves, 0);
@@ -483,7 +447,7 @@ int main(void)
 {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
-  CU_pSuite suite = CU_add_suite("sim_board_map", setup, teardown);
+  CU_pSuite suite = CU_add_suite("sim_board_map", setup, board_rig_close);
   CU_add_test(suite, "every setting's range: refused and unchanged", test_setting_ranges);
   CU_add_test(suite, "one-key chemistry defaults", test_one_key_defaults);
   CU_add_test(suite, "0x55AA frame triggers", test_frames);

@@ -5,8 +5,8 @@
  * 60 KiB write takes bytes-on-the-wire + erase + programming time, a Modbus transaction
  * request + processing + answer time; in real time the erase is waited for. */
 #include "tests/cunit_main.h"
+#include "tests/sim/board_rig.h"
 #include "tests/sim/sim_harness.h"
-#include "fixtures/sim/sim_faults.h"
 #include "fixtures/sim/sim_image.h"
 #include "fixtures/sim/sim_mcu.h"
 #include "fixtures/sim/sim_modbus.h"
@@ -30,39 +30,32 @@
 #define PAGE_ERASE_S 0.020            /* s, DS5319 tERASE per 1 KiB page */
 #define HALFWORD_S 52.5e-6            /* s, DS5319 tPROG typical */
 
-static Catalog *catalog;
-static SimCellsim *cells;
-static SimClock *clock_;
 static SimMcu *mcu;
 static char *pty_dir;
 static SimPty *boot_pty;
 static int client = -1;               /* the host's end of the boot line */
 static GPtrArray *boards;             /* SimBoard *, every board made (freed at the end) */
 
+/* Suite set-up: the board rig on the virtual clock, the MCU on a pty as the boot line. */
 static int setup(void)
 {
-  g_autoptr(GError) error = NULL;
-  catalog = catalog_load_default(&error);
-  if (!catalog) {
-    fprintf(stderr, "catalog: %s\n", error->message);
+  if (board_rig_open(SIM_CLOCK_VIRTUAL) != 0)
     return 1;
-  }
-  cells = sim_cellsim_new(7);
-  clock_ = sim_clock_new();
-  sim_clock_set_mode(clock_, SIM_CLOCK_VIRTUAL);
+  g_autoptr(GError) error = NULL;
   pty_dir = g_dir_make_tmp("mcu-test-XXXXXX", &error);
   boot_pty = pty_dir ? sim_pty_open(pty_dir, "boot", &error) : NULL;
   if (!boot_pty) {
     fprintf(stderr, "pty: %s\n", error->message);
     return 1;
   }
-  mcu = sim_mcu_new(clock_);
+  mcu = sim_mcu_new(board_rig.clock);
   sim_mcu_attach_line(mcu, sim_pty_master_fd(boot_pty));
   client = harness_open_serial(sim_pty_link_path(boot_pty));
   boards = g_ptr_array_new_with_free_func((GDestroyNotify)sim_board_free);
   return client >= 0 ? 0 : 1;
 }
 
+/* Suite clean-up: the MCU, the pty and every board made, then the board rig. */
 static int teardown(void)
 {
   if (client >= 0)
@@ -73,10 +66,7 @@ static int teardown(void)
   if (pty_dir)
     g_rmdir(pty_dir);
   g_free(pty_dir);
-  sim_clock_free(clock_);
-  sim_cellsim_free(cells);
-  catalog_free(catalog);
-  return 0;
+  return board_rig_close();
 }
 
 /* Writes `length` bytes to `fd` and collects up to `expect` answer bytes into `in`, running
@@ -235,12 +225,10 @@ static SimBoard *insert(const char *serial, const char *faults)
     if (strcmp(sim_board_label_serial(boards->pdata[i]), serial) == 0)
       board = boards->pdata[i];
   if (!board) {
-    board = sim_board_new(serial, catalog_find(catalog, MODEL, NULL));
+    board = sim_board_new(serial, catalog_find(board_rig.catalog, MODEL, NULL));
     g_ptr_array_add(boards, board);
   }
-  g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(SimFault));
-  CU_ASSERT_TRUE(sim_faults_parse(faults ? faults : "", list, NULL));
-  sim_board_insert(board, cells, clock_, list);
+  board_rig_insert(board, faults);
   sim_mcu_insert_board(mcu, board, FALSE);      /* BOOT0 low at power-up */
   return board;
 }
@@ -384,14 +372,14 @@ static void test_timing_of_a_60k_write(void)
   for (guint i = 0; i < sizeof block; i++)
     block[i] = (guint8)(i ^ 0xA5);
 
-  double start = sim_clock_now(clock_);
+  double start = sim_clock_now(board_rig.clock);
   CU_ASSERT_TRUE_FATAL(bl_sync());
   CU_ASSERT_TRUE_FATAL(bl_erase(0, 60));
   gboolean ok = TRUE;
   for (guint b = 0; b < blocks && ok; b++)
     ok = bl_write(SIM_FLASH_BASE + b * 256, block, sizeof block);
   CU_ASSERT_TRUE_FATAL(ok);
-  double measured = sim_clock_now(clock_) - start;
+  double measured = sim_clock_now(board_rig.clock) - start;
 
   guint wire_bytes = 1 + 1                          /* sync, ACK */
                      + 2 + 1 + (1 + 60 + 1) + 1     /* erase: command, ACK, list, ACK */
@@ -411,7 +399,7 @@ static void test_real_time_erase(void)
 {
   SimBoard *board = insert(SERIAL, NULL);
   sim_mcu_reset(mcu, TRUE);
-  sim_clock_set_mode(clock_, SIM_CLOCK_REAL);
+  sim_clock_set_mode(board_rig.clock, SIM_CLOCK_REAL);
   CU_ASSERT_TRUE_FATAL(bl_sync());
   CU_ASSERT_TRUE_FATAL(bl_command(0x43));
   guint8 list[12] = {9};
@@ -426,7 +414,7 @@ static void test_real_time_erase(void)
   double elapsed = (g_get_monotonic_time() - before) / 1e6;
   CU_ASSERT_TRUE(elapsed >= 10 * PAGE_ERASE_S);
   CU_ASSERT_TRUE(elapsed < 2.0);
-  sim_clock_set_mode(clock_, SIM_CLOCK_VIRTUAL);
+  sim_clock_set_mode(board_rig.clock, SIM_CLOCK_VIRTUAL);
   take_out(board);
 }
 
@@ -449,7 +437,7 @@ static void test_modbus_transaction_time(void)
   CU_ASSERT_PTR_NOT_NULL_FATAL(rs485);
   SimModbusServer *server = sim_modbus_server_new(sim_pty_master_fd(rs485),
                                                   sim_pty_slave_fd(rs485), 2);
-  sim_modbus_server_set_clock(server, clock_);
+  sim_modbus_server_set_clock(server, board_rig.clock);
   sim_modbus_server_set_update(server, count_update, NULL);
   sim_modbus_server_set_board(server, board);
   int host = harness_open_serial(sim_pty_link_path(rs485));
@@ -461,9 +449,9 @@ static void test_modbus_transaction_time(void)
   harness_frame(pdu, sizeof pdu, request);
   guint8 answer[13];
   updates = 0;
-  double start = sim_clock_now(clock_);
+  double start = sim_clock_now(board_rig.clock);
   CU_ASSERT_EQUAL(xfer_on(host, request, sizeof request, answer, sizeof answer), 13);
-  double measured = sim_clock_now(clock_) - start;
+  double measured = sim_clock_now(board_rig.clock) - start;
   CU_ASSERT_EQUAL(memcmp(answer + 3, "11.26", 5), 0);
   CU_ASSERT_EQUAL(updates, 1);
   double expected = (8 + 13) * BYTE_8N1_S + 0.002;
@@ -471,9 +459,9 @@ static void test_modbus_transaction_time(void)
 
   /* In the bootloader the board does not answer; only the request's bytes take time. */
   sim_mcu_reset(mcu, TRUE);
-  start = sim_clock_now(clock_);
+  start = sim_clock_now(board_rig.clock);
   CU_ASSERT_EQUAL(xfer_silence(host, request, sizeof request, HARNESS_SILENCE_MS), 0);
-  measured = sim_clock_now(clock_) - start;
+  measured = sim_clock_now(board_rig.clock) - start;
   CU_ASSERT_TRUE(measured >= 8 * BYTE_8N1_S - 1e-9 && measured <= 8 * BYTE_8N1_S + 0.002 + 1e-9);
 
   close(host);

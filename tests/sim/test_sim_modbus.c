@@ -3,6 +3,7 @@
  * exceptions, the board's seeded constants and settings checks, the fault catalog, and fuzz
  * runs of random bytes and random well-formed requests. */
 #include "tests/cunit_main.h"
+#include "tests/sim/board_rig.h"
 #include "fixtures/sim/sim_board_map.h"
 #include "fixtures/sim/sim_common.h"
 #include "fixtures/sim/sim_faults.h"
@@ -12,46 +13,10 @@
 
 #define SERIAL "B2A24S15P-2648-00017"
 
-static Catalog *catalog;
-static SimCellsim *cells;
-static SimClock *clock_;
-
+/* Suite set-up: the board rig, its clock running in real time. */
 static int setup(void)
 {
-  g_autoptr(GError) error = NULL;
-  catalog = catalog_load_default(&error);
-  if (!catalog) {
-    fprintf(stderr, "catalog: %s\n", error->message);
-    return 1;
-  }
-  cells = sim_cellsim_new(7);
-  clock_ = sim_clock_new();
-  return 0;
-}
-
-static int teardown(void)
-{
-  sim_clock_free(clock_);
-  sim_cellsim_free(cells);
-  catalog_free(catalog);
-  return 0;
-}
-
-/* A board of `serial`'s model inserted with `faults` (catalog syntax), cells at 3.3 V. */
-static SimBoard *new_board(const char *serial, const char *faults)
-{
-  g_auto(GStrv) parts = g_strsplit(serial, "-", 2);
-  const ModelInfo *model = catalog_find(catalog, parts[0], NULL);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(model);
-  SimBoard *board = sim_board_new(serial, model);
-  g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(SimFault));
-  CU_ASSERT_TRUE(sim_faults_parse(faults ? faults : "", list, NULL));
-  GString *reply = g_string_new(NULL);
-  const char *setup_line = "*RST;SOUR:VOLT 3.3,(@1:25);OUTP:ONOFF 1,(@1:25)";
-  sim_scpi_execute_line(sim_cellsim_scpi(cells), setup_line, strlen(setup_line), reply);
-  g_string_free(reply, TRUE);
-  sim_board_insert(board, cells, clock_, list);
-  return board;
+  return board_rig_open(SIM_CLOCK_REAL);
 }
 
 /* Builds a frame from a PDU (address first) with its CRC. */
@@ -172,7 +137,7 @@ static int exception_of(SimBoard *board, const guint8 *pdu, gsize length)
 
 static void test_requests(void)
 {
-  SimBoard *board = new_board(SERIAL, NULL);
+  SimBoard *board = board_rig_new_board(SERIAL, NULL);
   /* Read cell count (UINT32 at 0x106C): 24 for B2A24S15P (its LiFePO4 maximum). */
   const guint8 read_count[] = {0x01, 0x03, 0x10, 0x6C, 0x00, 0x02};
   g_autoptr(GByteArray) reply = transact(board, read_count, sizeof read_count);
@@ -260,7 +225,7 @@ static void test_requests(void)
 
   /* rs485-dead: never answers. */
   sim_board_free(board);
-  board = new_board(SERIAL, "rs485-dead");
+  board = board_rig_new_board(SERIAL, "rs485-dead");
   CU_ASSERT_EQUAL(exception_of(board, read_count, sizeof read_count), -1);
   sim_board_free(board);
   /* No board: never answers. */
@@ -269,9 +234,9 @@ static void test_requests(void)
 
 static void test_constants_are_seeded(void)
 {
-  SimBoard *a = new_board(SERIAL, NULL);
-  SimBoard *b = new_board(SERIAL, NULL);
-  SimBoard *c = new_board("B2A24S15P-2648-00018", NULL);
+  SimBoard *a = board_rig_new_board(SERIAL, NULL);
+  SimBoard *b = board_rig_new_board(SERIAL, NULL);
+  SimBoard *c = board_rig_new_board("B2A24S15P-2648-00018", NULL);
   const SimBoardConstants *ka = sim_board_constants(a);
   CU_ASSERT_EQUAL(memcmp(ka, sim_board_constants(b), sizeof *ka), 0);
   CU_ASSERT_NOT_EQUAL(memcmp(ka, sim_board_constants(c), sizeof *ka), 0);
@@ -293,11 +258,11 @@ static void test_constants_are_seeded(void)
 
 static void test_adc_model_and_calibration(void)
 {
-  SimBoard *board = new_board(SERIAL, "vref:0.8,cell-offset:3:12,open-sense:5");
+  SimBoard *board = board_rig_new_board(SERIAL, "vref:0.8,cell-offset:3:12,open-sense:5");
   const SimBoardConstants *k = sim_board_constants(board);
   double truth[SIM_BOARD_MAX_CELLS];
   for (int i = 0; i < 24; i++)
-    truth[i] = sim_cellsim_output_v(cells, (guint)i + 1) * 1000;
+    truth[i] = sim_cellsim_output_v(board_rig.cells, (guint)i + 1) * 1000;
   /* Average 20 readings to see the constants under the noise. */
   double mean[SIM_BOARD_MAX_CELLS] = {0};
   SimCellReading reading;
@@ -340,7 +305,7 @@ static void test_adc_model_and_calibration(void)
   sim_board_free(board);
 
   /* vref beyond the calibration range: the station's calibration is refused. */
-  board = new_board(SERIAL, "vref:4");
+  board = board_rig_new_board(SERIAL, "vref:4");
   true_pack = 0;
   for (int i = 0; i < 24; i++)
     true_pack += truth[i];
@@ -385,7 +350,7 @@ static void test_fault_catalog(void)
  * CRCs go straight to the handler, exercising every function and exception path. */
 static void test_fuzz(void)
 {
-  SimBoard *board = new_board(SERIAL, NULL);
+  SimBoard *board = board_rig_new_board(SERIAL, NULL);
   GRand *rng = g_rand_new_with_seed(424242);
   SimModbusFramer framer;
   sim_modbus_framer_init(&framer);
@@ -476,7 +441,7 @@ int main(void)
 {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
-  CU_pSuite suite = CU_add_suite("sim_modbus", setup, teardown);
+  CU_pSuite suite = CU_add_suite("sim_modbus", setup, board_rig_close);
   CU_add_test(suite, "CRC-16 reference values", test_crc);
   CU_add_test(suite, "framer: resync, bursts, bad CRC, 50 ms silence", test_framer);
   CU_add_test(suite, "requests, exceptions and settings checks", test_requests);
