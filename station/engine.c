@@ -242,6 +242,9 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
   if (!run->limits)
     return FALSE;
   run->fixture = fixture_load(request->fixture_path, error);
+  if (run->fixture && request->virtual_clock &&
+      g_key_file_has_group(run->fixture->keys, "twin"))
+    g_key_file_set_string(run->fixture->keys, "twin", "clock", "virtual");
   return run->fixture != NULL;
 }
 

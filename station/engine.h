@@ -44,6 +44,8 @@ typedef struct {
   const char *station_id;         /* NULL: the host name */
   const char *chemistry;          /* "lfp" (default), "liion", "lto" */
   const char *trusted_keys_dir;   /* public keys of the firmware team; NULL: the default */
+  gboolean virtual_clock;         /* on a twin: waits advance its clock, whatever the fixture
+                                     file says (self-tests, plans) */
 } RunRequest;
 
 /* Where a step's time went, on the fixture clock. */

@@ -43,7 +43,7 @@ gboolean plan_run(const Catalog *catalog, const char *fixture_path, const ModelI
   g_autoptr(Engine) engine = engine_new(catalog, line.store);
   RunRequest request = {.fixture_path = fixture_path, .serial = serial,
                         .chemistry = chemistry, .operator_name = "plan",
-                        .trusted_keys_dir = line.trusted_keys_dir};
+                        .trusted_keys_dir = line.trusted_keys_dir, .virtual_clock = TRUE};
   RunResult result;
   gboolean ran = engine_run(engine, &request, &result, error);
   g_clear_pointer(&engine, engine_free);

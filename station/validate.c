@@ -195,7 +195,7 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
     }
     RunRequest run = {.fixture_path = request->fixture_path, .serial = serial,
                       .operator_name = "validation",
-                      .trusted_keys_dir = line.trusted_keys_dir};
+                      .trusted_keys_dir = line.trusted_keys_dir, .virtual_clock = TRUE};
     RunResult result;
     if (!engine_run(engine, &run, &result, error)) {
       ok = FALSE;
