@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark of the EOL sequence on the twin (meson test --suite bench):
 #  - per model: cycle time on the twin in virtual time against the physical lower bound of
-#    `station plan` (target ratio <= 1.10) and the wall time per board (target < 0.5 s);
+#    `station plan` (target ratio <= 1.10), with the wall time of that one run for reference;
 #  - `station validate` over BENCH_BOARDS boards (default 1000): target 0 escapes and 0
-#    false fails.
+#    false fails, and the mean wall time per board in virtual-time mode (target < 0.5 s;
+#    a mean over many boards, since single runs on a shared machine are noisy).
 # Prints a table and the figures against their targets; exits 1 when a target is missed.
 . "$(dirname "$0")/../system/lib.sh"
 start_twin
@@ -22,9 +23,8 @@ for model in $("$STATION" models | awk 'NR > 1 {print $1}'); do
 done
 echo
 echo "cycle time / physical bound, worst model: $worst_ratio (target <= 1.10)"
-echo "wall time per board in virtual time, worst model: $worst_wall s (target < 0.5 s)"
+echo "wall time of one planning run, slowest model: $worst_wall s (for reference)"
 awk -v r="$worst_ratio" 'BEGIN {exit !(r <= 1.10)}' || missed=1
-awk -v w="$worst_wall" 'BEGIN {exit !(w < 0.5)}' || missed=1
 
 boards=${BENCH_BOARDS:-1000}
 faults=${BENCH_FAULTS:-}
@@ -34,6 +34,9 @@ tail -n 22 "$WORK/validate.out"
 line=$(grep '^escapes:' "$WORK/validate.out")
 escapes=$(sed -n 's/^escapes: \([0-9]*\),.*/\1/p' <<<"$line")
 false_fails=$(sed -n 's/.*false fails: \([0-9]*\),.*/\1/p' <<<"$line")
+per_board=$(sed -n 's/^Validation: .* (\([0-9.]*\) s per board)$/\1/p' "$WORK/validate.out")
 echo "validation over $boards boards: $escapes escapes (target 0), $false_fails false fails (target 0)"
+echo "wall time per board in virtual-time mode, mean over $boards boards: $per_board s (target < 0.5 s)"
 [ "$escapes" = 0 ] && [ "$false_fails" = 0 ] || missed=1
+awk -v w="$per_board" 'BEGIN {exit !(w < 0.5)}' || missed=1
 exit $missed
