@@ -272,9 +272,7 @@ static void load_release(Engine *engine, const RunRequest *request, Run *run)
         "(station firmware import) and release it for this model (station firmware release "
         "VERSION --models %s)", model, model);
   else
-    run->release_problem = g_strdup_printf(
-        "the firmware released for model %s cannot be used (%s): tell the firmware team",
-        model, error->message);
+    run->release_problem = g_strdup_printf("%s; tell the firmware team", error->message);
 }
 
 static void run_clear(Run *run)
