@@ -35,5 +35,5 @@ expect_eq "$(sql "select first_failure from runs order by id desc limit 1")" fla
 sql "update firmware_images set image = zeroblob(length(image)) where version = '$version'"
 station_run "$serial" --sequence "$seq"
 expect_eq "$RUN_STATUS" 2 "exit status with a tampered release"
-expect_grep 'cannot be used' "$WORK/run.out"
+expect_grep 'is damaged: .*changed outside the station' "$WORK/run.out"
 echo "ok"
