@@ -91,12 +91,10 @@ static const FaultKind fault_kinds[] = {
 
 const char *const *validate_fault_names(void)
 {
-  static const char *const names[] = {
-    "cell-offset", "vref", "open-sense", "chg-fet-short", "dsg-fet-open", "ocp-dead",
-    "scp-slow", "ntc-open", "balance-dead", "heater-open", "heater-stuck-on", "shunt",
-    "flash-bad", "rs485-dead", "path-res", NULL,
-  };
-  G_STATIC_ASSERT(G_N_ELEMENTS(names) == G_N_ELEMENTS(fault_kinds) + 1);
+  static const char *names[G_N_ELEMENTS(fault_kinds) + 1];
+  if (!names[0])
+    for (guint i = 0; i < G_N_ELEMENTS(fault_kinds); i++)
+      names[i] = fault_kinds[i].name;
   return names;
 }
 
