@@ -4,6 +4,7 @@
 #include "station/cli.h"
 #include "station/engine.h"
 #include "db/store.h"
+#include "sequences/data_path.h"
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -72,7 +73,7 @@ int cli_run(int argc, char **argv)
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
     {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture,
-     "Fixture description (e.g. fixtures/sim.conf)", "FILE"},
+     "Fixture description (default: the twin, fixtures/sim.conf)", "FILE"},
     {"serial", 's', 0, G_OPTION_ARG_STRING, &serial, "The board's scanned serial number",
      "SERIAL"},
     {"db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Results database (default: user data dir)",
@@ -99,10 +100,12 @@ int cli_run(int argc, char **argv)
   g_option_context_add_main_entries(context, entries, NULL);
   if (!cli_parse(context, &argc, &argv))
     return EXIT_USAGE;
-  if (argc != 1 || !fixture || !serial) {
-    cli_error("usage: station run --fixture FILE --serial SERIAL [--db FILE] (see --help)");
+  if (argc != 1 || !serial) {
+    cli_error("usage: station run --serial SERIAL [--fixture FILE] [--db FILE] (see --help)");
     return EXIT_USAGE;
   }
+  if (!fixture)
+    fixture = default_fixture_path();
 
   g_autoptr(GError) error = NULL;
   g_autoptr(Catalog) catalog = catalog_load_default(&error);

@@ -9,14 +9,14 @@ static const struct {
   int (*run)(int argc, char **argv);
   const char *summary;
 } commands[] = {
-  {"run", cli_run, "test one board: station run --fixture FILE --serial SERIAL"},
+  {"run", cli_run, "test one board: station run --serial SERIAL [--fixture FILE]"},
   {"runs", cli_runs, "list recent runs"},
   {"show", cli_show, "print one run with its steps and measurements: station show RUN"},
   {"models", cli_models, "list the model catalog; models show MODEL prints one"},
   {"validate", cli_validate, "run twin boards with defects and count what the station catches"},
   {"plan", cli_plan, "the cycle-time bound and expected time of a model: plan --model M"},
   {"limits", cli_limits, "print the limits applied to a model: station limits show MODEL"},
-  {"firmware", cli_firmware, "firmware releases: keygen, sign, import, release, list, show"},
+  {"firmware", cli_firmware, "firmware releases: keygen, sign, import, release, list, show, flash"},
 };
 
 static void usage(FILE *out)
