@@ -58,6 +58,32 @@ void engine_free(Engine *engine)
   g_free(engine);
 }
 
+EngineEvent *engine_event_copy(const EngineEvent *event)
+{
+  EngineEvent *copy = g_new(EngineEvent, 1);
+  *copy = *event;
+  copy->serial = g_strdup(event->serial);
+  copy->model = g_strdup(event->model);
+  copy->group = g_strdup(event->group);
+  copy->step = g_strdup(event->step);
+  copy->message = g_strdup(event->message);
+  copy->measurement = event->measurement ? measurement_copy(event->measurement) : NULL;
+  return copy;
+}
+
+void engine_event_free(EngineEvent *event)
+{
+  if (!event)
+    return;
+  g_free((char *)event->serial);
+  g_free((char *)event->model);
+  g_free((char *)event->group);
+  g_free((char *)event->step);
+  g_free((char *)event->message);
+  measurement_free((Measurement *)event->measurement);
+  g_free(event);
+}
+
 void engine_set_event_handler(Engine *engine, EngineEventFunc func, gpointer user_data)
 {
   engine->on_event = func;

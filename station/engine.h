@@ -33,6 +33,13 @@ typedef struct {
   double elapsed_s;               /* s since the run started */
 } EngineEvent;
 
+/* An event and everything it points to are valid only during the handler's call. A handler
+ * that hands the event to another thread (a UI's main loop) queues a copy: every string and
+ * the measurement are duplicated and owned by the copy. */
+EngineEvent *engine_event_copy(const EngineEvent *event);
+void engine_event_free(EngineEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineEvent, engine_event_free)
+
 typedef void (*EngineEventFunc)(const EngineEvent *event, gpointer user_data);
 
 typedef struct {

@@ -57,6 +57,17 @@ Measurement *measurement_new(const char *name, const char *unit, double value)
   return m;
 }
 
+Measurement *measurement_copy(const Measurement *m)
+{
+  Measurement *copy = g_new(Measurement, 1);
+  *copy = *m;
+  copy->name = g_strdup(m->name);
+  copy->unit = g_strdup(m->unit);
+  copy->text = g_strdup(m->text);
+  copy->expected = g_strdup(m->expected);
+  return copy;
+}
+
 Measurement *measurement_new_text(const char *name, const char *text)
 {
   Measurement *m = measurement_alloc(name);

@@ -48,6 +48,8 @@ typedef struct {
 /* A numeric measurement with no limits (COMPARE_LOG). Strings are copied. */
 Measurement *measurement_new(const char *name, const char *unit, double value);
 Measurement *measurement_new_text(const char *name, const char *text);
+/* A deep copy (every string duplicated). */
+Measurement *measurement_copy(const Measurement *m);
 void measurement_free(Measurement *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Measurement, measurement_free)
 
