@@ -1,7 +1,7 @@
 /* station run: tests one board and prints each step and measurement as it happens, then the
  * verdict. Ctrl-C aborts the run (the fixture still goes to its safe state); a second Ctrl-C
  * kills the station. */
-#include "station/cli.h"
+#include "station/cli/cli.h"
 #include "station/engine.h"
 #include "db/store.h"
 #include "sequences/data_path.h"

@@ -1,5 +1,5 @@
 /* station models [show MODEL]: the model catalog for quality engineers and operators. */
-#include "station/cli.h"
+#include "station/cli/cli.h"
 #include "sequences/catalog.h"
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* station plan --model M: the physical lower bound of the sequence's cycle time for a model
  * and the expected cycle time, step by step (see plan.h). */
-#include "station/cli.h"
+#include "station/cli/cli.h"
 #include "station/plan.h"
 #include "sequences/data_path.h"
 #include <math.h>

@@ -1,5 +1,5 @@
 /* station runs / station show RUN: reading stored results. */
-#include "station/cli.h"
+#include "station/cli/cli.h"
 #include "db/store.h"
 #include <math.h>
 #include <stdio.h>

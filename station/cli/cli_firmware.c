@@ -2,7 +2,7 @@
  * keygen makes a signing key pair, sign writes a signed manifest for an image, import checks a
  * signed release and stores it, release makes an imported image the one flashed on a model,
  * list and show print what is stored, build-test-image makes images for tests and demos. */
-#include "station/cli.h"
+#include "station/cli/cli.h"
 #include "db/firmware_store.h"
 #include "firmware/firmware_error.h"
 #include "firmware/fixture_flash.h"

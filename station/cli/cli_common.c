@@ -1,5 +1,5 @@
 /* Helpers shared by the subcommands: option parsing and error printing. */
-#include "station/cli.h"
+#include "station/cli/cli.h"
 #include "db/store.h"
 #include <stdio.h>
 

@@ -1,5 +1,5 @@
 /* station: the EOL test station's command line. */
-#include "station/cli.h"
+#include "station/cli/cli.h"
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>

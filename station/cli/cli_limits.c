@@ -1,6 +1,6 @@
 /* station limits show MODEL: every limit the station applies to a model, where each value
  * comes from (generic, model override, catalog) and why (the comment in the limits file). */
-#include "station/cli.h"
+#include "station/cli/cli.h"
 #include "station/limit_table.h"
 #include "sequences/data_path.h"
 #include <stdio.h>

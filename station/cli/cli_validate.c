@@ -1,5 +1,5 @@
 /* station validate: the station tests its own verdicts on the twin (see validate.h). */
-#include "station/cli.h"
+#include "station/cli/cli.h"
 #include "station/validate.h"
 #include "sequences/data_path.h"
 #include <stdio.h>
