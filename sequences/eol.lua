@@ -244,10 +244,13 @@ step {
     measure { name = "model", value = info.model, expected = "JK_" .. board.model.name }
     measure { name = "hw_version", value = info.hw_version }
     measure { name = "sw_version", value = info.sw_version, expected = firmware.version }
-    local ok, why = fixture.dut:write_serial(board.serial)
+    -- The board's serial field holds 16 bytes and the model is in its own field (0x1400), so
+    -- the board keeps the label's serial without the model: <YYWW>-<NNNNN>.
+    local board_serial = board.serial:sub(#board.model.name + 2)
+    local ok, why = fixture.dut:write_serial(board_serial)
     if not ok then fail("the board refused its serial number: " .. why) end
     measure { name = "serial_written", value = fixture.dut:device_info().serial,
-              expected = board.serial }
+              expected = board_serial }
   end,
 }
 

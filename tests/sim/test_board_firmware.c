@@ -59,7 +59,7 @@ static void write_setting(SimBoard *board, guint16 reg, gint32 value)
   guint8 bytes[4] = {(guint8)((guint32)value >> 24), (guint8)((guint32)value >> 16),
                      (guint8)((guint32)value >> 8), (guint8)value};
   g_autoptr(GError) error = NULL;
-  CU_ASSERT_TRUE(sim_board_write_settings(board, reg - JK_REG_SETTINGS, bytes, 4, &error));
+  CU_ASSERT_TRUE(sim_board_write_settings(board, reg - SIM_JK_REG_SETTINGS, bytes, 4, &error));
   if (error)
     fprintf(stderr, "write 0x%04X: %s\n", reg, error->message);
 }
@@ -107,7 +107,7 @@ static void test_cell_ovp_and_uvp(void)
   CU_ASSERT_FALSE(sim_board_charge_mos_on(board));
   CU_ASSERT_FALSE(sim_board_conducts_charge(board));
   CU_ASSERT_TRUE(sim_board_discharge_mos_on(board));
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_CELL_OVP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_CELL_OVP);
   set_cell_reading(board, 7, 3405);           /* between release and trip: still off */
   hold(board, &rest, 100);
   CU_ASSERT_FALSE(sim_board_charge_mos_on(board));
@@ -125,7 +125,7 @@ static void test_cell_ovp_and_uvp(void)
   CU_ASSERT_FALSE(sim_board_discharge_mos_on(board));
   CU_ASSERT_FALSE(sim_board_conducts_discharge(board));
   CU_ASSERT_TRUE(sim_board_charge_mos_on(board));
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_CELL_UVP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_CELL_UVP);
   set_cell_reading(board, 2, 2995);
   hold(board, &rest, 100);
   CU_ASSERT_FALSE(sim_board_discharge_mos_on(board));
@@ -135,7 +135,7 @@ static void test_cell_ovp_and_uvp(void)
   CU_ASSERT_EQUAL(sim_board_alarms(board), 0);
 
   /* Cells beyond the cell count do not count. */
-  write_setting(board, JK_REG_CELL_COUNT, 16);
+  write_setting(board, SIM_JK_REG_CELL_COUNT, 16);
   set_cell_reading(board, 20, 4000);
   hold(board, &rest, 1);
   CU_ASSERT_TRUE(sim_board_charge_mos_on(board));
@@ -190,9 +190,9 @@ static void check_timed(SimBoard *board, SimBoardInputs in, double delay_s, doub
 static void test_charge_ocp(void)
 {
   SimBoard *board = new_board(SERIAL, NULL);
-  write_setting(board, JK_REG_CHG_OCP_MA, 20000);
-  write_setting(board, JK_REG_CHG_OCP_DELAY_S, 2);
-  write_setting(board, JK_REG_CHG_OCP_RECOVERY_S, 60);
+  write_setting(board, SIM_JK_REG_CHG_OCP_MA, 20000);
+  write_setting(board, SIM_JK_REG_CHG_OCP_DELAY_S, 2);
+  write_setting(board, SIM_JK_REG_CHG_OCP_RECOVERY_S, 60);
   /* Below the threshold (gain error ±2 %): never trips. */
   SimBoardInputs below = with_current(19.0);
   hold(board, &below, 1000);
@@ -203,25 +203,25 @@ static void test_charge_ocp(void)
   hold(board, &above, 1.5);
   hold(board, &below, 1.5);
   CU_ASSERT_TRUE(sim_board_charge_mos_on(board));
-  check_timed(board, above, 2, 60, EPS_S, JK_ALARM_CHG_OCP, TRUE);
+  check_timed(board, above, 2, 60, EPS_S, SIM_JK_ALARM_CHG_OCP, TRUE);
   sim_board_free(board);
 }
 
 static void test_discharge_ocp(void)
 {
   SimBoard *board = new_board(SERIAL, NULL);
-  write_setting(board, JK_REG_DSG_OCP_MA, 100000);
-  write_setting(board, JK_REG_DSG_OCP_DELAY_S, 5);
-  write_setting(board, JK_REG_DSG_OCP_RECOVERY_S, 30);
+  write_setting(board, SIM_JK_REG_DSG_OCP_MA, 100000);
+  write_setting(board, SIM_JK_REG_DSG_OCP_DELAY_S, 5);
+  write_setting(board, SIM_JK_REG_DSG_OCP_RECOVERY_S, 30);
   SimBoardInputs below = with_current(-95.0);
   hold(board, &below, 1000);
   CU_ASSERT_TRUE(sim_board_discharge_mos_on(board));
   /* A charge current above the discharge threshold is not a discharge over-current. */
   SimBoardInputs charging = with_current(105.0);
-  write_setting(board, JK_REG_CHG_OCP_MA, 150000);
+  write_setting(board, SIM_JK_REG_CHG_OCP_MA, 150000);
   hold(board, &charging, 1000);
   CU_ASSERT_TRUE(sim_board_discharge_mos_on(board));
-  check_timed(board, with_current(-105.0), 5, 30, EPS_S, JK_ALARM_DSG_OCP, FALSE);
+  check_timed(board, with_current(-105.0), 5, 30, EPS_S, SIM_JK_ALARM_DSG_OCP, FALSE);
   sim_board_free(board);
 }
 
@@ -230,25 +230,25 @@ static void test_short_circuit(void)
   SimBoard *board = new_board(SERIAL, NULL);
   /* 3 x 150 A continuous discharge: 450 A. */
   CU_ASSERT_DOUBLE_EQUAL(sim_board_scp_threshold_a(board), 450.0, 1e-9);
-  write_setting(board, JK_REG_SCP_DELAY_US, 300);
-  write_setting(board, JK_REG_SCP_RECOVERY_S, 10);
+  write_setting(board, SIM_JK_REG_SCP_DELAY_US, 300);
+  write_setting(board, SIM_JK_REG_SCP_RECOVERY_S, 10);
   /* Discharge OCP would trip too after seconds; the SCP comes first. */
   SimBoardInputs below = with_current(-430.0);
   hold(board, &below, 0.01);
-  CU_ASSERT_EQUAL(sim_board_alarms(board) & JK_ALARM_DSG_SCP, 0);
+  CU_ASSERT_EQUAL(sim_board_alarms(board) & SIM_JK_ALARM_DSG_SCP, 0);
   SimBoardInputs rest = with_current(0);
   hold(board, &rest, 100);
-  check_timed(board, with_current(-2000.0), 300e-6, 10, EPS_SCP_S, JK_ALARM_DSG_SCP, FALSE);
+  check_timed(board, with_current(-2000.0), 300e-6, 10, EPS_SCP_S, SIM_JK_ALARM_DSG_SCP, FALSE);
   /* A short during charge trips the charge side (bit 7). */
   hold(board, &rest, 100);
-  check_timed(board, with_current(2000.0), 300e-6, 10, EPS_SCP_S, JK_ALARM_CHG_SCP, TRUE);
+  check_timed(board, with_current(2000.0), 300e-6, 10, EPS_SCP_S, SIM_JK_ALARM_CHG_SCP, TRUE);
   sim_board_free(board);
 
   /* scp-slow:800 trips 800 µs late. */
   board = new_board(SERIAL, "scp-slow:800");
-  write_setting(board, JK_REG_SCP_DELAY_US, 300);
-  write_setting(board, JK_REG_SCP_RECOVERY_S, 10);
-  check_timed(board, with_current(-2000.0), 1100e-6, 10, EPS_SCP_S, JK_ALARM_DSG_SCP, FALSE);
+  write_setting(board, SIM_JK_REG_SCP_DELAY_US, 300);
+  write_setting(board, SIM_JK_REG_SCP_RECOVERY_S, 10);
+  check_timed(board, with_current(-2000.0), 1100e-6, 10, EPS_SCP_S, SIM_JK_ALARM_DSG_SCP, FALSE);
   sim_board_free(board);
 }
 
@@ -257,8 +257,8 @@ static void test_short_circuit(void)
 static void test_stepping(void)
 {
   SimBoard *board = new_board(SERIAL, NULL);
-  write_setting(board, JK_REG_CHG_OCP_MA, 20000);
-  write_setting(board, JK_REG_CHG_OCP_DELAY_S, 2);
+  write_setting(board, SIM_JK_REG_CHG_OCP_MA, 20000);
+  write_setting(board, SIM_JK_REG_CHG_OCP_DELAY_S, 2);
   SimBoardInputs above = with_current(30);
   double t0 = sim_board_time_s(board);
   sim_board_advance(board, &above, t0);
@@ -298,23 +298,23 @@ static void test_ntc_and_temperature_protections(void)
   CU_ASSERT_EQUAL(sim_board_alarms(board), 0);
   in.ntc_ohm[2] = ntc_ohm(70.5);
   hold(board, &in, 1);
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_CHG_OTP | JK_ALARM_DSG_OTP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_CHG_OTP | SIM_JK_ALARM_DSG_OTP);
   CU_ASSERT_FALSE(sim_board_charge_mos_on(board));
   CU_ASSERT_FALSE(sim_board_discharge_mos_on(board));
   in.ntc_ohm[2] = ntc_ohm(60.5);
   hold(board, &in, 1);
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_CHG_OTP | JK_ALARM_DSG_OTP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_CHG_OTP | SIM_JK_ALARM_DSG_OTP);
   in.ntc_ohm[2] = ntc_ohm(59.5);
   hold(board, &in, 1);
   CU_ASSERT_EQUAL(sim_board_alarms(board), 0);
   CU_ASSERT_TRUE(sim_board_charge_mos_on(board));
 
   /* Separate thresholds: discharge OTP at 50 °C. */
-  write_setting(board, JK_REG_DSG_OTP, 500);
-  write_setting(board, JK_REG_DSG_OTPR, 450);
+  write_setting(board, SIM_JK_REG_DSG_OTP, 500);
+  write_setting(board, SIM_JK_REG_DSG_OTPR, 450);
   in.ntc_ohm[0] = ntc_ohm(55);
   hold(board, &in, 1);
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_DSG_OTP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_DSG_OTP);
   CU_ASSERT_TRUE(sim_board_charge_mos_on(board));
   CU_ASSERT_FALSE(sim_board_discharge_mos_on(board));
   in.ntc_ohm[0] = ntc_ohm(25);
@@ -326,12 +326,12 @@ static void test_ntc_and_temperature_protections(void)
   CU_ASSERT_EQUAL(sim_board_alarms(board), 0);
   in.ntc_ohm[0] = ntc_ohm(-0.5);
   hold(board, &in, 1);
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_CHG_UTP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_CHG_UTP);
   CU_ASSERT_FALSE(sim_board_charge_mos_on(board));
   CU_ASSERT_TRUE(sim_board_discharge_mos_on(board));
   in.ntc_ohm[0] = ntc_ohm(4.5);
   hold(board, &in, 1);
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_CHG_UTP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_CHG_UTP);
   in.ntc_ohm[0] = ntc_ohm(5.5);
   hold(board, &in, 1);
   CU_ASSERT_EQUAL(sim_board_alarms(board), 0);
@@ -360,9 +360,9 @@ static void test_mos_temperature(void)
 {
   SimBoard *board = new_board(SERIAL, NULL);
   CU_ASSERT_DOUBLE_EQUAL(sim_board_mos_temperature_c(board), SIM_BOARD_AMBIENT_C, 1e-9);
-  write_setting(board, JK_REG_MOS_OTP, 300);
-  write_setting(board, JK_REG_MOS_OTPR, 280);
-  write_setting(board, JK_REG_CHG_OCP_MA, 150000);
+  write_setting(board, SIM_JK_REG_MOS_OTP, 300);
+  write_setting(board, SIM_JK_REG_MOS_OTPR, 280);
+  write_setting(board, SIM_JK_REG_CHG_OCP_MA, 150000);
   double r = sim_board_path_resistance_ohm(board);
   double amps = 140;
   double target = SIM_BOARD_AMBIENT_C + amps * amps * r * SIM_BOARD_MOS_K_PER_W;
@@ -377,7 +377,7 @@ static void test_mos_temperature(void)
   CU_ASSERT_TRUE(sim_board_charge_mos_on(board));
   CU_ASSERT_TRUE(sim_board_mos_temperature_c(board) < 30.0);
   sim_board_advance(board, &in, t0 + crossing + EPS_S);
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_MOS_OTP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_MOS_OTP);
   CU_ASSERT_FALSE(sim_board_charge_mos_on(board));
   CU_ASSERT_FALSE(sim_board_discharge_mos_on(board));
   /* No current: it cools with the time constant and releases at 28.0 °C. */
@@ -402,7 +402,7 @@ static void test_mos_temperature(void)
 static void check_balance(const char *serial, double expected_a)
 {
   SimBoard *board = new_board(serial, NULL);
-  guint count = sim_board_setting(board, JK_REG_CELL_COUNT);
+  guint count = sim_board_setting(board, SIM_JK_REG_CELL_COUNT);
   SimBoardInputs rest = with_current(0);
   set_all_readings(board, 3450);
   set_cell_reading(board, 3, 3440);
@@ -418,7 +418,7 @@ static void check_balance(const char *serial, double expected_a)
   CU_ASSERT_DOUBLE_EQUAL(sim_board_balance_moving_a(board), expected_a, 1e-9);
   /* 0x12A4 / 0x12A6 show it. */
   guint8 regs[4];
-  CU_ASSERT_EQUAL(sim_board_map_read(board, JK_REG_BALANCE_MA, 2, regs, NULL), 0);
+  CU_ASSERT_EQUAL(sim_board_map_read(board, SIM_JK_REG_BALANCE_MA, 2, regs, NULL), 0);
   CU_ASSERT_EQUAL((gint16)(regs[0] << 8 | regs[1]), (gint16)lround(expected_a * 1000));
   CU_ASSERT_EQUAL(regs[2], 1);
   sim_board_free(board);
@@ -450,13 +450,13 @@ static void test_balancer_conditions(void)
   CU_ASSERT_FALSE(sim_board_balancing(board));
   /* Disabled (0x1078 = 0): off. */
   set_cell_reading(board, 5, 3500);
-  write_setting(board, JK_REG_BALANCE_ENABLE, 0);
+  write_setting(board, SIM_JK_REG_BALANCE_ENABLE, 0);
   hold(board, &rest, 1);
   CU_ASSERT_FALSE(sim_board_balancing(board));
   CU_ASSERT_EQUAL(sim_board_balance_current_a(board, 5), 0);
   /* Limited by 0x1048. */
-  write_setting(board, JK_REG_BALANCE_ENABLE, 1);
-  write_setting(board, JK_REG_MAX_BALANCE_MA, 1200);
+  write_setting(board, SIM_JK_REG_BALANCE_ENABLE, 1);
+  write_setting(board, SIM_JK_REG_MAX_BALANCE_MA, 1200);
   hold(board, &rest, 1);
   CU_ASSERT_DOUBLE_EQUAL(sim_board_balance_current_a(board, 5), 1.2, 1e-9);
   sim_board_free(board);
@@ -492,7 +492,7 @@ static void test_heater(void)
   CU_ASSERT_EQUAL(sim_board_heater_current_a(board, 40, 20), 0);
   /* Enabled (0x1114 bit 0): U/R, never above 3 A. */
   guint8 bits[2] = {0x00, 0x01};
-  CU_ASSERT_TRUE(sim_board_write_settings(board, JK_REG_CONTROL_BITS - JK_REG_SETTINGS, bits, 2,
+  CU_ASSERT_TRUE(sim_board_write_settings(board, SIM_JK_REG_CONTROL_BITS - SIM_JK_REG_SETTINGS, bits, 2,
                                           NULL));
   hold(board, &cold, 1);
   CU_ASSERT_TRUE(sim_board_heater_on(board));
@@ -501,9 +501,9 @@ static void test_heater(void)
   CU_ASSERT_DOUBLE_EQUAL(sim_board_heater_current_a(board, 79.2, 20), 3.0, 1e-12);
   CU_ASSERT_EQUAL(sim_board_heater_current_a(board, 40, INFINITY), 0);
   guint8 regs[2];
-  CU_ASSERT_EQUAL(sim_board_map_read(board, JK_REG_HEATER_MA, 1, regs, NULL), 0);
+  CU_ASSERT_EQUAL(sim_board_map_read(board, SIM_JK_REG_HEATER_MA, 1, regs, NULL), 0);
   CU_ASSERT_EQUAL(regs[0] << 8 | regs[1], 2000);
-  CU_ASSERT_EQUAL(sim_board_map_read(board, JK_REG_HEATER_ON - 1, 1, regs, NULL), 0);
+  CU_ASSERT_EQUAL(sim_board_map_read(board, SIM_JK_REG_HEATER_ON - 1, 1, regs, NULL), 0);
   CU_ASSERT_EQUAL(regs[1], 1);
   /* Warm again (above the 5.0 °C recovery): heater off, charging on. */
   SimBoardInputs warm = cold;
@@ -516,7 +516,7 @@ static void test_heater(void)
 
   /* A model without the heater option never heats. */
   board = new_board("B5A25S60P-2648-00001", NULL);
-  CU_ASSERT_TRUE(sim_board_write_settings(board, JK_REG_CONTROL_BITS - JK_REG_SETTINGS, bits, 2,
+  CU_ASSERT_TRUE(sim_board_write_settings(board, SIM_JK_REG_CONTROL_BITS - SIM_JK_REG_SETTINGS, bits, 2,
                                           NULL));
   hold(board, &cold, 1);
   CU_ASSERT_FALSE(sim_board_charge_mos_on(board));
@@ -526,7 +526,7 @@ static void test_heater(void)
 
   /* heater-open: commanded on, no current. */
   board = new_board(SERIAL, "heater-open");
-  CU_ASSERT_TRUE(sim_board_write_settings(board, JK_REG_CONTROL_BITS - JK_REG_SETTINGS, bits, 2,
+  CU_ASSERT_TRUE(sim_board_write_settings(board, SIM_JK_REG_CONTROL_BITS - SIM_JK_REG_SETTINGS, bits, 2,
                                           NULL));
   hold(board, &cold, 1);
   CU_ASSERT_TRUE(sim_board_heater_on(board));
@@ -573,7 +573,7 @@ static void test_mosfet_faults(void)
   /* chg-fet-short: charging continues with the charge MOSFET off; the firmware sees the
    * current and raises bit 16. */
   SimBoard *board = new_board(SERIAL, "chg-fet-short");
-  write_setting(board, JK_REG_CHARGE_ENABLE, 0);
+  write_setting(board, SIM_JK_REG_CHARGE_ENABLE, 0);
   SimBoardInputs rest = with_current(0);
   hold(board, &rest, 1);
   CU_ASSERT_FALSE(sim_board_charge_mos_on(board));
@@ -581,18 +581,18 @@ static void test_mosfet_faults(void)
   CU_ASSERT_EQUAL(sim_board_alarms(board), 0);
   SimBoardInputs charging = with_current(5);
   hold(board, &charging, 1);
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_CHG_MOS_FAULT);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_CHG_MOS_FAULT);
   sim_board_free(board);
 
   /* A healthy board tripping with current still flowing (the physics not yet re-solved) does
    * not raise the MOSFET fault. */
   board = new_board(SERIAL, NULL);
-  write_setting(board, JK_REG_CHG_OCP_MA, 20000);
-  write_setting(board, JK_REG_CHG_OCP_DELAY_S, 2);
+  write_setting(board, SIM_JK_REG_CHG_OCP_MA, 20000);
+  write_setting(board, SIM_JK_REG_CHG_OCP_DELAY_S, 2);
   SimBoardInputs above = with_current(25);
   hold(board, &above, 10);
   CU_ASSERT_FALSE(sim_board_conducts_charge(board));
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_CHG_OCP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_CHG_OCP);
   sim_board_free(board);
 
   /* dsg-fet-open: the discharge path never conducts; with a load, P- rises to the pack and
@@ -604,7 +604,7 @@ static void test_mosfet_faults(void)
   SimBoardInputs open_path = with_current(0);
   open_path.path_drop_v = 79.0;
   hold(board, &open_path, 1);
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_DSG_MOS_FAULT);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_DSG_MOS_FAULT);
   sim_board_free(board);
 
   /* A healthy board carrying a large current: the drop is I·R, no fault. */
@@ -612,15 +612,15 @@ static void test_mosfet_faults(void)
   SimBoardInputs heavy = with_current(-300);
   heavy.path_drop_v = 300 * sim_board_path_resistance_ohm(board);
   hold(board, &heavy, 1);
-  CU_ASSERT_EQUAL(sim_board_alarms(board) & JK_ALARM_DSG_MOS_FAULT, 0);
+  CU_ASSERT_EQUAL(sim_board_alarms(board) & SIM_JK_ALARM_DSG_MOS_FAULT, 0);
   sim_board_free(board);
 }
 
 static void test_ocp_dead(void)
 {
   SimBoard *board = new_board(SERIAL, "ocp-dead");
-  write_setting(board, JK_REG_CHG_OCP_MA, 20000);
-  write_setting(board, JK_REG_DSG_OCP_MA, 20000);
+  write_setting(board, SIM_JK_REG_CHG_OCP_MA, 20000);
+  write_setting(board, SIM_JK_REG_DSG_OCP_MA, 20000);
   SimBoardInputs charge = with_current(100);
   hold(board, &charge, 1000);
   CU_ASSERT_TRUE(sim_board_charge_mos_on(board));
@@ -631,7 +631,7 @@ static void test_ocp_dead(void)
   /* The short-circuit comparator still works. */
   SimBoardInputs shorted = with_current(-2000);
   hold(board, &shorted, 0.01);
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_DSG_SCP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_DSG_SCP);
   sim_board_free(board);
 }
 
@@ -682,7 +682,7 @@ static void test_reset_and_silence(void)
   set_cell_reading(board, 4, 3700);
   SimBoardInputs rest = with_current(0);
   hold(board, &rest, 1);
-  CU_ASSERT_EQUAL(sim_board_alarms(board), JK_ALARM_CELL_OVP);
+  CU_ASSERT_EQUAL(sim_board_alarms(board), SIM_JK_ALARM_CELL_OVP);
   set_cell_reading(board, 4, 3300);
   sim_board_reset(board, TRUE, NULL);        /* ROM bootloader: nothing runs */
   CU_ASSERT_FALSE(sim_board_firmware_running(board));

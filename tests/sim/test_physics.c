@@ -104,7 +104,7 @@ static void write_setting(Bench *bench, guint16 reg, guint32 value)
   guint8 bytes[4] = {(guint8)(value >> 24), (guint8)(value >> 16), (guint8)(value >> 8),
                      (guint8)value};
   g_autoptr(GError) error = NULL;
-  CU_ASSERT_TRUE(sim_board_write_settings(sim_twin_board(bench->twin), reg - JK_REG_SETTINGS,
+  CU_ASSERT_TRUE(sim_board_write_settings(sim_twin_board(bench->twin), reg - SIM_JK_REG_SETTINGS,
                                           bytes, sizeof bytes, &error));
 }
 
@@ -253,7 +253,7 @@ static void test_short_timed_by_digitizer(void)
   Bench *bench = bench_new(SERIAL, NULL);
   SimBoard *board = sim_twin_board(bench->twin);
   cells_on(bench, 24, CELL_V);
-  write_setting(bench, JK_REG_SCP_DELAY_US, 300);
+  write_setting(bench, SIM_JK_REG_SCP_DELAY_US, 300);
   cmd(bench, "switch", "ROUT:CLOS (@101)");
   cmd(bench, "eload", "SENS:SWE:POIN 500;SENS:SWE:TINT 2e-6;INIT:ACQ");
   cmd(bench, "eload", "FUNC CURR;CURR 0;INP ON;INP:SHOR ON");
@@ -273,7 +273,7 @@ static void test_short_timed_by_digitizer(void)
   CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(values[499], NULL), 0.0, 0.1);
   g_autofree char *error = run(bench, "eload", "SYST:ERR?");
   CU_ASSERT_STRING_EQUAL(error, "0,\"No error\"");
-  CU_ASSERT_TRUE(truth_alarms(bench) & JK_ALARM_DSG_SCP);
+  CU_ASSERT_TRUE(truth_alarms(bench) & SIM_JK_ALARM_DSG_SCP);
   g_autofree char *dsg = truth_field(bench, "dsg_mos");
   CU_ASSERT_STRING_EQUAL(dsg, "0");
   CU_ASSERT_DOUBLE_EQUAL(num(bench, "control", "SIM:TRUTH:CURR?"), 0.0, 1e-3);
@@ -291,15 +291,15 @@ static void test_short_switch_trips(void)
 {
   Bench *bench = bench_new(SERIAL, NULL);
   cells_on(bench, 24, CELL_V);
-  write_setting(bench, JK_REG_SCP_DELAY_US, 300);
+  write_setting(bench, SIM_JK_REG_SCP_DELAY_US, 300);
   cmd(bench, "control", "SIM:CLOCK:ADV 0.1");
-  CU_ASSERT_EQUAL(truth_alarms(bench) & JK_ALARM_DSG_SCP, 0);
+  CU_ASSERT_EQUAL(truth_alarms(bench) & SIM_JK_ALARM_DSG_SCP, 0);
   cmd(bench, "switch", "ROUT:CLOS (@103)");
   cmd(bench, "control", "SIM:CLOCK:ADV 0.000299");
   CU_ASSERT_TRUE(num(bench, "control", "SIM:TRUTH:CURR?") < -1000.0);
   cmd(bench, "control", "SIM:CLOCK:ADV 0.000002");
   CU_ASSERT_DOUBLE_EQUAL(num(bench, "control", "SIM:TRUTH:CURR?"), 0.0, 1e-3);
-  CU_ASSERT_TRUE(truth_alarms(bench) & JK_ALARM_DSG_SCP);
+  CU_ASSERT_TRUE(truth_alarms(bench) & SIM_JK_ALARM_DSG_SCP);
   bench_free(bench);
 }
 
@@ -310,7 +310,7 @@ static void test_heater_through_relay_104(void)
   guint8 enable[2] = {0, 1};
   g_autoptr(GError) error = NULL;
   CU_ASSERT_TRUE(sim_board_write_settings(sim_twin_board(bench->twin),
-                                          JK_REG_CONTROL_BITS - JK_REG_SETTINGS, enable, 2,
+                                          SIM_JK_REG_CONTROL_BITS - SIM_JK_REG_SETTINGS, enable, 2,
                                           &error));
   /* -10 °C on every NTC: below the charge under-temperature limit (0 °C). */
   g_autofree char *cold = g_strdup_printf("SOUR:RES %.1f,(@201:203)", ntc_ohm(-10));
@@ -343,7 +343,7 @@ static void test_heater_through_relay_104(void)
   bench = bench_new(SERIAL, NULL);
   cells_on(bench, 24, CELL_V);
   CU_ASSERT_TRUE(sim_board_write_settings(sim_twin_board(bench->twin),
-                                          JK_REG_CONTROL_BITS - JK_REG_SETTINGS, enable, 2,
+                                          SIM_JK_REG_CONTROL_BITS - SIM_JK_REG_SETTINGS, enable, 2,
                                           &error));
   cmd(bench, "switch", cold);
   cmd(bench, "switch", "ROUT:CLOS (@104)");
@@ -372,7 +372,7 @@ static void test_ntc_temperatures(void)
     cmd(bench, "switch", line);
   }
   cmd(bench, "control", "SIM:CLOCK:ADV 1");
-  const guint16 registers[3] = {JK_REG_T1, JK_REG_T2, JK_REG_T3};
+  const guint16 registers[3] = {SIM_JK_REG_T1, SIM_JK_REG_T2, SIM_JK_REG_T3};
   for (int i = 0; i < 3; i++) {
     CU_ASSERT_DOUBLE_EQUAL(sim_board_temperature_c(board, i), celsius[i], 0.15);
     CU_ASSERT_DOUBLE_EQUAL(register_celsius(board, registers[i]), celsius[i], 0.15);
@@ -386,7 +386,7 @@ static void test_ntc_temperatures(void)
   /* An open input: the board reads -40.0 °C, the truth is not a number. */
   cmd(bench, "switch", "SOUR:RES INF,(@201)");
   cmd(bench, "control", "SIM:CLOCK:ADV 1");
-  CU_ASSERT_DOUBLE_EQUAL(register_celsius(board, JK_REG_T1), -40.0, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(register_celsius(board, SIM_JK_REG_T1), -40.0, 1e-9);
   g_autofree char *open = run(bench, "control", "SIM:TRUTH:TEMP? (@1)");
   CU_ASSERT_STRING_EQUAL(open, "9.91E+37");
   g_autofree char *programmed = run(bench, "switch", "SOUR:RES? (@201,202)");

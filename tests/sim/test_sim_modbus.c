@@ -194,22 +194,22 @@ static void test_requests(void)
   /* Out-of-range setting: exception 03 and not applied; in range: applied. */
   const guint8 count30[] = {0x01, 0x10, 0x10, 0x6C, 0x00, 0x02, 0x04, 0x00, 0x00, 0x00, 30};
   CU_ASSERT_EQUAL(exception_of(board, count30, sizeof count30), 0x03);
-  CU_ASSERT_EQUAL(sim_board_setting(board, JK_REG_CELL_COUNT), 24);
+  CU_ASSERT_EQUAL(sim_board_setting(board, SIM_JK_REG_CELL_COUNT), 24);
   const guint8 count16[] = {0x01, 0x10, 0x10, 0x6C, 0x00, 0x02, 0x04, 0x00, 0x00, 0x00, 16};
   g_autoptr(GByteArray) echo = transact(board, count16, sizeof count16);
   CU_ASSERT_PTR_NOT_NULL_FATAL(echo);
   CU_ASSERT_EQUAL(echo->len, 8);
   CU_ASSERT_EQUAL(memcmp(echo->data, count16, 6), 0);
-  CU_ASSERT_EQUAL(sim_board_setting(board, JK_REG_CELL_COUNT), 16);
+  CU_ASSERT_EQUAL(sim_board_setting(board, SIM_JK_REG_CELL_COUNT), 16);
   /* A write of several fields is checked as a whole: one bad field, nothing applied. */
   const guint8 ovp_bad[] = {0x01, 0x10, 0x10, 0x0C, 0x00, 0x04, 0x08, 0x00, 0x00, 0x0E, 0x42,
                             0x00, 0x00, 0x00, 0x05};
   CU_ASSERT_EQUAL(exception_of(board, ovp_bad, sizeof ovp_bad), 0x03);
-  CU_ASSERT_EQUAL(sim_board_setting(board, JK_REG_CELL_OVP_MV), 3600);
+  CU_ASSERT_EQUAL(sim_board_setting(board, SIM_JK_REG_CELL_OVP_MV), 3600);
   /* Temperatures are signed: -10.0 °C is a valid charge under-temperature. */
   const guint8 utp[] = {0x01, 0x10, 0x10, 0x5C, 0x00, 0x02, 0x04, 0xFF, 0xFF, 0xFF, 0x9C};
   CU_ASSERT_EQUAL(exception_of(board, utp, sizeof utp), 0);
-  CU_ASSERT_EQUAL((gint32)sim_board_setting(board, JK_REG_CHG_UTP), -100);
+  CU_ASSERT_EQUAL((gint32)sim_board_setting(board, SIM_JK_REG_CHG_UTP), -100);
 
   /* Only cells 1..cell count are reported. */
   SimCellReading reading;
@@ -297,7 +297,7 @@ static void test_adc_model_and_calibration(void)
   CU_ASSERT_TRUE(reading.cell_mv[2] > truth[2] + 8);
 
   /* A calibration the reference range cannot reach is refused and changes nothing. */
-  float before = sim_board_voltage_factor(board);
+  double before = sim_board_voltage_factor(board);
   g_autoptr(GError) error = NULL;
   CU_ASSERT_FALSE(sim_board_calibrate_voltage(board, (guint32)lround(true_pack * 1.05), &error));
   CU_ASSERT_TRUE(g_error_matches(error, SIM_ERROR, SIM_ERROR_VALUE));

@@ -4,7 +4,7 @@
  * pty. Board constants are checked against the library's model of the same serial. */
 #include "tests/cunit_main.h"
 #include "tests/sim/sim_harness.h"
-#include "fixtures/jkbms/jk_registers.h"
+#include "fixtures/sim/sim_jk_registers.h"
 #include "fixtures/sim/sim_board.h"
 #include <glib/gstdio.h>
 #include <math.h>
@@ -82,7 +82,7 @@ static void read_truth(int control, double *truth_mv)
 static void read_cells(int rs485, guint16 *cells_mv)
 {
   guint8 exception = 0;
-  CU_ASSERT_TRUE_FATAL(harness_read_registers(rs485, JK_REG_LIVE, CELLS, cells_mv, &exception));
+  CU_ASSERT_TRUE_FATAL(harness_read_registers(rs485, SIM_JK_REG_LIVE, CELLS, cells_mv, &exception));
 }
 
 /* The seeded constants the library gives a board of this serial. */
@@ -222,28 +222,29 @@ static void test_board_readings_and_calibration(void)
     pack += truth[i];
   guint32 pack_mv = (guint32)lround(pack);
   guint16 command[2] = {(guint16)(pack_mv >> 16), (guint16)pack_mv};
-  CU_ASSERT_EQUAL(harness_write_registers(rs485, JK_REG_CMD_VOLTAGE_CAL, command, 2), 0);
+  CU_ASSERT_EQUAL(harness_write_registers(rs485, SIM_JK_REG_CMD_VOLTAGE_CAL, command, 2), 0);
   read_cells(rs485, cells);
   for (int i = 0; i < CELLS; i++) {
     if (fabs(cells[i] - truth[i]) > 3.0)
       fprintf(stderr, "\n  calibrated cell %d: %u mV, truth %.2f mV\n", i + 1, cells[i], truth[i]);
     CU_ASSERT_DOUBLE_EQUAL(cells[i], truth[i], 3.0);
   }
-  /* The correction factor (FLOAT at 0x12DC) and the pack voltage (UINT32 at 0x1290). */
+  /* The correction value (FLOAT at 0x12DC, 3.000 × the gain correction, as real boards read
+   * about 3.0) and the pack voltage (UINT32 at 0x1290). */
   guint16 words[2];
   guint8 exception = 0;
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_VOLTAGE_FACTOR, 2, words, &exception));
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_VOLTAGE_VALUE, 2, words, &exception));
   guint32 bits = (guint32)words[0] << 16 | words[1];
-  float factor;
-  memcpy(&factor, &bits, sizeof factor);
-  CU_ASSERT_DOUBLE_EQUAL(factor, 1 / 1.01, 0.001);
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_PACK_MV, 2, words, &exception));
+  float value;
+  memcpy(&value, &bits, sizeof value);
+  CU_ASSERT_DOUBLE_EQUAL(value, 3.0 / 1.01, 0.003);
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_PACK_MV, 2, words, &exception));
   CU_ASSERT_DOUBLE_EQUAL((double)((guint32)words[0] << 16 | words[1]), pack, 24 * 3.0);
 
   /* A reference beyond the calibration range: the command is refused (exception 03). */
   expect(control, "SIM:BOARD:INSERT \"B2A24S15P-2648-00098\",\"vref:4\";SIM:BOARD:FAULTS?",
          "\"vref:4\"");
-  CU_ASSERT_EQUAL(harness_write_registers(rs485, JK_REG_CMD_VOLTAGE_CAL, command, 2), 0x03);
+  CU_ASSERT_EQUAL(harness_write_registers(rs485, SIM_JK_REG_CMD_VOLTAGE_CAL, command, 2), 0x03);
 
   /* cell-offset:3:12 shows ~12 mV on cell 3 only (uncalibrated board, known gain). */
   const char *offset_serial = "B2A24S15P-2648-00100";
@@ -263,7 +264,7 @@ static void test_board_readings_and_calibration(void)
   expect(control, "SIM:BOARD:INSERT \"B2A24S15P-2648-00100\",\"open-sense:5\";*OPC?", "1");
   read_cells(rs485, cells);
   CU_ASSERT_TRUE(cells[4] < 5);
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_CELLS_PRESENT, 2, words, &exception));
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_CELLS_PRESENT, 2, words, &exception));
   CU_ASSERT_EQUAL((guint32)words[0] << 16 | words[1], 0xFFFFFFu & ~(1u << 4));
   close(rs485);
   close(cellsim);
@@ -294,25 +295,25 @@ static void test_modbus_link(void)
 
   /* A good request is answered; a bad CRC and a foreign address get silence; the line
    * works again afterwards. */
-  CU_ASSERT_EQUAL(read_raw(rs485, 1, JK_REG_CELL_COUNT, 2, FALSE, HARNESS_TIMEOUT_MS), 9);
-  CU_ASSERT_EQUAL(read_raw(rs485, 1, JK_REG_CELL_COUNT, 2, TRUE, HARNESS_SILENCE_MS), 0);
-  CU_ASSERT_EQUAL(read_raw(rs485, 2, JK_REG_CELL_COUNT, 2, FALSE, HARNESS_SILENCE_MS), 0);
-  CU_ASSERT_EQUAL(read_raw(rs485, 1, JK_REG_CELL_COUNT, 2, FALSE, HARNESS_TIMEOUT_MS), 9);
+  CU_ASSERT_EQUAL(read_raw(rs485, 1, SIM_JK_REG_CELL_COUNT, 2, FALSE, HARNESS_TIMEOUT_MS), 9);
+  CU_ASSERT_EQUAL(read_raw(rs485, 1, SIM_JK_REG_CELL_COUNT, 2, TRUE, HARNESS_SILENCE_MS), 0);
+  CU_ASSERT_EQUAL(read_raw(rs485, 2, SIM_JK_REG_CELL_COUNT, 2, FALSE, HARNESS_SILENCE_MS), 0);
+  CU_ASSERT_EQUAL(read_raw(rs485, 1, SIM_JK_REG_CELL_COUNT, 2, FALSE, HARNESS_TIMEOUT_MS), 9);
 
   /* Exceptions 01, 02, 03. */
   guint16 values[4];
   guint8 exception = 0;
-  CU_ASSERT_FALSE(harness_read_registers(rs485, JK_REG_CMD_VOLTAGE_CAL, 2, values, &exception));
+  CU_ASSERT_FALSE(harness_read_registers(rs485, SIM_JK_REG_CMD_VOLTAGE_CAL, 2, values, &exception));
   CU_ASSERT_EQUAL(exception, 0x02);
   CU_ASSERT_FALSE(harness_read_registers(rs485, 0x3000, 1, values, &exception));
   CU_ASSERT_EQUAL(exception, 0x02);
-  CU_ASSERT_FALSE(harness_read_registers(rs485, JK_REG_LIVE, 0, values, &exception));
+  CU_ASSERT_FALSE(harness_read_registers(rs485, SIM_JK_REG_LIVE, 0, values, &exception));
   CU_ASSERT_EQUAL(exception, 0x03);
-  CU_ASSERT_FALSE(harness_read_registers(rs485, JK_REG_LIVE, 126, values, &exception));
+  CU_ASSERT_FALSE(harness_read_registers(rs485, SIM_JK_REG_LIVE, 126, values, &exception));
   CU_ASSERT_EQUAL(exception, 0x03);
   const guint16 one = 1;
-  CU_ASSERT_EQUAL(harness_write_registers(rs485, JK_REG_LIVE, &one, 1), 0x02);
-  CU_ASSERT_EQUAL(harness_write_registers(rs485, JK_REG_MODEL, &one, 1), 0x02);
+  CU_ASSERT_EQUAL(harness_write_registers(rs485, SIM_JK_REG_LIVE, &one, 1), 0x02);
+  CU_ASSERT_EQUAL(harness_write_registers(rs485, SIM_JK_REG_MODEL, &one, 1), 0x02);
   guint8 pdu[6] = {1, 0x04, 0x12, 0x00, 0x00, 0x01};
   guint8 frame[8], answer[16];
   harness_frame(pdu, sizeof pdu, frame);
@@ -323,37 +324,37 @@ static void test_modbus_link(void)
 
   /* A setting out of range is refused and not applied; one in range is. */
   const guint16 count30[2] = {0, 30};
-  CU_ASSERT_EQUAL(harness_write_registers(rs485, JK_REG_CELL_COUNT, count30, 2), 0x03);
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_CELL_COUNT, 2, values, &exception));
+  CU_ASSERT_EQUAL(harness_write_registers(rs485, SIM_JK_REG_CELL_COUNT, count30, 2), 0x03);
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_CELL_COUNT, 2, values, &exception));
   CU_ASSERT_EQUAL(values[1], 24);
   const guint16 count16[2] = {0, 16};
-  CU_ASSERT_EQUAL(harness_write_registers(rs485, JK_REG_CELL_COUNT, count16, 2), 0);
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_CELL_COUNT, 2, values, &exception));
+  CU_ASSERT_EQUAL(harness_write_registers(rs485, SIM_JK_REG_CELL_COUNT, count16, 2), 0);
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_CELL_COUNT, 2, values, &exception));
   CU_ASSERT_EQUAL(values[1], 16);
 
   /* Device information. */
   guint16 info[8];
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_MODEL, 8, info, &exception));
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_MODEL, 8, info, &exception));
   CU_ASSERT_EQUAL(info[0], ('J' << 8) | 'K');
   CU_ASSERT_EQUAL(info[1], ('_' << 8) | 'B');
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_SW_VERSION, 4, info, &exception));
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_SW_VERSION, 4, info, &exception));
   CU_ASSERT_EQUAL(info[0], ('1' << 8) | '1');
   CU_ASSERT_EQUAL(info[1], ('.' << 8) | '2');
 
   /* rs485-dead: silence; an empty fixture: silence; a good board again: answers. */
   expect(control, "SIM:BOARD:INSERT \"" SERIAL "\",\"rs485-dead\";*OPC?", "1");
-  CU_ASSERT_EQUAL(read_raw(rs485, 1, JK_REG_CELL_COUNT, 2, FALSE, HARNESS_SILENCE_MS), 0);
+  CU_ASSERT_EQUAL(read_raw(rs485, 1, SIM_JK_REG_CELL_COUNT, 2, FALSE, HARNESS_SILENCE_MS), 0);
   expect(control, "SIM:BOARD:REMOVE;SIM:BOARD?", "NONE");
-  CU_ASSERT_EQUAL(read_raw(rs485, 1, JK_REG_CELL_COUNT, 2, FALSE, HARNESS_SILENCE_MS), 0);
+  CU_ASSERT_EQUAL(read_raw(rs485, 1, SIM_JK_REG_CELL_COUNT, 2, FALSE, HARNESS_SILENCE_MS), 0);
   expect(control, "SIM:BOARD:INSERT \"" SERIAL "\";*OPC?", "1");
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_CELL_COUNT, 2, values, &exception));
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_CELL_COUNT, 2, values, &exception));
   /* The board kept its settings while it was out (its EEPROM). */
   CU_ASSERT_EQUAL(values[1], 16);
 
   /* Garbage that claims a long write does not swallow the good request behind it. */
   const guint8 garbage[] = {0x01, 0x10, 0x10, 0x00, 0x00, 0x7B, 0xF6, 0x12, 0x34};
   CU_ASSERT_EQUAL(write(rs485, garbage, sizeof garbage), (ssize_t)sizeof garbage);
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_CELL_COUNT, 2, values, &exception));
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_CELL_COUNT, 2, values, &exception));
   close(rs485);
   close(control);
   stop(harness);
@@ -403,7 +404,7 @@ static void test_clock(void)
   g_autofree char *before_read = harness_query(control, "SIM:CLOCK?");
   guint16 before[2], after[2];
   guint8 exception = 0;
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_RUN_TIME_S, 2, before, &exception));
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_RUN_TIME_S, 2, before, &exception));
   g_autofree char *t0 = harness_query(control, "SIM:CLOCK?");
   CU_ASSERT_TRUE_FATAL(before_read && t0);
   CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(t0, NULL) - g_ascii_strtod(before_read, NULL),
@@ -412,7 +413,7 @@ static void test_clock(void)
   g_autofree char *t1 = harness_query(control, "SIM:CLOCK?");
   CU_ASSERT_TRUE_FATAL(t0 && t1);
   CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(t1, NULL) - g_ascii_strtod(t0, NULL), 60.0, 1e-6);
-  CU_ASSERT_TRUE(harness_read_registers(rs485, JK_REG_RUN_TIME_S, 2, after, &exception));
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_RUN_TIME_S, 2, after, &exception));
   guint32 run0 = (guint32)before[0] << 16 | before[1];
   guint32 run1 = (guint32)after[0] << 16 | after[1];
   CU_ASSERT_TRUE(run1 - run0 >= 59 && run1 - run0 <= 61);
@@ -449,9 +450,9 @@ static void test_control_errors_and_fault_rules(void)
   expect(control, "SIM:BOARD:INSERT \"b2a24s15p-2648-00003\",\"vref:0.5\";SIM:BOARD?",
          "B2A24S15P-2648-00003");
   expect(control, "SIM:BOARD:FAULTS?", "\"rs485-dead,cell-offset:3:12,vref:0.5\"");
-  CU_ASSERT_EQUAL(read_raw(rs485, 1, JK_REG_CELL_COUNT, 2, FALSE, HARNESS_SILENCE_MS), 0);
+  CU_ASSERT_EQUAL(read_raw(rs485, 1, SIM_JK_REG_CELL_COUNT, 2, FALSE, HARNESS_SILENCE_MS), 0);
   expect(control, "SIM:BOARD:INSERT \"" SERIAL "\";SIM:BOARD:FAULTS?", "\"\"");
-  CU_ASSERT_EQUAL(read_raw(rs485, 1, JK_REG_CELL_COUNT, 2, FALSE, HARNESS_TIMEOUT_MS), 9);
+  CU_ASSERT_EQUAL(read_raw(rs485, 1, SIM_JK_REG_CELL_COUNT, 2, FALSE, HARNESS_TIMEOUT_MS), 9);
   expect_error(control, 0, "No error");
   close(rs485);
   close(control);
