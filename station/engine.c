@@ -474,6 +474,9 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
     return FALSE;
   }
 
+  /* The recorded hash covers every module the sequence loaded, not only its main file. */
+  g_free(run.sequence_sha256);
+  run.sequence_sha256 = lua_host_sequence_sha256(host);
   if (lua_host_needs_firmware(host))
     load_release(engine, request, &run);
 

@@ -1,9 +1,15 @@
 /* The Lua host. A sequence runs in a sandbox: the base library without file or code loading,
  * string, table, math and utf8; no io, os, package or debug. What it may touch is given to it
  * as globals:
+ *   station.api_version                  this host's API (STATION_LUA_API_VERSION)
+ *   sequence{name = ..., firmware = true, api = N}
+ *                                        names the sequence; firmware = true: the run needs
+ *                                        the model's released image (firmware.flash); api:
+ *                                        the API the sequence is written for, refused when
+ *                                        it is not this host's
+ *   require(name)                        a module of the sequence's folder (lua_modules.h)
+ *   jk                                   the board's register map (lua_registers.h)
  *   setup{...} step{...} teardown{...}   declare steps: name, run = function, critical
- *   sequence{name = ..., firmware = true} names the sequence; firmware = true: the run
- *                                        needs the model's released image (firmware.flash)
  *   measure{name, value, unit, low, high, comparison, expected, marginal_low, marginal_high}
  *                                        records a measurement, returns true when it passes
  *   fail(msg) skip(msg)                  end the step FAIL / SKIP
@@ -18,6 +24,8 @@
  * the step (and the run) ERROR unless the script catches it. */
 #include "station/lua_host.h"
 #include "station/lua_fixture.h"
+#include "station/lua_modules.h"
+#include "station/lua_registers.h"
 #include "station/station_error.h"
 #include "fixtures/fixture_error.h"
 #include <lauxlib.h>
@@ -28,6 +36,7 @@
 
 struct LuaHost {
   lua_State *L;
+  LuaModules *modules;           /* the sequence's folder, its require and digest */
   char *sequence_name;
   gboolean needs_firmware;       /* sequence{firmware = true}: flashes the released image */
   GPtrArray *steps;              /* of SequenceStep* */
@@ -98,6 +107,18 @@ static int l_sequence(lua_State *L)
   host->sequence_name = g_strdup(name);
   lua_getfield(L, 1, "firmware");
   host->needs_firmware = lua_toboolean(L, -1);
+  lua_getfield(L, 1, "api");
+  if (!lua_isnil(L, -1)) {
+    int is_integer = 0;
+    lua_Integer api = lua_tointegerx(L, -1, &is_integer);
+    if (!is_integer)
+      return luaL_error(L, "sequence{api = ...}: the API version is a whole number");
+    if (api != STATION_LUA_API_VERSION)
+      return luaL_error(L, "sequence '%s' is written for station Lua API %d, this station "
+                        "provides API %d: use a sequence for API %d or a station for API %d",
+                        name, (int)api, STATION_LUA_API_VERSION, STATION_LUA_API_VERSION,
+                        (int)api);
+  }
   return 0;
 }
 
@@ -260,6 +281,12 @@ static void open_sandbox(lua_State *L)
   lua_pushglobaltable(L);
   luaL_setfuncs(L, globals, 0);
   lua_pop(L, 1);
+  lua_createtable(L, 0, 1);
+  lua_pushinteger(L, STATION_LUA_API_VERSION);
+  lua_setfield(L, -2, "api_version");
+  lua_setglobal(L, "station");
+  lua_registers_push(L);
+  lua_setglobal(L, "jk");
   lua_sethook(L, abort_hook, LUA_MASKCOUNT, 10000);
 }
 
@@ -284,19 +311,18 @@ LuaHost *lua_host_load(const char *path, GError **error)
   open_sandbox(host->L);
   lua_State *L = host->L;
 
-  g_autofree char *contents = NULL;
-  gsize length = 0;
-  g_autoptr(GError) read_error = NULL;
-  if (!g_file_get_contents(path, &contents, &length, &read_error)) {
-    g_set_error(error, STATION_ERROR, STATION_ERROR_SEQUENCE, "cannot read sequence: %s",
-                read_error->message);
+  if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_SEQUENCE,
+                "cannot read sequence: %s is not a file", path);
     return NULL;
   }
+  host->modules = lua_modules_new(path, error);
+  if (!host->modules)
+    return NULL;
+  lua_modules_install(host->modules, L);
   g_autofree char *base = g_path_get_basename(path);
-  g_autofree char *chunkname = g_strconcat("@", base, NULL);
   lua_pushcfunction(L, message_handler);
-  if (luaL_loadbufferx(L, contents, length, chunkname, "t") != LUA_OK ||
-      lua_pcall(L, 0, 0, -2) != LUA_OK) {
+  if (lua_modules_load(host->modules, L, path) != LUA_OK || lua_pcall(L, 0, 0, -2) != LUA_OK) {
     g_set_error(error, STATION_ERROR, STATION_ERROR_SEQUENCE, "sequence error: %s",
                 lua_tostring(L, -1));
     return NULL;
@@ -322,6 +348,7 @@ void lua_host_free(LuaHost *host)
     return;
   if (host->L)
     lua_close(host->L);
+  lua_modules_free(host->modules);
   g_ptr_array_unref(host->steps);
   g_free(host->sequence_name);
   g_free(host);
@@ -330,6 +357,11 @@ void lua_host_free(LuaHost *host)
 gboolean lua_host_needs_firmware(const LuaHost *host)
 {
   return host->needs_firmware;
+}
+
+char *lua_host_sequence_sha256(const LuaHost *host)
+{
+  return lua_modules_sha256(host->modules);
 }
 
 const char *lua_host_sequence_name(const LuaHost *host)

@@ -3,6 +3,11 @@
 #pragma once
 #include "station/run.h"
 
+/* The Lua API this host gives sequences (station.api_version; sequence{api = N} must match).
+ * 2: require of the sequence's own modules, the register map as jk.REG / jk.REGISTER /
+ * jk.ALARM. */
+#define STATION_LUA_API_VERSION 2
+
 typedef enum { GROUP_SETUP, GROUP_MAIN, GROUP_TEARDOWN } StepGroup;
 
 typedef struct {
@@ -23,6 +28,8 @@ void lua_host_free(LuaHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LuaHost, lua_host_free)
 
 const char *lua_host_sequence_name(const LuaHost *host);
+/* SHA-256 (hex, newly allocated) of the main file and every module it loaded. */
+char *lua_host_sequence_sha256(const LuaHost *host);
 /* The sequence declared sequence{firmware = true}: the run needs a released image. */
 gboolean lua_host_needs_firmware(const LuaHost *host);
 GPtrArray *lua_host_steps(const LuaHost *host);     /* of SequenceStep*, borrowed */

@@ -56,6 +56,9 @@ expect_eq "$(sql "select count(*) from measurements m join steps s on s.id = m.s
                   and m.value between 4.5 and 5.5")" 13 "5 A out of every raised cell of 25"
 
 # A Li-ion order; every main step leaves the relays open and nothing switched on.
+# The wrapped sequence sits beside a copy of the sequence's modules: require finds modules
+# only in the folder of the sequence it runs.
+cp -r "$SOURCE_ROOT/sequences/eol" "$WORK/"
 cat "$SOURCE_ROOT/tests/data/sequences/idle_after_steps.lua" \
   "$SOURCE_ROOT/sequences/eol.lua" >"$WORK/eol_idle.lua"
 station_run BD6A24S8P-2648-00023 --chemistry liion --sequence "$WORK/eol_idle.lua"

@@ -1,0 +1,49 @@
+-- The balancer on every channel (DESIGN.md §7 step 13).
+local common = require "eol.common"
+local registers = require "eol.registers"
+local REG = jk.REG
+local with_cleanup = common.with_cleanup
+local expect = common.expect
+local rest_v = common.rest_v
+local cells_to_rest = common.cells_to_rest
+local program = registers.program
+
+step {
+  name = "balance",
+  run = function()
+    -- Cells in pairs, one raised and one lowered: the balancer must move the model's current
+    -- out of the raised cell into the lowered one, as the two cell simulator channels see
+    -- it. Every channel is at one end of a pair once.
+    local lim, n = limits.balance, board.cell_count
+    local rest = rest_v()
+    program({ { REG.BALANCE_START_MV, rest * 1000, "balance start (mV)" },
+              { REG.BALANCE_TRIGGER_MV, lim.trigger_mv, "balance trigger (mV)" },
+              { REG.MAX_BALANCE_MA, lim.current_a * 1000, "maximum balance current (mA)" },
+              { REG.BALANCE_ENABLE, limits.production.balance_enable, "balance enable" } })
+    cells_to_rest()
+    with_cleanup(function()
+      fixture.cells:set_current_limit(1, n, lim.cells_current_limit_a)
+      local low_a = lim.current_a * (1 - lim.tolerance_pct / 100)
+      local high_a = lim.current_a * (1 + lim.tolerance_pct / 100)
+      for high = 1, n, 2 do
+        local low = high < n and high + 1 or 1
+        fixture.cells:set_voltage(high, rest + lim.offset_mv / 1000)
+        fixture.cells:set_voltage(low, rest - lim.offset_mv / 1000)
+        wait(lim.settle_s)
+        local currents = fixture.cells:measure_currents(1, n)
+        local symptom = string.format("balancer moves %.3f A out of cell %d and %.3f A into "
+                                      .. "cell %d, the model's current is %.2f A",
+                                      currents[high], high, -currents[low], low, lim.current_a)
+        expect({ name = string.format("cell_%02d_balance_out", high), unit = "A",
+                 value = currents[high], low = low_a, high = high_a }, symptom)
+        expect({ name = string.format("cell_%02d_balance_in", low), unit = "A",
+                 value = -currents[low], low = low_a, high = high_a }, symptom)
+        fixture.cells:set_voltage(high, rest)
+        fixture.cells:set_voltage(low, rest)
+      end
+    end, function()
+      cells_to_rest()
+      fixture.cells:set_current_limit(1, n, limits.rest.cells_current_limit_a)
+    end)
+  end,
+}

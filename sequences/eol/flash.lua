@@ -1,0 +1,39 @@
+-- The first steps (DESIGN.md §7 steps 1 and 2): the released image flashed, the board
+-- identified and its serial number written.
+
+step {
+  name = "flash",
+  critical = true,
+  run = function()
+    -- DESIGN.md §7 step 1: the released image through the MCU's ROM bootloader (BOOT0 and
+    -- NRST from the switch unit), every byte verified, then a reset into it. A board whose
+    -- bootloader does not answer, or whose flash does not take the image, fails here.
+    local report, why = firmware.flash()
+    if not report then fail("the board could not be flashed: " .. why) end
+    measure { name = "flash_bytes", unit = "B", value = report.bytes }
+    measure { name = "flash_retries", unit = "commands", value = report.retries,
+              high = limits.flash.max_retries }
+    wait(limits.power_on.boot_s)
+  end,
+}
+
+step {
+  name = "identify",
+  critical = true,
+  run = function()
+    -- The first words with the board: a board that never answers is a defective board (its
+    -- transceiver, its firmware), not a station fault, so this is a FAIL.
+    local answered, info = pcall(fixture.dut.device_info, fixture.dut)
+    if not answered then fail("the board does not answer on RS485: " .. tostring(info)) end
+    measure { name = "model", value = info.model, expected = "JK_" .. board.model.name }
+    measure { name = "hw_version", value = info.hw_version }
+    measure { name = "sw_version", value = info.sw_version, expected = firmware.version }
+    -- The board's serial field holds 16 bytes and the model is in its own field (0x1400), so
+    -- the board keeps the label's serial without the model: <YYWW>-<NNNNN>.
+    local board_serial = board.serial:sub(#board.model.name + 2)
+    local ok, why = fixture.dut:write_serial(board_serial)
+    if not ok then fail("the board refused its serial number: " .. why) end
+    measure { name = "serial_written", value = fixture.dut:device_info().serial,
+              expected = board_serial }
+  end,
+}

@@ -1,0 +1,179 @@
+-- Cell over- and under-voltage, charge and discharge over-current, short circuit
+-- (DESIGN.md §7 steps 6 to 10).
+local common = require "eol.common"
+local registers = require "eol.registers"
+local REG = jk.REG
+local ALARM = jk.ALARM
+local round = common.round
+local on_off = common.on_off
+local set_clear = common.set_clear
+local with_cleanup = common.with_cleanup
+local expect = common.expect
+local rest_v = common.rest_v
+local cells_to_rest = common.cells_to_rest
+local charger_on = common.charger_on
+local charger_off = common.charger_off
+local load_on = common.load_on
+local load_off = common.load_off
+local program = registers.program
+local protection_check = require "eol.protection_check"
+local protection_test = protection_check.protection_test
+local overcurrent_test = protection_check.overcurrent_test
+
+step {
+  name = "overcharge",
+  run = function()
+    -- Cell over-voltage at the chemistry's production thresholds, one cell stepped while the
+    -- charger offers current: a charge MOSFET that stays shorted lets it flow.
+    local lim, prod, chem = limits.overcharge, limits.production, board.chemistry
+    local trip, release = prod["cell_ovp_" .. chem .. "_mv"], prod["cell_ovpr_" .. chem .. "_mv"]
+    program({ { REG.CELL_OVP_MV, trip, "cell OVP (mV)" },
+              { REG.CELL_OVPR_MV, release, "cell OVP release (mV)" } })
+    local pack_v = cells_to_rest()
+    with_cleanup(function()
+      charger_on(lim.charge_test_a, pack_v)
+      protection_test {
+        trip = trip, release = release, direction = 1, step = lim.step_mv, unit = "mV",
+        settle_s = lim.settle_s,
+        set = function(mv) fixture.cells:set_voltage(lim.cell, mv / 1000) end,
+        effects = { { key = "ovp", label = "cell OVP", alarm = ALARM.CELL_OVP,
+                      mos = "charge" } },
+        blocked = function() return fixture.charger:measure_current() end,
+        blocked_max_a = lim.blocked_max_a,
+      }
+    end, function()
+      charger_off()
+      fixture.cells:set_voltage(lim.cell, rest_v())
+    end)
+  end,
+}
+
+step {
+  name = "overdischarge",
+  run = function()
+    -- Cell under-voltage at the chemistry's production thresholds, one cell stepped while the
+    -- load draws current: the discharge MOSFET must block it once UVP holds.
+    local lim, prod, chem = limits.overdischarge, limits.production, board.chemistry
+    local trip, release = prod["cell_uvp_" .. chem .. "_mv"], prod["cell_uvpr_" .. chem .. "_mv"]
+    program({ { REG.CELL_UVP_MV, trip, "cell UVP (mV)" },
+              { REG.CELL_UVPR_MV, release, "cell UVP release (mV)" } })
+    cells_to_rest()
+    with_cleanup(function()
+      load_on(lim.discharge_test_a)
+      protection_test {
+        trip = trip, release = release, direction = -1, step = lim.step_mv, unit = "mV",
+        settle_s = lim.settle_s,
+        set = function(mv) fixture.cells:set_voltage(lim.cell, mv / 1000) end,
+        effects = { { key = "uvp", label = "cell UVP", alarm = ALARM.CELL_UVP,
+                      mos = "discharge" } },
+        blocked = function() return fixture.load:measure_current() end,
+        blocked_max_a = lim.blocked_max_a,
+      }
+    end, function()
+      load_off()
+      fixture.cells:set_voltage(lim.cell, rest_v())
+    end)
+  end,
+}
+
+-- Over-current at a test threshold with the shortest delay and recovery: no trip below it
+-- for the whole delay; above it, no trip before the delay less its tolerance, a trip by the
+-- delay plus its tolerance, and the MOSFET back on within the recovery's tolerance.
+-- t = {lim, key, label, alarm, mos, regs = {threshold, delay, recovery}, start(A), set(A),
+
+step {
+  name = "charge-overcurrent",
+  run = function()
+    local pack_v = cells_to_rest()
+    with_cleanup(function()
+      overcurrent_test {
+        lim = limits.charge_ocp, key = "charge_ocp", label = "charge over-current",
+        alarm = ALARM.CHG_OCP, mos = "charge",
+        regs = { REG.CHG_OCP_MA, REG.CHG_OCP_DELAY_S, REG.CHG_OCP_RECOVERY_S },
+        start = function(amps) charger_on(amps, pack_v) end,
+        set = function(amps) fixture.charger:set_current(amps) end,
+        current = function() return fixture.charger:measure_current() end,
+        stop = function() fixture.charger:output(false) end,
+      }
+    end, charger_off)
+  end,
+}
+
+step {
+  name = "discharge-overcurrent",
+  run = function()
+    cells_to_rest()
+    with_cleanup(function()
+      overcurrent_test {
+        lim = limits.discharge_ocp, key = "discharge_ocp", label = "discharge over-current",
+        alarm = ALARM.DSG_OCP, mos = "discharge",
+        regs = { REG.DSG_OCP_MA, REG.DSG_OCP_DELAY_S,
+                 REG.DSG_OCP_RECOVERY_S },
+        start = load_on,
+        set = function(amps) fixture.load:set_current(amps) end,
+        current = function() return fixture.load:measure_current() end,
+        stop = function() fixture.load:input(false) end,
+      }
+    end, load_off)
+  end,
+}
+
+step {
+  name = "short-circuit",
+  run = function()
+    -- The load's short mode closes across P+/P- and triggers its digitizer; the time current
+    -- flows is the board's trip time. Then the discharge MOSFET must come back after the
+    -- recovery.
+    local lim = limits.short_circuit
+    program({ { REG.SCP_DELAY_US, lim.delay_us, "short-circuit delay (us)" },
+              { REG.SCP_RECOVERY_S, lim.recovery_s, "short-circuit recovery (s)" } })
+    cells_to_rest()
+    local trip_a = lim.trip_per_continuous * lim.continuous_a
+    with_cleanup(function()
+      load_on(0)
+      local points = round(lim.window_us / lim.sample_us)
+      fixture.load:capture_arm(points, lim.sample_us * 1e-6)
+      fixture.load:short(true)
+      wait(lim.window_us * 1e-6, lim.delay_us * 1e-6)
+      fixture.load:short(false)
+      local samples = fixture.load:capture_fetch()
+      fixture.load:input(false)
+      local peak, flowing = 0, 0
+      for _, amps in ipairs(samples) do
+        peak = math.max(peak, amps)
+        if amps > trip_a * lim.flowing_fraction then flowing = flowing + 1 end
+      end
+      expect({ name = "short_peak_current", unit = "A", value = peak, low = trip_a },
+             string.format("the short drew %.0f A, less than the %.0f A the board trips at "
+                           .. "(check the load's short path)", peak, trip_a))
+      local trip_us = flowing * lim.sample_us
+      expect({ name = "short_trip_time", unit = "us", value = trip_us,
+               low = lim.delay_us - lim.early_max_us, high = lim.delay_us + lim.late_max_us },
+             flowing == #samples
+               and string.format("short-circuit protection does not trip within %g us",
+                                 lim.window_us)
+               or string.format("short-circuit trip takes %g us, programmed %g us", trip_us,
+                                lim.delay_us))
+      local live = fixture.dut:read_live()
+      expect({ name = "short_alarm", value = set_clear(live.alarms, ALARM.DSG_SCP),
+               expected = "set" }, "no short-circuit alarm after the short")
+      expect({ name = "short_discharge_mos", value = on_off(live.discharge_mos),
+               expected = "off" }, "discharge MOSFET on after the short")
+      wait(math.max(0, lim.recovery_s - lim.recovery_tolerance_s))
+      live = fixture.dut:read_live()
+      expect({ name = "before_recovery_discharge_mos", value = on_off(live.discharge_mos),
+               expected = "off" },
+             string.format("short-circuit protection recovers before its %g s recovery",
+                           lim.recovery_s))
+      wait(2 * lim.recovery_tolerance_s, lim.recovery_tolerance_s)
+      live = fixture.dut:read_live()
+      expect({ name = "after_recovery_discharge_mos", value = on_off(live.discharge_mos),
+               expected = "on" },
+             string.format("discharge MOSFET not back %g s after the short",
+                           lim.recovery_s + lim.recovery_tolerance_s))
+      expect({ name = "after_recovery_alarm", value = set_clear(live.alarms,
+                                                                ALARM.DSG_SCP),
+               expected = "clear" }, "short-circuit alarm stays after the recovery")
+    end, load_off)
+  end,
+}

@@ -1,0 +1,27 @@
+-- Setup: the station offers what this sequence calls, the cells are on and the board boots.
+
+-- The station functions this sequence needs besides the board's and instruments' basics
+-- (station.api_version covers the globals; these are instrument methods).
+local STATION_API = { { "dut", "write_u16" }, { "cells", "set_current_limit" } }
+
+setup {
+  name = "power-on",
+  run = function()
+    -- A station without the functions this sequence calls cannot test: say so now, not in
+    -- the middle of a step.
+    local missing = {}
+    for _, api in ipairs(STATION_API) do
+      if not (fixture[api[1]] and fixture[api[1]][api[2]]) then
+        table.insert(missing, "fixture." .. api[1] .. ":" .. api[2] .. "()")
+      end
+    end
+    if #missing > 0 then
+      error("this station lacks " .. table.concat(missing, ", ") .. ", which this sequence "
+            .. "needs: update the station", 0)
+    end
+    local n, chem = board.cell_count, board.chemistry
+    fixture.cells:set_voltages(1, n, limits.voltage_calibration["point_" .. chem .. "_v"])
+    fixture.cells:output(1, n, true)
+    wait(limits.power_on.boot_s)
+  end,
+}

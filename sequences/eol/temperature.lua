@@ -1,0 +1,145 @@
+-- The NTC inputs and the temperature protections, and the heater option (DESIGN.md §7
+-- steps 11 and 12).
+local common = require "eol.common"
+local registers = require "eol.registers"
+local REG = jk.REG
+local ALARM = jk.ALARM
+local sum_of = common.sum_of
+local on_off = common.on_off
+local need = common.need
+local with_cleanup = common.with_cleanup
+local expect = common.expect
+local cells_to_rest = common.cells_to_rest
+local ntc_ohm = common.ntc_ohm
+local ntc_all = common.ntc_all
+local program = registers.program
+local int16 = registers.int16
+local control_bits = registers.control_bits
+local write_control_bits = registers.write_control_bits
+local HEATER_ENABLE_BIT = registers.HEATER_ENABLE_BIT
+local protection_check = require "eol.protection_check"
+local protection_test = protection_check.protection_test
+
+step {
+  name = "temperature",
+  run = function()
+    -- The NTC emulation of the switch unit: each sensor reads its own temperature, then the
+    -- over- and under-temperature protections at the production thresholds.
+    local lim, prod = limits.temperature, limits.production
+    program({ { REG.CHG_OTP, prod.charge_otp_c * 10, "charge OTP (0.1 degC)" },
+              { REG.CHG_OTPR, prod.charge_otpr_c * 10, "charge OTP release (0.1 degC)" },
+              { REG.DSG_OTP, prod.discharge_otp_c * 10, "discharge OTP (0.1 degC)" },
+              { REG.DSG_OTPR, prod.discharge_otpr_c * 10,
+                "discharge OTP release (0.1 degC)" },
+              { REG.CHG_UTP, prod.charge_utp_c * 10, "charge UTP (0.1 degC)" },
+              { REG.CHG_UTPR, prod.charge_utpr_c * 10, "charge UTP release (0.1 degC)" } })
+    cells_to_rest()
+    with_cleanup(function()
+      local points = lim.sensor_points_c
+      for sensor = 1, 3 do need("switch"):set_ntc(sensor, ntc_ohm(points[sensor])) end
+      wait(lim.settle_s)
+      local t12 = fixture.dut:read_u32(REG.T1)
+      local readings = { int16(t12 >> 16) / 10, int16(t12 & 0xFFFF) / 10,
+                         int16(fixture.dut:read_u32(REG.T3) >> 16) / 10 }
+      for sensor = 1, 3 do
+        local reading = readings[sensor]
+        local open = reading <= lim.open_reading_c and " (input open)" or ""
+        expect({ name = string.format("t%d_temperature", sensor), unit = "degC",
+                 value = reading, low = points[sensor] - lim.accuracy_c,
+                 high = points[sensor] + lim.accuracy_c },
+               string.format("temperature sensor T%d reads %.1f degC at %.1f degC%s", sensor,
+                             reading, points[sensor], open))
+      end
+      local otp = {
+        { key = "charge_otp", label = "charge over-temperature", alarm = ALARM.CHG_OTP,
+          mos = "charge", trip = prod.charge_otp_c, release = prod.charge_otpr_c },
+        { key = "discharge_otp", label = "discharge over-temperature",
+          alarm = ALARM.DSG_OTP, mos = "discharge", trip = prod.discharge_otp_c,
+          release = prod.discharge_otpr_c },
+      }
+      -- Protections with the same thresholds are stepped together.
+      local passes = { { otp[1] } }
+      if otp[2].trip == otp[1].trip and otp[2].release == otp[1].release then
+        table.insert(passes[1], otp[2])
+      else
+        table.insert(passes, { otp[2] })
+      end
+      for _, effects in ipairs(passes) do
+        protection_test {
+          trip = effects[1].trip, release = effects[1].release, direction = 1,
+          step = lim.step_c, unit = "degC", settle_s = lim.settle_s, set = ntc_all,
+          effects = effects,
+        }
+      end
+      protection_test {
+        trip = prod.charge_utp_c, release = prod.charge_utpr_c, direction = -1,
+        step = lim.step_c, unit = "degC", settle_s = lim.settle_s, set = ntc_all,
+        effects = { { key = "charge_utp", label = "charge under-temperature",
+                      alarm = ALARM.CHG_UTP, mos = "charge" } },
+      }
+    end, function() ntc_all(limits.rest.temperature_c) end)
+  end,
+}
+
+step {
+  name = "heater",
+  run = function()
+    -- Below the charge under-temperature threshold the board stops charging and drives its
+    -- heater output into the fixture's load: U/R of the pack, at most 3 A, within the
+    -- model's power. Above it, the heater must be off.
+    if not board.model.heater then
+      skip("model " .. board.model.name .. " has no heater option")
+    end
+    local lim, prod = limits.heater, limits.production
+    local n = board.cell_count
+    local bits = control_bits()
+    local cold_c = prod.charge_utp_c - limits.temperature.step_c
+    -- The heater current is what every cell channel sources besides the (idle) stack.
+    local function heater_a()
+      return sum_of(fixture.cells:measure_currents(1, n)) / n
+    end
+    local pack_v = cells_to_rest()
+    with_cleanup(function()
+      program({ { REG.CHG_UTP, prod.charge_utp_c * 10, "charge UTP (0.1 degC)" },
+                { REG.CHG_UTPR, prod.charge_utpr_c * 10, "charge UTP release (0.1 degC)" } })
+      write_control_bits(bits | HEATER_ENABLE_BIT)
+      need("switch"):close(fixture.relays.heater)
+      wait(lim.settle_s)
+      local amps = heater_a()
+      expect({ name = "heater_current_warm", unit = "A", value = amps, high = lim.off_max_a },
+             string.format("heater conducts at %.1f degC: %.2f A (heater switch stuck on)",
+                           limits.rest.temperature_c, amps))
+
+      ntc_all(cold_c)
+      wait(lim.settle_s)
+      local live = fixture.dut:read_live()
+      expect({ name = "charge_mos_cold", value = on_off(live.charge_mos), expected = "off" },
+             string.format("charging not off at %.1f degC", cold_c))
+      amps = heater_a()
+      local expected = math.min(pack_v / lim.load_ohm, lim.max_a)
+      expect({ name = "heater_current", unit = "A", value = amps,
+               low = expected * (1 - lim.tolerance_pct / 100),
+               high = expected * (1 + lim.tolerance_pct / 100) },
+             string.format("heater draws %.2f A at %.1f degC, U/R is %.2f A%s", amps, cold_c,
+                           expected, amps < lim.off_max_a and " (heater output open)" or ""))
+      expect({ name = "heater_current_max", unit = "A", value = amps,
+               high = lim.max_a + lim.max_uncertainty_a },
+             string.format("heater current %.2f A above the board's %.1f A", amps, lim.max_a))
+      local watts = amps * amps * lim.load_ohm
+      expect({ name = "heater_power", unit = "W", value = watts, high = lim.max_w },
+             string.format("heater power %.0f W above the model's %.0f W", watts, lim.max_w))
+
+      ntc_all(limits.rest.temperature_c)
+      wait(lim.settle_s)
+      amps = heater_a()
+      expect({ name = "heater_current_rewarmed", unit = "A", value = amps,
+               high = lim.off_max_a },
+             string.format("heater stays on at %.1f degC: %.2f A", limits.rest.temperature_c,
+                           amps))
+    end, function()
+      fixture.switch:open(fixture.relays.heater)
+      ntc_all(limits.rest.temperature_c)
+      write_control_bits(bits)
+    end)
+  end,
+}
