@@ -101,6 +101,8 @@ SimHarness *harness_start(const char *const *extra_args, GError **error)
       harness->dmm_port = port_of(line + strlen("dmm "));
     else if (g_str_has_prefix(line, "switch "))
       harness->switch_port = port_of(line + strlen("switch "));
+    else if (g_str_has_prefix(line, "battery "))
+      harness->battery_port = port_of(line + strlen("battery "));
     else if (g_str_has_prefix(line, "rs485 ASRL") && g_str_has_suffix(line, "::INSTR") &&
              !harness->rs485_path)
       harness->rs485_path = g_strndup(line + strlen("rs485 ASRL"),

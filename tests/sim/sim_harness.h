@@ -21,6 +21,7 @@ typedef struct {
   guint16 charger_port;
   guint16 dmm_port;
   guint16 switch_port;
+  guint16 battery_port;
   char *rs485_path;             /* <pty_dir>/rs485 */
 } SimHarness;
 

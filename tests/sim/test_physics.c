@@ -23,12 +23,14 @@ typedef struct {
   char *dir;                    /* private pty directory */
 } Bench;
 
-/* A twin on its virtual clock with the board `serial` (NULL: none) and `faults` inserted. */
-static Bench *bench_new(const char *serial, const char *faults)
+/* A twin on its virtual clock, built with `path`, with the board `serial` (NULL: none) and
+ * `faults` inserted. */
+static Bench *bench_new_built(const char *serial, const char *faults, SimPowerPath path)
 {
   Bench *bench = g_new0(Bench, 1);
   bench->dir = g_dir_make_tmp("sim-physics-XXXXXX", NULL);
-  SimTwinOptions options = {.host = "127.0.0.1", .pty_dir = bench->dir, .rs485_processing_ms = 2};
+  SimTwinOptions options = {.host = "127.0.0.1", .pty_dir = bench->dir, .rs485_processing_ms = 2,
+                            .power_path = path};
   g_autoptr(GError) error = NULL;
   bench->twin = sim_twin_new(&options, &error);
   if (!bench->twin)
@@ -41,6 +43,12 @@ static Bench *bench_new(const char *serial, const char *faults)
   if (serial && !sim_twin_insert_board(bench->twin, serial, faults, &error))
     fprintf(stderr, "\n  board %s not inserted: %s\n", serial, error->message);
   return bench;
+}
+
+/* The same on the stack-as-pack fixture. */
+static Bench *bench_new(const char *serial, const char *faults)
+{
+  return bench_new_built(serial, faults, SIM_POWER_PATH_CELLS);
 }
 
 static void bench_free(Bench *bench)
@@ -172,6 +180,93 @@ static void test_load_ohms_law(void)
   /* Input off: nothing flows. */
   cmd(bench, "eload", "INP OFF");
   CU_ASSERT_DOUBLE_EQUAL(num(bench, "control", "SIM:TRUTH:CURR?"), 0.0, 1e-4);
+  bench_free(bench);
+}
+
+/* ---- the buildable fixture: a battery emulator on B+/B- carries the pack current ---- */
+
+static void test_battery_carries_pack_current(void)
+{
+  Bench *bench = bench_new_built(SERIAL, NULL, SIM_POWER_PATH_BATTERY);
+  cells_on(bench, 24, CELL_V);
+  cmd(bench, "cellsim", "SOUR:OUTCURR 0.5,(@1:24)");
+  /* The emulator at the sum of the cells it reads back, limits ±20 A. */
+  g_autofree char *volts = run(bench, "cellsim", "MEAS:VOLT? (@1:24)");
+  g_auto(GStrv) each = g_strsplit(volts, ",", -1);
+  double sum = 0;
+  for (guint i = 0; each[i]; i++)
+    sum += g_ascii_strtod(each[i], NULL);
+  g_autofree char *setup = g_strdup_printf("VOLT %.4f;CURR:LIM 20;CURR:LIM:NEG -20;OUTP ON", sum);
+  cmd(bench, "battery", setup);
+  cmd(bench, "switch", "ROUT:CLOS (@101)");
+  cmd(bench, "eload", "FUNC CURR;CURR 10;INP ON");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.5");
+
+  /* 10 A out of the emulator; the channels carry only the small gap current, in CV. */
+  const SimFixtureState *state = state_of(bench);
+  CU_ASSERT_DOUBLE_EQUAL(state->path_current_a, -10.0, 0.01);
+  CU_ASSERT_DOUBLE_EQUAL(state->battery_current_a, 10.0, 0.5);
+  CU_ASSERT_TRUE(fabs(state->stack_current_a) < 0.5);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "battery", "MEAS:CURR?"), 10.0, 0.6);
+  CU_ASSERT_TRUE(fabs(num(bench, "cellsim", "MEAS1:CURR?")) < 500.0);
+  g_autofree char *modes = run(bench, "cellsim", "OUTP:MODE? (@1:3)");
+  CU_ASSERT_STRING_EQUAL(modes, "CV,CV,CV");
+  CU_ASSERT_EQUAL(num(bench, "battery", "STAT:OPER:COND?"), 1 << 8);     /* CV */
+  CU_ASSERT_EQUAL(num(bench, "battery", "STAT:QUES:COND?"), 0);
+  /* The cells the board reads stay where the channels are set. */
+  CU_ASSERT_DOUBLE_EQUAL(sim_cellsim_output_v(sim_twin_cellsim(bench->twin), 5), CELL_V, 0.003);
+
+  /* Charging 5 A: the emulator sinks it (regenerative). */
+  cmd(bench, "eload", "INP OFF");
+  cmd(bench, "switch", "ROUT:CLOS (@102)");
+  cmd(bench, "charger", ":SOUR:VOLT 85;:SOUR:CURR 5;:OUTP ON");
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->path_current_a, 5.0, 0.01);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "battery", "MEAS:CURR?"), -5.0, 0.6);
+
+  /* A sink limit below the charge current: the emulator goes CC-, says so, the pack rises
+   * and the cell channels take the rest up to their limit (CC, voltage up). */
+  cmd(bench, "battery", "CURR:LIM:NEG -4");
+  CU_ASSERT_EQUAL(num(bench, "battery", "STAT:OPER:COND?"), 1 << 11);
+  CU_ASSERT_EQUAL(num(bench, "battery", "STAT:QUES:COND?"), 2);
+  g_autofree char *cc = run(bench, "cellsim", "OUTP:MODE? (@1:2)");
+  CU_ASSERT_STRING_EQUAL(cc, "CC,CC");
+  CU_ASSERT_EQUAL(num(bench, "cellsim", "STAT:QUES:COND?"), 2);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS2:CURR?"), -500.0, 2.0);
+  CU_ASSERT_TRUE(state_of(bench)->pack_v > sum + 0.01);
+  /* Ratings: 500 V, 90 A. */
+  g_free(run(bench, "battery", "VOLT 600"));
+  g_autofree char *error = run(bench, "battery", "SYST:ERR?");
+  CU_ASSERT_TRUE(g_str_has_prefix(error, "-222"));
+  bench_free(bench);
+}
+
+static void test_channels_limit_without_battery(void)
+{
+  /* The emulator off: the load's current can only come through the channels, which hold
+   * their limit; the pack sags and the cell simulator reports CC. 72 Ω would take 1.1 A
+   * from the 79.2 V pack; the channels give 1 A at 72 V (3.0 V a cell, above UVP). */
+  Bench *bench = bench_new_built(SERIAL, NULL, SIM_POWER_PATH_BATTERY);
+  cells_on(bench, 24, CELL_V);
+  cmd(bench, "cellsim", "SOUR:OUTCURR 1,(@1:24)");
+  cmd(bench, "switch", "ROUT:CLOS (@101)");
+  cmd(bench, "eload", "FUNC RES;RES 72;INP ON");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.1");
+  const SimFixtureState *state = state_of(bench);
+  CU_ASSERT_TRUE(fabs(state->path_current_a) <= 1.0 + 1e-6);
+  CU_ASSERT_TRUE(state->pack_v < 24 * CELL_V - 1.0);
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS7:CURR?"), 1000.0, 2.0);
+  g_autofree char *cc = run(bench, "cellsim", "OUTP7:MODE?");
+  CU_ASSERT_STRING_EQUAL(cc, "CC");
+  CU_ASSERT_TRUE(sim_cellsim_output_v(sim_twin_cellsim(bench->twin), 7) < CELL_V - 0.05);
+  /* A small load within the limit: CV, the cells where they are set. */
+  cmd(bench, "eload", "FUNC CURR;CURR 0.3");
+  g_autofree char *cv = run(bench, "cellsim", "OUTP7:MODE?");
+  CU_ASSERT_STRING_EQUAL(cv, "CV");
+  CU_ASSERT_DOUBLE_EQUAL(sim_cellsim_output_v(sim_twin_cellsim(bench->twin), 7), CELL_V, 0.01);
+  double ma = num(bench, "cellsim", "MEAS7:CURR?");
+  if (fabs(ma - 300.0) > 6.0)   /* the load's CC set accuracy */
+    fprintf(stderr, "\n  channel 7 at %.1f mA\n", ma);
+  CU_ASSERT_DOUBLE_EQUAL(ma, 300.0, 6.0);
   bench_free(bench);
 }
 
@@ -533,6 +628,10 @@ int main(void)
   CU_add_test(suite, "load CC: Ohm's law through the main path, DMM across it",
               test_load_ohms_law);
   CU_add_test(suite, "charger: CC above the pack, CV and CC into the load", test_charger_cv_cc);
+  CU_add_test(suite, "battery emulator carries the pack current; its limits reported",
+              test_battery_carries_pack_current);
+  CU_add_test(suite, "cell channels deliver at most their limit (CC, sag)",
+              test_channels_limit_without_battery);
   CU_add_test(suite, "discharge MOSFET open: no discharge, charge still flows",
               test_mosfet_off_blocks);
   CU_add_test(suite, "load short: SCP after the board's delay, digitizer pulse width",
