@@ -39,7 +39,7 @@ void run_result_clear(RunResult *result)
 static double clock_now(Run *run)
 {
   double now;
-  if (!run->fixture || (!run->fixture->cells && !run->fixture->twin) ||
+  if (!run->fixture || !fixture_is_connected(run->fixture) ||
       !fixture_clock_now(run->fixture, &now, NULL))
     return NAN;
   return now;
@@ -214,7 +214,7 @@ gboolean run_wait(Run *run, double seconds, double required, GError **error)
 {
   run->step_wait_s += seconds;
   run->step_required_s += required;
-  if (run->fixture->virtual_clock)
+  if (fixture_clock_is_virtual(run->fixture))
     return fixture_wait(run->fixture, seconds, error);
   while (seconds > 0) {
     if (!run->in_teardown && run_abort_requested(run)) {
@@ -267,10 +267,12 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
   run->limits = limits_resolve(limits_path, engine->catalog, run->serial.model, error);
   if (!run->limits)
     return FALSE;
+  if (request->fixture) {
+    run->fixture = request->fixture;
+    run->fixture_borrowed = TRUE;
+    return TRUE;
+  }
   run->fixture = fixture_load(request->fixture_path, error);
-  if (run->fixture && request->virtual_clock &&
-      g_key_file_has_group(run->fixture->keys, "twin"))
-    g_key_file_set_string(run->fixture->keys, "twin", "clock", "virtual");
   return run->fixture != NULL;
 }
 
@@ -305,6 +307,8 @@ static void run_clear(Run *run)
 {
   g_clear_pointer(&run->release, firmware_release_free);
   g_clear_pointer(&run->release_problem, g_free);
+  if (run->fixture_borrowed)
+    run->fixture = NULL;
   g_clear_pointer(&run->fixture, fixture_close);
   g_clear_pointer(&run->limits, limit_table_free);
   g_free(run->sequence_path);
@@ -314,6 +318,29 @@ static void run_clear(Run *run)
 }
 
 /* ---- running ----------------------------------------------------------------------------- */
+
+/* Records what each connected instrument is (its *IDN? words) as <role>_idn, and the
+ * resource it was reached at as <role>_link; at_end: the roles identified after the main
+ * steps (the board), whose silence is recorded, not judged. */
+static void record_identities(Run *run, gboolean at_end)
+{
+  for (guint i = 0; i < run->fixture->instruments->len; i++) {
+    const FixtureInstrument *item = g_ptr_array_index(run->fixture->instruments, i);
+    if (!item->instrument || item->role->identify_at_end != at_end)
+      continue;
+    g_autofree char *link_name = g_strdup_printf("%s_link", item->role->name);
+    if (!at_end)
+      run_record(run, measurement_new_text(link_name, item->resource));
+    InstrumentIdentity identity = {0};
+    g_autoptr(GError) error = NULL;
+    g_autofree char *idn_name = g_strdup_printf("%s_idn", item->role->name);
+    g_autofree char *text = item->role->identify(item->instrument, &identity, &error)
+                                ? instrument_identity_describe(&identity)
+                                : g_strdup_printf("no answer: %s", error->message);
+    run_record(run, measurement_new_text(idn_name, text));
+    instrument_identity_clear(&identity);
+  }
+}
 
 /* The fixture's own setup step: connect every instrument, record what they are, and have the
  * board presented. */
@@ -326,11 +353,7 @@ static Outcome connect_step(Run *run, char **message)
     g_error_free(error);
     return OUTCOME_ERROR;
   }
-  const ScpiIdn *idn = cellsim_idn(run->fixture->cells);
-  g_autofree char *cells = g_strdup_printf("%s %s s/n %s fw %s", idn->manufacturer, idn->model,
-                                           idn->serial, idn->firmware);
-  run_record(run, measurement_new_text("cells_idn", cells));
-  run_record(run, measurement_new_text("dut_link", jkbms_resource(run->fixture->dut)));
+  record_identities(run, FALSE);
   return OUTCOME_PASS;
 }
 
@@ -349,7 +372,7 @@ static Outcome release_step(Run *run, char **message)
 
 static Outcome safe_state_step(Run *run, char **message)
 {
-  if (!run->fixture->cells)
+  if (!fixture_is_connected(run->fixture))
     return OUTCOME_PASS; /* nothing was ever switched on */
   GError *error = NULL;
   if (!fixture_safe_state(run->fixture, &error)) {
@@ -453,7 +476,7 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
     const SequenceStep *step = g_ptr_array_index(steps, i);
     if (step->group != GROUP_TEARDOWN)
       continue;
-    if (!run->fixture->cells)
+    if (!fixture_is_connected(run->fixture))
       skip_step(run, "teardown", step->name, "the fixture was never connected");
     else
       run_one(run, host, step, "teardown", step->name, NULL, verdict);

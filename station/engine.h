@@ -42,8 +42,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineEvent, engine_event_free)
 
 typedef void (*EngineEventFunc)(const EngineEvent *event, gpointer user_data);
 
+typedef struct Fixture Fixture;
+
 typedef struct {
   const char *fixture_path;       /* fixture description file */
+  Fixture *fixture;               /* or a fixture already loaded and connected (borrowed; the
+                                     run uses it as it is and leaves it open): self-tests
+                                     that prepare a simulated board first */
   const char *serial;             /* as scanned */
   const char *sequence_path;      /* NULL: sequences/eol.lua */
   const char *limits_path;        /* NULL: sequences/limits.conf */
@@ -51,8 +56,6 @@ typedef struct {
   const char *station_id;         /* NULL: the host name */
   const char *chemistry;          /* "lfp" (default), "liion", "lto" */
   const char *trusted_keys_dir;   /* public keys of the firmware team; NULL: the default */
-  gboolean virtual_clock;         /* on a twin: waits advance its clock, whatever the fixture
-                                     file says (self-tests, plans) */
 } RunRequest;
 
 /* Where a step's time went, on the fixture clock. */

@@ -8,7 +8,7 @@
 Run *lua_run_of(lua_State *L);
 /* Raises `error` as a Lua error at the calling script line, prefixed by `who`; frees it. */
 int lua_raise_error(lua_State *L, const char *who, GError *error);
-/* Pushes the `fixture` table: cells, dut, id. */
+/* Pushes the `fixture` table: one table per connected role, relays, id. */
 void lua_fixture_push(lua_State *L, const Fixture *fixture);
 /* Pushes the `firmware` table: version, sha256 and flash() of the released image; nil
  * values when the run has no release. */

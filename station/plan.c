@@ -24,26 +24,26 @@ gboolean plan_run(const Catalog *catalog, const char *fixture_path, const ModelI
   memset(out, 0, sizeof *out);
   /* The twin is started (or found) once here; the run below finds it running. */
   g_autoptr(Fixture) fixture = fixture_load(fixture_path, error);
-  if (!fixture || !fixture_connect(fixture, error))
+  if (!fixture)
     return FALSE;
-  if (!fixture->twin) {
+  if (!fixture_is_simulated(fixture)) {
     g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
                 "%s has no [twin] group: the plan is measured on the twin in virtual time",
                 fixture_path);
     return FALSE;
   }
   g_autofree char *serial = g_strdup_printf("%s-2601-99999", model->name);
-  if (!twin_set_clock_virtual(fixture->twin, TRUE, error) ||
-      !twin_insert_board_with_faults(fixture->twin, serial, NULL, error))
+  if (!fixture_connect(fixture, error) || !fixture_set_virtual_clock(fixture, TRUE, error) ||
+      !fixture_insert_board(fixture, serial, NULL, error))
     return FALSE;
 
   ScratchLine line;
   if (!scratch_line_open(&line, catalog, NULL, error))
     return FALSE;
   g_autoptr(Engine) engine = engine_new(catalog, line.store);
-  RunRequest request = {.fixture_path = fixture_path, .serial = serial,
+  RunRequest request = {.fixture = fixture, .serial = serial,
                         .chemistry = chemistry, .operator_name = "plan",
-                        .trusted_keys_dir = line.trusted_keys_dir, .virtual_clock = TRUE};
+                        .trusted_keys_dir = line.trusted_keys_dir};
   RunResult result;
   gboolean ran = engine_run(engine, &request, &result, error);
   g_clear_pointer(&engine, engine_free);

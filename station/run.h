@@ -16,7 +16,8 @@ typedef struct {
   LimitTable *limits;            /* resolved for the board's model, owned */
   char *sequence_path;           /* owned */
   char *sequence_sha256;         /* owned */
-  Fixture *fixture;              /* owned */
+  Fixture *fixture;              /* owned unless the request lent it */
+  gboolean fixture_borrowed;     /* the request's fixture: not closed by the run */
   FirmwareRelease *release;      /* the model's released image, when the sequence needs one */
   char *release_problem;         /* why there is none, when the sequence needs one */
   gint64 run_id;

@@ -142,16 +142,16 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
     return FALSE;
   /* One twin for all boards: started here if needed, found running by each run. */
   g_autoptr(Fixture) fixture = fixture_load(request->fixture_path, error);
-  if (!fixture || !fixture_connect(fixture, error))
+  if (!fixture)
     return FALSE;
-  if (!fixture->twin) {
+  if (!fixture_is_simulated(fixture)) {
     g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
                 "%s has no [twin] group: validation injects defects, so it runs on the twin",
                 request->fixture_path);
     return FALSE;
   }
   /* Verdicts, not waiting, are under test: the twin's clock runs virtual for every run. */
-  if (!twin_set_clock_virtual(fixture->twin, TRUE, error))
+  if (!fixture_connect(fixture, error) || !fixture_set_virtual_clock(fixture, TRUE, error))
     return FALSE;
   ScratchLine line;
   if (!scratch_line_open(&line, catalog, request->db_path, error))
@@ -187,13 +187,13 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
     g_autofree char *fault = kind ? (kind->draw ? kind->draw(rand, cells)
                                                 : g_strdup(kind->name))
                                   : g_strdup("");
-    if (!twin_insert_board_with_faults(fixture->twin, serial, fault, error)) {
+    if (!fixture_insert_board(fixture, serial, fault, error)) {
       ok = FALSE;
       break;
     }
-    RunRequest run = {.fixture_path = request->fixture_path, .serial = serial,
+    RunRequest run = {.fixture = fixture, .serial = serial,
                       .operator_name = "validation",
-                      .trusted_keys_dir = line.trusted_keys_dir, .virtual_clock = TRUE};
+                      .trusted_keys_dir = line.trusted_keys_dir};
     RunResult result;
     if (!engine_run(engine, &run, &result, error)) {
       ok = FALSE;

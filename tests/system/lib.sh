@@ -44,7 +44,8 @@ start_twin() {
     [ -n "${RESOURCE[dmm]:-}" ] &&
       printf '[dmm]\ndriver = keysight-34461a\nresource = %s\n' "${RESOURCE[dmm]}"
     [ -n "${RESOURCE[switch]:-}" ] &&
-      printf '[switch]\ndriver = keysight-34980a\nresource = %s\n' "${RESOURCE[switch]}"
+      printf '[switch]\ndriver = keysight-34980a\nresource = %s\n%s\n' "${RESOURCE[switch]}" \
+        "$(sed -n '/^relay_\|^ntc_\|^boot0\|^nrst/p' "$SOURCE_ROOT/fixtures/sim.conf")"
     [ -n "${RESOURCE[boot]:-}" ] &&
       printf '[boot]\ndriver = stm32-rom\nresource = %s?baud=115200\n' \
         "${RESOURCE[boot]}"
