@@ -137,10 +137,14 @@ void run_log(Run *run, const char *format, ...)
   emit(run, EVENT_LOG, NULL, OUTCOME_RUNNING, text);
 }
 
-/* A store failure does not stop the test, but the operator must see it. */
+/* A store failure does not stop the test (the fixture still goes through teardown to its
+ * safe state), but the run can no longer be PASS or FAIL: what was measured is not all
+ * stored. The first failure is kept for the verdict. */
 static void store_failed(Run *run, GError *error)
 {
   run_log(run, "result store: %s", error->message);
+  if (!run->store_problem)
+    run->store_problem = g_strdup(error->message);
   g_error_free(error);
 }
 
@@ -314,6 +318,8 @@ static void run_clear(Run *run)
   g_free(run->sequence_path);
   g_free(run->sequence_sha256);
   g_free(run->step_first_failure);
+  g_free(run->store_problem);
+  g_free(run->unsafe);
   g_clear_pointer(&run->timings, g_array_unref);
 }
 
@@ -377,6 +383,7 @@ static Outcome safe_state_step(Run *run, char **message)
   GError *error = NULL;
   if (!fixture_safe_state(run->fixture, &error)) {
     *message = g_strdup(error->message);
+    run->unsafe = g_strdup(error->message);
     g_error_free(error);
     return OUTCOME_ERROR;
   }
@@ -484,6 +491,45 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
   run_one(run, host, NULL, "teardown", "safe-state", safe_state_step, verdict);
 }
 
+/* Appends "; <text>" to *message (or sets it). */
+static void message_append(char **message, const char *text)
+{
+  char *joined = *message ? g_strdup_printf("%s; %s", *message, text) : g_strdup(text);
+  g_free(*message);
+  *message = joined;
+}
+
+/* The verdict's last words, and the run's end stored. A safe state not reached is always in
+ * the message. A store that failed at any point makes the run ERROR: it is PASS or FAIL only
+ * when everything measured is stored, and "stored" (result->stored) only after the final
+ * commit. */
+static void end_run(Engine *engine, Run *run, RunResult *result)
+{
+  if (run->unsafe && !(result->message && g_str_has_prefix(result->message, "safe-state:"))) {
+    g_autofree char *text = g_strdup_printf("safe-state: %s", run->unsafe);
+    message_append(&result->message, text);
+  }
+  if (!engine->store)
+    return;
+  if (run->store_problem) {
+    result->outcome = OUTCOME_ERROR;
+    g_autofree char *text = g_strdup_printf("the result could not be stored (%s)",
+                                            run->store_problem);
+    message_append(&result->message, text);
+  }
+  GError *store_error = NULL;
+  if (!store_run_end(engine->store, run->run_id, outcome_name(result->outcome),
+                     result->first_failure, result->message, &store_error)) {
+    result->outcome = OUTCOME_ERROR;
+    g_autofree char *text = g_strdup_printf("the result could not be stored (%s)",
+                                            store_error->message);
+    message_append(&result->message, text);
+    store_failed(run, store_error);
+    return;
+  }
+  result->stored = !run->store_problem;
+}
+
 gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result,
                     GError **error)
 {
@@ -546,12 +592,7 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
       result->clock_s += step_clock;
   }
   result->timings = g_steal_pointer(&run.timings);
-  if (engine->store) {
-    GError *store_error = NULL;
-    if (!store_run_end(engine->store, run.run_id, outcome_name(result->outcome),
-                       result->first_failure, result->message, &store_error))
-      store_failed(&run, store_error);
-  }
+  end_run(engine, &run, result);
   run_clear(&run);
   emit(&run, EVENT_RUN_ENDED, NULL, result->outcome, result->message);
   return TRUE;

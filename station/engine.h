@@ -76,6 +76,7 @@ typedef struct {
   double duration_s;              /* s of wall time */
   double clock_s;                 /* s on the fixture clock (virtual on the twin) */
   GArray *timings;                /* StepTiming per step run, in order */
+  gboolean stored;                /* the whole run is in the store (its final commit done) */
 } RunResult;
 
 void run_result_clear(RunResult *result);

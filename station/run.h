@@ -34,6 +34,8 @@ typedef struct {
   double step_required_s;        /* s of those waits the physics requires */
   GArray *timings;               /* StepTiming, owned until handed to the result */
   char *step_first_failure;      /* description of the first failing measurement, owned */
+  char *store_problem;           /* the first failed store write, owned; NULL: none */
+  char *unsafe;                  /* why the safe state was not reached, owned; NULL: it was */
 } Run;
 
 /* Judges and stores a measurement of the current step, emits its event; takes ownership.

@@ -143,8 +143,13 @@ int cli_run(int argc, char **argv)
     cli_error("%s", error->message);
     return EXIT_ERROR;
   }
-  printf("\n%s  %s  %.2f s  run %" G_GINT64_FORMAT " stored in %s\n",
-         outcome_name(result.outcome), serial, result.duration_s, result.run_id, db_path);
+  /* "stored" only when the store has committed the whole run. */
+  if (result.stored)
+    printf("\n%s  %s  %.2f s  run %" G_GINT64_FORMAT " stored in %s\n",
+           outcome_name(result.outcome), serial, result.duration_s, result.run_id, db_path);
+  else
+    printf("\n%s  %s  %.2f s  run %" G_GINT64_FORMAT " could not be stored in %s\n",
+           outcome_name(result.outcome), serial, result.duration_s, result.run_id, db_path);
   if (result.message)
     printf("  %s\n", result.message);
   int code = exit_code(result.outcome);
