@@ -14,6 +14,7 @@
  *                                        records a measurement, returns true when it passes
  *   fail(msg) skip(msg)                  end the step FAIL / SKIP
  *   log(...) print(...)                  a log line in the run
+ *   clock()                              seconds on the fixture clock (timing a trip)
  *   wait(s [, required])                 waits on the fixture clock; `required` is the part
  *                                        the physics needs (default: all of it), the rest
  *                                        is margin (station plan reports both)
@@ -254,6 +255,19 @@ static int l_wait(lua_State *L)
   return 0;
 }
 
+/* clock(): seconds on the fixture clock (the twin's, virtual or real, or the monotonic clock
+ * of a real fixture), for timing what the board does between two reads. */
+static int l_clock(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  double now;
+  GError *error = NULL;
+  if (!fixture_clock_now(run->fixture, &now, &error))
+    return lua_raise_error(L, "clock", error);
+  lua_pushnumber(L, now);
+  return 1;
+}
+
 /* ---- the sandbox ------------------------------------------------------------------------- */
 
 static void abort_hook(lua_State *L, lua_Debug *ar)
@@ -276,7 +290,7 @@ static void open_sandbox(lua_State *L)
   static const luaL_Reg globals[] = {
     {"setup", l_setup}, {"step", l_step}, {"teardown", l_teardown}, {"sequence", l_sequence},
     {"measure", l_measure}, {"fail", l_fail}, {"skip", l_skip}, {"log", l_log},
-    {"print", l_log}, {"wait", l_wait}, {NULL, NULL},
+    {"print", l_log}, {"wait", l_wait}, {"clock", l_clock}, {NULL, NULL},
   };
   lua_pushglobaltable(L);
   luaL_setfuncs(L, globals, 0);

@@ -5,7 +5,7 @@
 
 /* The Lua API this host gives sequences (station.api_version; sequence{api = N} must match).
  * 2: require of the sequence's own modules, the register map as jk.REG / jk.REGISTER /
- * jk.ALARM. */
+ * jk.ALARM, clock() on the fixture clock. */
 #define STATION_LUA_API_VERSION 2
 
 typedef enum { GROUP_SETUP, GROUP_MAIN, GROUP_TEARDOWN } StepGroup;

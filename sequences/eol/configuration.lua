@@ -59,13 +59,13 @@ step {
     local wrong
     for _, e in ipairs(expected) do
       local value = registers.read(e[2])
-      if not measure { name = e[1], unit = e[4], value = value, low = e[3], high = e[3] } then
+      if not measure { name = e[1] .. "_setting", unit = e[4], value = value, low = e[3], high = e[3] } then
         wrong = wrong or string.format("setting %s (0x%04X) reads %d, production is %d", e[1],
                                        REG[e[2]], value, round(e[3]))
       end
     end
     local heater = control_bits() & HEATER_ENABLE_BIT
-    if not measure { name = "heater_enable", unit = "flag", value = heater,
+    if not measure { name = "heater_enable_setting", unit = "flag", value = heater,
                      low = prod.heater_enable,
                      high = prod.heater_enable } then
       wrong = wrong or string.format("heater enable reads %d, production is %d", heater,

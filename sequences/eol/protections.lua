@@ -17,14 +17,43 @@ local load_on = common.load_on
 local load_off = common.load_off
 local program = registers.program
 local protection_check = require "eol.protection_check"
-local protection_test = protection_check.protection_test
+local threshold_test = protection_check.threshold_test
 local overcurrent_test = protection_check.overcurrent_test
+
+-- The cells a cell protection is measured on: the first and the last of the order (the two
+-- ends of the stack, where a crossed or open tap shows first).
+local function measured_cells()
+  if board.cell_count == 1 then return { 1 } end
+  return { 1, board.cell_count }
+end
+
+-- A cell protection (OVP or UVP) measured on each end cell at the chemistry's production
+-- settings, while a test current is offered. p = {lim, trip, release, direction, name,
+-- label, alarm, mos, blocked = function() -> A}.
+local function cell_protection(p)
+  local lim = p.lim
+  for _, cell in ipairs(measured_cells()) do
+    local volts_at = function(mv) fixture.cells:set_voltage(cell, mv / 1000) end
+    threshold_test {
+      trip = p.trip, release = p.release, direction = p.direction, window = lim.window_mv,
+      resolution = lim.resolution_mv, tolerance = lim.tolerance_mv, unit = "mV",
+      settle_s = lim.settle_s, poll_s = lim.poll_s, delay_max_s = lim.delay_max_s,
+      set = volts_at,
+      reference = function() return fixture.cells:measure_voltages(cell, 1)[1] * 1000 end,
+      effects = { { key = string.format("cell_%02d_%s", cell, p.name),
+                    label = string.format("cell %d %s", cell, p.label), alarm = p.alarm,
+                    mos = p.mos, blocked = p.blocked, blocked_max_a = lim.blocked_max_a } },
+    }
+    fixture.cells:set_voltage(cell, rest_v())
+  end
+end
 
 step {
   name = "overcharge",
   run = function()
-    -- Cell over-voltage at the chemistry's production thresholds, one cell stepped while the
-    -- charger offers current: a charge MOSFET that stays shorted lets it flow.
+    -- Cell over-voltage at the chemistry's production thresholds, measured on the first and
+    -- the last cell while the charger offers current: a charge MOSFET that stays shorted
+    -- lets it flow.
     local lim, prod, chem = limits.overcharge, limits.production, board.chemistry
     local trip, release = prod["cell_ovp_" .. chem .. "_mv"], prod["cell_ovpr_" .. chem .. "_mv"]
     program({ { REG.CELL_OVP_MV, trip, "cell OVP (mV)" },
@@ -32,18 +61,14 @@ step {
     local pack_v = cells_to_rest()
     with_cleanup(function()
       charger_on(lim.charge_test_a, pack_v)
-      protection_test {
-        trip = trip, release = release, direction = 1, step = lim.step_mv, unit = "mV",
-        settle_s = lim.settle_s,
-        set = function(mv) fixture.cells:set_voltage(lim.cell, mv / 1000) end,
-        effects = { { key = "ovp", label = "cell OVP", alarm = ALARM.CELL_OVP,
-                      mos = "charge" } },
+      cell_protection {
+        lim = lim, trip = trip, release = release, direction = 1, name = "ovp",
+        label = "OVP", alarm = ALARM.CELL_OVP, mos = "charge",
         blocked = function() return fixture.charger:measure_current() end,
-        blocked_max_a = lim.blocked_max_a,
       }
     end, function()
       charger_off()
-      fixture.cells:set_voltage(lim.cell, rest_v())
+      cells_to_rest()
     end)
   end,
 }
@@ -51,8 +76,9 @@ step {
 step {
   name = "overdischarge",
   run = function()
-    -- Cell under-voltage at the chemistry's production thresholds, one cell stepped while the
-    -- load draws current: the discharge MOSFET must block it once UVP holds.
+    -- Cell under-voltage at the chemistry's production thresholds, measured on the first and
+    -- the last cell while the load draws current: the discharge MOSFET must block it once
+    -- UVP holds.
     local lim, prod, chem = limits.overdischarge, limits.production, board.chemistry
     local trip, release = prod["cell_uvp_" .. chem .. "_mv"], prod["cell_uvpr_" .. chem .. "_mv"]
     program({ { REG.CELL_UVP_MV, trip, "cell UVP (mV)" },
@@ -60,26 +86,17 @@ step {
     cells_to_rest()
     with_cleanup(function()
       load_on(lim.discharge_test_a)
-      protection_test {
-        trip = trip, release = release, direction = -1, step = lim.step_mv, unit = "mV",
-        settle_s = lim.settle_s,
-        set = function(mv) fixture.cells:set_voltage(lim.cell, mv / 1000) end,
-        effects = { { key = "uvp", label = "cell UVP", alarm = ALARM.CELL_UVP,
-                      mos = "discharge" } },
+      cell_protection {
+        lim = lim, trip = trip, release = release, direction = -1, name = "uvp",
+        label = "UVP", alarm = ALARM.CELL_UVP, mos = "discharge",
         blocked = function() return fixture.load:measure_current() end,
-        blocked_max_a = lim.blocked_max_a,
       }
     end, function()
       load_off()
-      fixture.cells:set_voltage(lim.cell, rest_v())
+      cells_to_rest()
     end)
   end,
 }
-
--- Over-current at a test threshold with the shortest delay and recovery: no trip below it
--- for the whole delay; above it, no trip before the delay less its tolerance, a trip by the
--- delay plus its tolerance, and the MOSFET back on within the recovery's tolerance.
--- t = {lim, key, label, alarm, mos, regs = {threshold, delay, recovery}, start(A), set(A),
 
 step {
   name = "charge-overcurrent",
@@ -147,7 +164,7 @@ step {
              string.format("the short drew %.0f A, less than the %.0f A the board trips at "
                            .. "(check the load's short path)", peak, trip_a))
       local trip_us = flowing * lim.sample_us
-      expect({ name = "short_trip_time", unit = "us", value = trip_us,
+      expect({ name = "short_circuit_delay", unit = "us", value = trip_us,
                low = lim.delay_us - lim.early_max_us, high = lim.delay_us + lim.late_max_us },
              flowing == #samples
                and string.format("short-circuit protection does not trip within %g us",

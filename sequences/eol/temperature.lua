@@ -18,7 +18,7 @@ local control_bits = registers.control_bits
 local write_control_bits = registers.write_control_bits
 local HEATER_ENABLE_BIT = registers.HEATER_ENABLE_BIT
 local protection_check = require "eol.protection_check"
-local protection_test = protection_check.protection_test
+local threshold_test = protection_check.threshold_test
 
 step {
   name = "temperature",
@@ -50,6 +50,20 @@ step {
                string.format("temperature sensor T%d reads %.1f degC at %.1f degC%s", sensor,
                              reading, points[sensor], open))
       end
+      -- The NTC emulation is the reference: the temperature its resistance stands for.
+      local level_c = limits.rest.temperature_c
+      local function set_c(celsius)
+        level_c = celsius
+        ntc_all(celsius)
+      end
+      local function measure_temperature(trip, release, direction, effects)
+        threshold_test {
+          trip = trip, release = release, direction = direction, window = lim.window_c,
+          resolution = lim.resolution_c, tolerance = lim.tolerance_c, unit = "degC",
+          settle_s = lim.settle_s, poll_s = lim.poll_s, delay_max_s = lim.delay_max_s,
+          set = set_c, reference = function() return level_c end, effects = effects,
+        }
+      end
       local otp = {
         { key = "charge_otp", label = "charge over-temperature", alarm = ALARM.CHG_OTP,
           mos = "charge", trip = prod.charge_otp_c, release = prod.charge_otpr_c },
@@ -57,26 +71,17 @@ step {
           alarm = ALARM.DSG_OTP, mos = "discharge", trip = prod.discharge_otp_c,
           release = prod.discharge_otpr_c },
       }
-      -- Protections with the same thresholds are stepped together.
-      local passes = { { otp[1] } }
+      -- Protections with the same thresholds are measured on one ramp.
       if otp[2].trip == otp[1].trip and otp[2].release == otp[1].release then
-        table.insert(passes[1], otp[2])
+        measure_temperature(otp[1].trip, otp[1].release, 1, otp)
       else
-        table.insert(passes, { otp[2] })
+        measure_temperature(otp[1].trip, otp[1].release, 1, { otp[1] })
+        measure_temperature(otp[2].trip, otp[2].release, 1, { otp[2] })
       end
-      for _, effects in ipairs(passes) do
-        protection_test {
-          trip = effects[1].trip, release = effects[1].release, direction = 1,
-          step = lim.step_c, unit = "degC", settle_s = lim.settle_s, set = ntc_all,
-          effects = effects,
-        }
-      end
-      protection_test {
-        trip = prod.charge_utp_c, release = prod.charge_utpr_c, direction = -1,
-        step = lim.step_c, unit = "degC", settle_s = lim.settle_s, set = ntc_all,
-        effects = { { key = "charge_utp", label = "charge under-temperature",
-                      alarm = ALARM.CHG_UTP, mos = "charge" } },
-      }
+      measure_temperature(prod.charge_utp_c, prod.charge_utpr_c, -1,
+                          { { key = "charge_utp", label = "charge under-temperature",
+                              alarm = ALARM.CHG_UTP, mos = "charge" } })
+      set_c(limits.rest.temperature_c)
     end, function() ntc_all(limits.rest.temperature_c) end)
   end,
 }

@@ -38,7 +38,7 @@ check() {
     PASS "safe state after $1"
 }
 check BD6A20S8P-2648-00101 overcharge \
-  "charge MOSFET still conducts after cell OVP: 1\.00 A flows"
+  "charge MOSFET still conducts after cell 1 OVP: 1\.00 A flows"
 check BD6A24S10P-2648-00102 current-calibration \
   "discharge MOSFET does not conduct: 0\.00 A of 10\.00 A into the load"
 check B2A20S20P-2648-00103 charge-overcurrent \

@@ -36,7 +36,8 @@ expect_eq "$(sql "select high from measurements m join steps s on s.id = m.step_
 # Final configuration: the LiFePO4 production settings and the model's 8 cells read back.
 expect_eq "$(sql "select group_concat(cast(value as int), ',') from (select value
                   from measurements m join steps s on s.id = m.step_id
-                  where s.run_id = $run and m.name in ('cell_count', 'cell_ovp', 'cell_uvp')
+                  where s.run_id = $run and m.name in ('cell_count_setting', 'cell_ovp_setting',
+                                 'cell_uvp_setting')
                   order by m.id)")" "8,3600,2600" "cell count, OVP, UVP written and read back"
 
 # A model without heater option and without a datasheet path resistance.
@@ -68,5 +69,5 @@ expect_eq "$(sql "select count(*) from measurements m join steps s on s.id = m.s
                   where s.run_id = $run and m.name like '%_after_step'
                   and m.outcome = 'PASS'")" 48 "16 main steps x 3 idle checks pass"
 expect_eq "$(sql "select cast(value as int) from measurements m join steps s on s.id = m.step_id
-                  where s.run_id = $run and m.name = 'cell_ovp'")" 4200 "Li-ion OVP"
+                  where s.run_id = $run and m.name = 'cell_ovp_setting'")" 4200 "Li-ion OVP"
 echo "ok"
