@@ -34,7 +34,7 @@ start_twin() {
   cat <&7 >/dev/null &
   exec 7<&-
   {
-    printf '[fixture]\nid = TEST-01\nslot = 1\nsafe_cell_voltage = 3.3\n'
+    printf '[fixture]\nid = TEST-%s\nslot = 1\nsafe_cell_voltage = 3.3\n' "$$"
     printf '[cells]\ndriver = ngi-n83624\nresource = %s\n' "${RESOURCE[cellsim]}"
     printf '[dut]\ndriver = jk-modbus\nresource = %s\n' "${RESOURCE[rs485]}"
     [ -n "${RESOURCE[eload]:-}" ] &&
