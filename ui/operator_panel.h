@@ -1,0 +1,32 @@
+/* The operator's panel for one fixture slot, made for a barcode scanner and a keyboard: the
+ * scan field (focused whenever no run is active), the model recognised or what is wrong with
+ * the barcode, Enter to start, Esc twice to abort, the live step list with measurements, the
+ * verdict banner with the first failure in words, elapsed and expected cycle time, a
+ * progress bar, and the shift's counts and first-pass yield. */
+#pragma once
+#include <gtk/gtk.h>
+#include "station/engine.h"
+
+#define OPERATOR_TYPE_PANEL (operator_panel_get_type())
+G_DECLARE_FINAL_TYPE(OperatorPanel, operator_panel, OPERATOR, PANEL, GtkWidget)
+
+/* What every run of this panel uses; strings are copied. request->serial is ignored. */
+typedef struct {
+  const Catalog *catalog;       /* borrowed, outlives the panel */
+  const char *db_path;
+  RunRequest request;
+  int slot;
+} OperatorPanelConfig;
+
+OperatorPanel *operator_panel_new(const OperatorPanelConfig *config);
+/* What a scanner does: types text into the scan field and presses Enter. */
+void operator_panel_scan(OperatorPanel *panel, const char *text);
+gboolean operator_panel_is_running(OperatorPanel *panel);
+/* A scanned board is identified and Enter would start it. */
+gboolean operator_panel_is_ready(OperatorPanel *panel);
+/* The last verdict (OUTCOME_RUNNING before the first run ends) and its stored run id. */
+Outcome operator_panel_last_outcome(OperatorPanel *panel, gint64 *run_id);
+/* Texts shown, for tests and logs: the banner, the one-sentence status line. */
+const char *operator_panel_banner_text(OperatorPanel *panel);
+const char *operator_panel_status_text(OperatorPanel *panel);
+guint operator_panel_step_count(OperatorPanel *panel);

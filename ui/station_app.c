@@ -1,0 +1,216 @@
+/* The station-gui application (see station_app.h). */
+#include "ui/station_app.h"
+#include "ui/operator_panel.h"
+#include "ui/screenshot.h"
+#include "sequences/data_path.h"
+#include "db/store.h"
+#include "ui/ui-resources.h"
+
+struct _StationApp {
+  GtkApplication parent_instance;
+  char *fixture, *db, *operator_name, *station_id, *chemistry, *trusted_keys, *sequence,
+       *limits, *scan, *screenshot, *view;
+  double abort_after_s;
+  Catalog *catalog;
+  char *db_path;
+  GtkWidget *window;
+  OperatorPanel *panel;
+  int exit_status;
+};
+
+G_DEFINE_FINAL_TYPE(StationApp, station_app, GTK_TYPE_APPLICATION)
+
+static int exit_status_of(Outcome outcome)
+{
+  switch (outcome) {
+  case OUTCOME_PASS: return 0;
+  case OUTCOME_FAIL: return 1;
+  case OUTCOME_ABORTED: return 3;
+  default: return 2;
+  }
+}
+
+static void save_screenshot(StationApp *self)
+{
+  g_autoptr(GError) error = NULL;
+  if (!screenshot_save(self->window, self->screenshot, &error)) {
+    g_printerr("station-gui: %s\n", error->message);
+    self->exit_status = 2;
+  }
+}
+
+/* After an unattended run: let the verdict draw, save the picture, quit. */
+static gboolean finish_unattended(gpointer data)
+{
+  StationApp *self = data;
+  if (self->screenshot)
+    save_screenshot(self);
+  g_application_quit(G_APPLICATION(self));
+  return G_SOURCE_REMOVE;
+}
+
+static void on_run_finished(OperatorPanel *panel, StationApp *self)
+{
+  gint64 run_id;
+  Outcome outcome = operator_panel_last_outcome(panel, &run_id);
+  self->exit_status = exit_status_of(outcome);
+  g_print("%s run %" G_GINT64_FORMAT ": %s\n", operator_panel_banner_text(panel), run_id,
+          operator_panel_status_text(panel));
+  if (self->scan)
+    g_timeout_add(500, finish_unattended, self);
+}
+
+/* What the operator does on the keyboard: Esc asks, Esc again aborts. */
+static gboolean press_escape_twice(gpointer data)
+{
+  StationApp *self = data;
+  gtk_widget_activate_action(GTK_WIDGET(self->panel), "panel.abort", NULL);
+  gtk_widget_activate_action(GTK_WIDGET(self->panel), "panel.abort", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* The scanner: serial + Enter identifies, a second Enter starts. */
+static gboolean scan_unattended(gpointer data)
+{
+  StationApp *self = data;
+  operator_panel_scan(self->panel, self->scan);
+  if (operator_panel_is_ready(self->panel))
+    operator_panel_scan(self->panel, "");
+  if (!operator_panel_is_running(self->panel)) {
+    g_printerr("station-gui: %s\n", operator_panel_status_text(self->panel));
+    self->exit_status = 64;
+    g_timeout_add(300, finish_unattended, self);
+  } else if (self->abort_after_s > 0) {
+    g_timeout_add((guint)(self->abort_after_s * 1000), press_escape_twice, self);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* The styles from the app's GResource (registered here: a static library's constructor
+ * would be dropped by the linker). */
+static void load_css(void)
+{
+  static gsize registered;
+  if (g_once_init_enter(&registered))
+    g_once_init_leave(&registered, (g_resources_register(station_gui_get_resource()), 1));
+  g_autoptr(GtkCssProvider) css = gtk_css_provider_new();
+  gtk_css_provider_load_from_resource(css, "/com/jkbms/EolStation/style.css");
+  gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),
+                                             GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+static void station_app_activate(GApplication *app)
+{
+  StationApp *self = STATION_APP(app);
+  if (self->window) {
+    gtk_window_present(GTK_WINDOW(self->window));
+    return;
+  }
+  load_css();
+  g_autofree char *fixture = self->fixture ? g_strdup(self->fixture) : default_fixture_path();
+  OperatorPanelConfig config = {
+    .catalog = self->catalog, .db_path = self->db_path, .slot = 1,
+    .request = {
+      .fixture_path = fixture, .operator_name = self->operator_name,
+      .station_id = self->station_id, .chemistry = self->chemistry,
+      .trusted_keys_dir = self->trusted_keys, .sequence_path = self->sequence,
+      .limits_path = self->limits,
+    },
+  };
+  self->window = gtk_application_window_new(GTK_APPLICATION(app));
+  gtk_window_set_title(GTK_WINDOW(self->window), "JK BMS end-of-line station");
+  gtk_window_set_default_size(GTK_WINDOW(self->window), 1024, 768);
+  self->panel = operator_panel_new(&config);
+  g_signal_connect(self->panel, "run-finished", G_CALLBACK(on_run_finished), self);
+  gtk_window_set_child(GTK_WINDOW(self->window), GTK_WIDGET(self->panel));
+  gtk_window_present(GTK_WINDOW(self->window));
+  if (self->scan)
+    g_timeout_add(300, scan_unattended, self);
+  else if (self->screenshot)
+    g_timeout_add(500, finish_unattended, self);
+}
+
+/* Opens what every view needs; a problem ends the app with one sentence. */
+static int station_app_handle_local_options(GApplication *app, GVariantDict *options)
+{
+  StationApp *self = STATION_APP(app);
+  if (self->view && !g_str_equal(self->view, "operator")) {
+    g_printerr("station-gui: unknown view '%s': the views are: operator\n", self->view);
+    return 64;
+  }
+  g_autoptr(GError) error = NULL;
+  self->catalog = catalog_load_default(&error);
+  if (!self->catalog) {
+    g_printerr("station-gui: %s\n", error->message);
+    return 2;
+  }
+  self->db_path = self->db ? g_strdup(self->db) : store_default_path();
+  g_autoptr(Store) store = store_open(self->db_path, &error);
+  if (!store) {
+    g_printerr("station-gui: %s\n", error->message);
+    return 2;
+  }
+  return -1;
+}
+
+static void station_app_init(StationApp *self)
+{
+  GOptionEntry entries[] = {
+    {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &self->fixture,
+     "Fixture description (default: the twin, fixtures/sim.conf)", "FILE"},
+    {"db", 0, 0, G_OPTION_ARG_FILENAME, &self->db, "Results database (default: user data dir)",
+     "FILE"},
+    {"operator", 'o', 0, G_OPTION_ARG_STRING, &self->operator_name,
+     "Operator name (default: login)", "NAME"},
+    {"station", 0, 0, G_OPTION_ARG_STRING, &self->station_id, "Station id (default: host name)",
+     "ID"},
+    {"chemistry", 'c', 0, G_OPTION_ARG_STRING, &self->chemistry,
+     "Cell chemistry of the order: lfp (default), liion, lto", "CHEM"},
+    {"sequence", 0, 0, G_OPTION_ARG_FILENAME, &self->sequence,
+     "Sequence (default sequences/eol.lua)", "FILE"},
+    {"limits", 0, 0, G_OPTION_ARG_FILENAME, &self->limits,
+     "Limits (default sequences/limits.conf)", "FILE"},
+    {"trusted-keys", 0, 0, G_OPTION_ARG_FILENAME, &self->trusted_keys,
+     "Folder of the firmware team's public keys (default: the user's config dir)", "DIR"},
+    {"scan", 0, 0, G_OPTION_ARG_STRING, &self->scan,
+     "Scan this serial and press Enter twice, then quit after the run", "SERIAL"},
+    {"abort-after", 0, 0, G_OPTION_ARG_DOUBLE, &self->abort_after_s,
+     "With --scan: press Esc twice this many seconds into the run", "S"},
+    {"screenshot", 0, 0, G_OPTION_ARG_FILENAME, &self->screenshot,
+     "Save the view as PNG (after the run with --scan) and quit", "FILE"},
+    {"view", 0, 0, G_OPTION_ARG_STRING, &self->view, "View for --screenshot: operator",
+     "NAME"},
+    G_OPTION_ENTRY_NULL,
+  };
+  g_application_add_main_option_entries(G_APPLICATION(self), entries);
+}
+
+static void station_app_finalize(GObject *object)
+{
+  StationApp *self = STATION_APP(object);
+  char **strings[] = {&self->fixture, &self->db, &self->operator_name, &self->station_id,
+                      &self->chemistry, &self->trusted_keys, &self->sequence, &self->limits,
+                      &self->scan, &self->screenshot, &self->view, &self->db_path};
+  for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
+    g_clear_pointer(strings[i], g_free);
+  g_clear_pointer(&self->catalog, catalog_free);
+  G_OBJECT_CLASS(station_app_parent_class)->finalize(object);
+}
+
+static void station_app_class_init(StationAppClass *klass)
+{
+  G_OBJECT_CLASS(klass)->finalize = station_app_finalize;
+  G_APPLICATION_CLASS(klass)->activate = station_app_activate;
+  G_APPLICATION_CLASS(klass)->handle_local_options = station_app_handle_local_options;
+}
+
+StationApp *station_app_new(void)
+{
+  return g_object_new(STATION_TYPE_APP, "application-id", "com.jkbms.EolStation",
+                      "flags", G_APPLICATION_NON_UNIQUE, NULL);
+}
+
+int station_app_exit_status(StationApp *self)
+{
+  return self->exit_status;
+}
