@@ -20,6 +20,7 @@ struct _OperatorPanel {
   gboolean confirm_abort;       /* Esc pressed once: the next Esc aborts */
   GtkWidget *current_row;       /* the running step's measurement box */
   GtkWidget *current_label;
+  GtkWidget *failed_label;      /* the first failed step's title, kept in view at the end */
   gint64 started_us;
   double expected_s;
   guint tick_id;
@@ -76,7 +77,7 @@ static void clear_steps(OperatorPanel *self)
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child(self->steps)))
     gtk_list_box_remove(GTK_LIST_BOX(self->steps), child);
-  self->current_row = self->current_label = NULL;
+  self->current_row = self->current_label = self->failed_label = NULL;
 }
 
 static void add_step_row(OperatorPanel *self, const EngineEvent *e)
@@ -124,8 +125,11 @@ static void end_step(OperatorPanel *self, const EngineEvent *e)
                                           outcome_name(e->outcome), e->message ? ": " : "",
                                           e->message ? e->message : "");
   gtk_label_set_text(GTK_LABEL(self->current_label), text);
-  if (e->outcome == OUTCOME_FAIL || e->outcome == OUTCOME_ERROR)
+  if (e->outcome == OUTCOME_FAIL || e->outcome == OUTCOME_ERROR) {
     gtk_widget_add_css_class(self->current_label, "step-fail");
+    if (!self->failed_label)
+      self->failed_label = self->current_label;
+  }
   gtk_widget_set_visible(self->progress, FALSE);
 }
 
@@ -163,8 +167,20 @@ static gboolean on_tick(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The first failed step at the top of the list, so the failure needs no scrolling. */
+static void scroll_to_failure(OperatorPanel *self)
+{
+  double x, y;
+  if (!self->failed_label ||
+      !gtk_widget_translate_coordinates(self->failed_label, self->steps, 0, 0, &x, &y))
+    return;
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(self->scroller));
+  gtk_adjustment_set_value(adj, y);
+}
+
 static void show_verdict(OperatorPanel *self, const RunResult *r)
 {
+  scroll_to_failure(self);
   static const char *css[] = {
     [OUTCOME_PASS] = "pass", [OUTCOME_FAIL] = "fail", [OUTCOME_ERROR] = "error",
     [OUTCOME_ABORTED] = "aborted", [OUTCOME_RUNNING] = "error", [OUTCOME_SKIP] = "error",
