@@ -123,9 +123,15 @@ static int l_require(lua_State *L)
     return 1;
   lua_pop(L, 1);
 
-  g_autofree char *relative = g_strdelimit(g_strconcat(name, ".lua", NULL), ".", '/');
-  relative[strlen(relative) - 4] = '.';                      /* the ".lua" suffix again */
-  g_autofree char *path = g_build_filename(modules->folder, relative, NULL);
+  /* Both names live on the Lua stack: luaL_error() and the module's own errors unwind with
+   * longjmp, which would skip the release of a C allocation. */
+  char *relative_c = g_strdelimit(g_strconcat(name, ".lua", NULL), ".", '/');
+  relative_c[strlen(relative_c) - 4] = '.';                  /* the ".lua" suffix again */
+  char *path_c = g_build_filename(modules->folder, relative_c, NULL);
+  const char *relative = lua_pushstring(L, relative_c);      /* 3 */
+  const char *path = lua_pushstring(L, path_c);              /* 4 */
+  g_free(relative_c);
+  g_free(path_c);
   if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
     return luaL_error(L, "require '%s': no module %s in the sequence's folder %s", name,
                       relative, modules->folder);
