@@ -12,12 +12,15 @@ echo "clock = virtual" >>"$WORK/fixture.conf"
 missed=0
 printf '%-11s %10s %10s %7s %9s\n' MODEL "BOUND s" "CYCLE s" RATIO "WALL s"
 worst_ratio=0 worst_wall=0
-for model in $("$STATION" models | awk 'NR > 1 {print $1}'); do
+models=$("$STATION" models | awk 'NR > 1 {print $1}')
+[ -n "$models" ] || fail "station models listed no model"
+for model in $models; do
   "$STATION" plan --model "$model" --fixture "$WORK/fixture.conf" >"$WORK/plan.out" 2>&1 ||
     { cat "$WORK/plan.out"; fail "plan for $model did not pass"; }
   read -r bound expected ratio < <(sed -n 's/^physical lower bound \([0-9.]*\) s, expected cycle time \([0-9.]*\) s, ratio \([0-9.]*\)$/\1 \2 \3/p' "$WORK/plan.out")
   wall=$(sed -n 's/^(measured on the twin in virtual time: \([0-9.]*\) s of wall time)$/\1/p' "$WORK/plan.out")
   printf '%-11s %10s %10s %7s %9s\n' "$model" "$bound" "$expected" "$ratio" "$wall"
+  need_number "plan figures of $model" "${bound:-}" "${expected:-}" "${ratio:-}" "${wall:-}"
   worst_ratio=$(awk -v a="$worst_ratio" -v b="$ratio" 'BEGIN {print (b > a) ? b : a}')
   worst_wall=$(awk -v a="$worst_wall" -v b="$wall" 'BEGIN {print (b > a) ? b : a}')
 done
@@ -37,6 +40,7 @@ false_fails=$(sed -n 's/.*false fails: \([0-9]*\),.*/\1/p' <<<"$line")
 per_board=$(sed -n 's/^Validation: .* (\([0-9.]*\) s per board)$/\1/p' "$WORK/validate.out")
 echo "validation over $boards boards: $escapes escapes (target 0), $false_fails false fails (target 0)"
 echo "wall time per board in virtual-time mode, mean over $boards boards: $per_board s (target < 0.5 s)"
+need_number "validation figures" "$escapes" "$false_fails" "$per_board"
 [ "$escapes" = 0 ] && [ "$false_fails" = 0 ] || missed=1
 awk -v w="$per_board" 'BEGIN {exit !(w < 0.5)}' || missed=1
 exit $missed

@@ -56,6 +56,7 @@ read -r bound wire erase program < <(awk -v n=$size 'BEGIN {
   printf "%.3f %.3f %.3f %.3f\n", wire + erase + program, wire, erase, program }')
 
 cat "$WORK/station.out"
+need_number "flash times and bound" "${station_s:-}" "${t0:-}" "${t1:-}" "${bound:-}"
 printf '\n%-26s %9s\n' "" "seconds"
 printf '%-26s %9s  (wire %s + erase %s + programming %s)\n' "bound" "$bound" "$wire" "$erase" "$program"
 printf '%-26s %9s  ratio to bound %s\n' "station flasher" "$station_s" \

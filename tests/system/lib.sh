@@ -70,6 +70,18 @@ station_run() {
 # sql QUERY: one query on the test database through the sqlite3 shell.
 sql() { sqlite3 "$WORK/results.db" "$1"; }
 
+# need_number NAME VALUE...: each VALUE is a decimal number; a missing or empty figure fails
+# the test naming it (awk would compare an empty one as true).
+need_number() {
+  local name=$1 value
+  shift
+  [ $# -gt 0 ] || fail "$name: no figure"
+  for value in "$@"; do
+    [[ $value =~ ^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$ ]] ||
+      fail "$name: expected a number, got '$value'"
+  done
+}
+
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 expect_grep() { grep -qE -- "$1" "$2" || fail "expected /$1/ in $2"; }
 
