@@ -4,6 +4,7 @@
  * step and measurement is stored as it happens and announced as an event. */
 #include "station/engine.h"
 #include "station/lua_host.h"
+#include "station/lua_interrupt.h"
 #include "station/station_error.h"
 #include "sequences/data_path.h"
 #include "fixtures/fixture_error.h"
@@ -12,6 +13,8 @@
 #include <string.h>
 
 #define WAIT_SLICE_S 0.05
+/* s the top level of a sequence file may run: it only declares steps. */
+#define TOP_LEVEL_TIME_LIMIT_S 10.0
 
 struct Engine {
   const Catalog *catalog;
@@ -221,10 +224,8 @@ gboolean run_wait(Run *run, double seconds, double required, GError **error)
   if (fixture_clock_is_virtual(run->fixture))
     return fixture_wait(run->fixture, seconds, error);
   while (seconds > 0) {
-    if (!run->in_teardown && run_abort_requested(run)) {
-      g_set_error(error, STATION_ERROR, STATION_ERROR_ABORTED, "aborted by the operator");
+    if (lua_interrupt_pending(error))   /* abort (not in teardown), the step's limit */
       return FALSE;
-    }
     double slice = MIN(seconds, WAIT_SLICE_S);
     if (!fixture_wait(run->fixture, slice, error))
       return FALSE;
@@ -323,6 +324,27 @@ static void run_clear(Run *run)
   g_clear_pointer(&run->timings, g_array_unref);
 }
 
+/* Runs the sequence file's top level within its time limit. An abort meanwhile is
+ * STATION_ERROR_ABORTED: nothing was touched. */
+static LuaHost *load_sequence(Run *run, GError **error)
+{
+  lua_interrupt_set_limit(&run->interrupt, "the sequence's top level", TOP_LEVEL_TIME_LIMIT_S);
+  GError *load_error = NULL;
+  LuaHost *host = lua_host_load(run->sequence_path, &load_error);
+  lua_interrupt_set_limit(&run->interrupt, NULL, 0);
+  if (host)
+    return host;
+  if (run_abort_requested(run)) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_ABORTED,
+                "aborted by the operator while the sequence was loading; the board was not "
+                "touched");
+    g_error_free(load_error);
+  } else {
+    g_propagate_error(error, load_error);
+  }
+  return NULL;
+}
+
 /* ---- running ----------------------------------------------------------------------------- */
 
 /* Records what each connected instrument is (its *IDN? words) as <role>_idn, and the
@@ -360,6 +382,14 @@ static Outcome connect_step(Run *run, char **message)
     return OUTCOME_ERROR;
   }
   record_identities(run, FALSE);
+  return OUTCOME_PASS;
+}
+
+/* The teardown's first built-in step: what the board itself says it is (the roles identified
+ * at the end: it has no firmware before the flash step). Its silence is recorded, not judged. */
+static Outcome board_identity_step(Run *run, char **message)
+{
+  record_identities(run, TRUE);
   return OUTCOME_PASS;
 }
 
@@ -414,7 +444,12 @@ static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const 
 {
   step_begin(run, group, name);
   g_autofree char *message = NULL;
+  if (step)
+    lua_interrupt_set_limit(&run->interrupt, "the step",
+                            step->time_limit_s > 0 ? step->time_limit_s
+                                                   : ENGINE_DEFAULT_STEP_TIME_LIMIT_S);
   Outcome outcome = builtin ? builtin(run, &message) : lua_host_run_step(host, step, &message);
+  lua_interrupt_set_limit(&run->interrupt, NULL, 0);
   if (outcome == OUTCOME_PASS && run->step_failed_measurements > 0) {
     outcome = OUTCOME_FAIL;
     g_free(message);
@@ -479,6 +514,9 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
   }
 
   run->in_teardown = TRUE;
+  run->interrupt.ignore_abort = TRUE;
+  if (fixture_is_connected(run->fixture))
+    run_one(run, host, NULL, "teardown", "board-identity", board_identity_step, verdict);
   for (guint i = 0; i < steps->len; i++) {
     const SequenceStep *step = g_ptr_array_index(steps, i);
     if (step->group != GROUP_TEARDOWN)
@@ -535,10 +573,11 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
 {
   memset(result, 0, sizeof *result);
   g_atomic_int_set(&engine->abort_requested, 0);
-  Run run = {0};
+  Run run = {.interrupt.abort_requested = &engine->abort_requested};
   g_autoptr(LuaHost) host = NULL;
-  if (!prepare(engine, request, &run, error) ||
-      !(host = lua_host_load(run.sequence_path, error))) {
+  lua_interrupt_begin(&run.interrupt);
+  if (!prepare(engine, request, &run, error) || !(host = load_sequence(&run, error))) {
+    lua_interrupt_end();
     run_clear(&run);
     return FALSE;
   }
@@ -568,6 +607,7 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
     run.run_id = store_run_begin(engine->store, &start, error);
     if (!run.run_id) {
       g_prefix_error(error, "cannot record the run, so the board is not tested: ");
+      lua_interrupt_end();
       run_clear(&run);
       return FALSE;
     }
@@ -593,6 +633,7 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   }
   result->timings = g_steal_pointer(&run.timings);
   end_run(engine, &run, result);
+  lua_interrupt_end();
   run_clear(&run);
   emit(&run, EVENT_RUN_ENDED, NULL, result->outcome, result->message);
   return TRUE;

@@ -44,6 +44,11 @@ typedef void (*EngineEventFunc)(const EngineEvent *event, gpointer user_data);
 
 typedef struct Fixture Fixture;
 
+/* s of wall time a step may take when the sequence gives it no time_limit; past it the step
+ * is ERROR and the run goes to teardown. At least five times the longest step station plan
+ * expects (tests/system/run_plan.sh checks it), so only a step that hangs reaches it. */
+#define ENGINE_DEFAULT_STEP_TIME_LIMIT_S 120.0
+
 typedef struct {
   const char *fixture_path;       /* fixture description file */
   Fixture *fixture;               /* or a fixture already loaded and connected (borrowed; the
@@ -90,7 +95,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
 void engine_set_event_handler(Engine *engine, EngineEventFunc func, gpointer user_data);
 
 /* Runs one board. Returns FALSE only when the run could not start at all (bad serial,
- * missing sequence or limits file): nothing was touched and nothing stored. Otherwise TRUE,
+ * missing sequence or limits file, an abort while the sequence loaded:
+ * STATION_ERROR_ABORTED): nothing was touched and nothing stored. Otherwise TRUE,
  * with the outcome (PASS, FAIL, ERROR, ABORTED) in result. */
 gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result,
                     GError **error);

@@ -9,7 +9,9 @@
  *                                        it is not this host's
  *   require(name)                        a module of the sequence's folder (lua_modules.h)
  *   jk                                   the board's register map (lua_registers.h)
- *   setup{...} step{...} teardown{...}   declare steps: name, run = function, critical
+ *   setup{...} step{...} teardown{...}   declare steps: name, run = function, critical,
+ *                                        time_limit (s of wall time; past it the step is
+ *                                        ERROR; default: the engine's, engine.c)
  *   measure{name, value, unit, low, high, comparison, expected, marginal_low, marginal_high}
  *                                        records a measurement, returns true when it passes
  *   fail(msg) skip(msg)                  end the step FAIL / SKIP
@@ -25,6 +27,7 @@
  * the step (and the run) ERROR unless the script catches it. */
 #include "station/lua_host.h"
 #include "station/lua_fixture.h"
+#include "station/lua_interrupt.h"
 #include "station/lua_modules.h"
 #include "station/lua_registers.h"
 #include "station/station_error.h"
@@ -91,6 +94,14 @@ static int declare_step(lua_State *L, StepGroup group)
   lua_getfield(L, 1, "critical");
   step->critical = lua_toboolean(L, -1);
   g_ptr_array_add(host->steps, step);
+  lua_getfield(L, 1, "time_limit");
+  if (!lua_isnil(L, -1)) {
+    int is_number = 0;
+    step->time_limit_s = lua_tonumberx(L, -1, &is_number);
+    if (!is_number || !(step->time_limit_s > 0) || step->time_limit_s > 24 * 3600)
+      return luaL_error(L, "step '%s': time_limit is seconds, a number above 0 and at most "
+                        "86400", name);
+  }
   return 0;
 }
 
@@ -225,9 +236,9 @@ static int l_skip(lua_State *L) { return end_step(L, &skip_sentinel); }
 static int l_log(lua_State *L)
 {
   Run *run = lua_run_of(L);
+  int n = lua_gettop(L);   /* before luaL_buffinit, which may push a placeholder */
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  int n = lua_gettop(L);
   for (int i = 1; i <= n; i++) {
     if (i > 1)
       luaL_addchar(&b, ' ');
@@ -270,13 +281,6 @@ static int l_clock(lua_State *L)
 
 /* ---- the sandbox ------------------------------------------------------------------------- */
 
-static void abort_hook(lua_State *L, lua_Debug *ar)
-{
-  LuaHost *host = host_of(L);
-  if (host->run && !host->run->in_teardown && run_abort_requested(host->run))
-    luaL_error(L, "aborted by the operator");
-}
-
 static void open_sandbox(lua_State *L)
 {
   luaL_openlibs(L);
@@ -301,7 +305,7 @@ static void open_sandbox(lua_State *L)
   lua_setglobal(L, "station");
   lua_registers_push(L);
   lua_setglobal(L, "jk");
-  lua_sethook(L, abort_hook, LUA_MASKCOUNT, 10000);
+  lua_interrupt_install(L);   /* abort and step time limits, top level included */
 }
 
 /* Message handler: keeps the sentinels, adds a traceback to everything else. */

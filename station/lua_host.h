@@ -14,6 +14,7 @@ typedef struct {
   char *name;
   StepGroup group;
   gboolean critical;             /* a failure stops the main group */
+  double time_limit_s;           /* s of wall time the step may take; 0: the default */
   int function_ref;              /* registry reference of the step's function */
 } SequenceStep;
 

@@ -6,6 +6,7 @@
 #include "fixtures/fixture.h"
 #include "station/limit_table.h"
 #include "firmware/release.h"
+#include "station/lua_interrupt.h"
 
 typedef struct {
   Engine *engine;
@@ -23,6 +24,7 @@ typedef struct {
   gint64 run_id;
   gint64 started_us;             /* monotonic µs */
   gboolean in_teardown;          /* abort requests no longer interrupt the sequence */
+  LuaInterrupt interrupt;        /* what stops the sequence's Lua code: abort, step limit */
   /* The step being run. */
   gint64 step_id;
   int step_index;

@@ -12,4 +12,5 @@ typedef enum {
   STATION_ERROR_LIMITS,     /* limits file missing or malformed */
   STATION_ERROR_ABORTED,    /* the operator aborted */
   STATION_ERROR_USAGE,      /* a command line the station does not understand */
+  STATION_ERROR_TIME_LIMIT, /* a step (or the sequence's top level) ran past its limit */
 } StationErrorCode;

@@ -49,10 +49,12 @@ int cli_plan(int argc, char **argv)
   printf("Plan for %s (%s cells)\n\n", plan.model, chemistry ? chemistry : "lfp");
   printf("%-9s %-24s %9s %9s %9s %9s %9s\n", "GROUP", "STEP", "BOUND s", "TAKES s",
          "REQUIRED", "MARGIN", "LINK s");
+  double longest_s = 0;
   for (guint i = 0; i < plan.steps->len; i++) {
     const StepTiming *t = &g_array_index(plan.steps, StepTiming, i);
     if (isnan(t->clock_s))
       continue;
+    longest_s = MAX(longest_s, t->clock_s);
     double link = step_timing_link_s(t);
     printf("%-9s %-24s %9.3f %9.3f %9.3f %9.3f %9.3f\n", t->group, t->name,
            t->required_s + link, t->clock_s, t->required_s, t->wait_s - t->required_s, link);
@@ -60,6 +62,8 @@ int cli_plan(int argc, char **argv)
   printf("\nphysical lower bound %.3f s, expected cycle time %.3f s, ratio %.3f\n",
          plan.bound_s, plan.expected_s, plan.bound_s > 0 ? plan.expected_s / plan.bound_s : 0);
   printf("(measured on the twin in virtual time: %.3f s of wall time)\n", plan.wall_s);
+  printf("longest step %.3f s; a step without a time_limit of its own is stopped after "
+         "%.0f s\n", longest_s, ENGINE_DEFAULT_STEP_TIME_LIMIT_S);
   int code = EXIT_PASS;
   if (plan.outcome != OUTCOME_PASS) {
     printf("\nthe planning board did not pass (%s): %s\n", outcome_name(plan.outcome),

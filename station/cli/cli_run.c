@@ -3,6 +3,7 @@
  * kills the station. */
 #include "station/cli/cli.h"
 #include "station/engine.h"
+#include "station/station_error.h"
 #include "db/store.h"
 #include "sequences/data_path.h"
 #include <signal.h>
@@ -141,7 +142,8 @@ int cli_run(int argc, char **argv)
   signal(SIGTERM, SIG_DFL);
   if (!started) {
     cli_error("%s", error->message);
-    return EXIT_ERROR;
+    return g_error_matches(error, STATION_ERROR, STATION_ERROR_ABORTED) ? EXIT_ABORTED
+                                                                        : EXIT_ERROR;
   }
   /* "stored" only when the store has committed the whole run. */
   if (result.stored)

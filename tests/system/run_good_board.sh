@@ -18,7 +18,7 @@ expect_eq "$(sql "select group_concat(name, ',') from (select name from steps or
   "firmware-release,connect-fixture,power-on,flash,identify,cell-connections,\
 voltage-calibration,cell-voltage-accuracy,current-calibration,path-resistance,overcharge,\
 overdischarge,charge-overcurrent,discharge-overcurrent,short-circuit,temperature,heater,\
-balance,final-configuration,safe-state" \
+balance,final-configuration,board-identity,safe-state" \
   "steps in order"
 expect_eq "$(sql "select length(sequence_sha256) || ',' || length(limits_sha256) from runs")" \
   "64,64" "sequence and limits hashes"

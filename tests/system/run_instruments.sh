@@ -7,8 +7,8 @@ station_run B2A24S15P-2648-00017 --sequence "$SOURCE_ROOT/tests/data/sequences/i
 expect_eq "$RUN_STATUS" 0 "exit status"
 expect_eq "$(sql "select count(*) from measurements where outcome = 'PASS'")" \
   "$(sql "select count(*) from measurements")" "all measurements pass"
-expect_eq "$(sql "select count(*) from steps where outcome = 'PASS'")" 5 \
-  "connect, three steps and the safe state pass"
+expect_eq "$(sql "select count(*) from steps where outcome = 'PASS'")" 6 \
+  "connect, three steps, the board's identity and the safe state pass"
 # The safe state left the load off and every relay open.
 python_check=$(/usr/bin/python3 - "${RESOURCE[switch]}" "${RESOURCE[eload]}" <<'PY'
 import socket, sys

@@ -1,0 +1,247 @@
+/* The engine in process, on a dummy fixture (a scripted cell simulator and a silent board
+ * link, tests/fixtures): small Lua sequences show that the teardown always runs (after a
+ * failure, an error and an abort), that a critical step's failure stops the main group, that
+ * the fixture is put in its safe state after the sequence's last command, and that events
+ * arrive in order: run start, each step's start, measurements and end, run end. */
+#include "station/engine.h"
+#include "tests/cunit_main.h"
+#include "tests/fixtures/fake_scpi.h"
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+static Catalog *catalog;
+static char *tmpdir;
+
+/* The dummy fixture of one test: its instruments and its description file. */
+typedef struct {
+  FakeScpi *cells;
+  Peer *board;                  /* silent: the board's own identity is recorded as silence */
+  char *path;
+} Bench;
+
+static GBytes *silent_board(const guint8 *frame, gsize len, gpointer user_data)
+{
+  return NULL;
+}
+
+static void bench_start(Bench *bench)
+{
+  bench->cells = fake_scpi_start("NGI,N83624,SN2301,V1.20");
+  bench->board = peer_modbus_start(silent_board, NULL);
+  bench->path = g_build_filename(tmpdir, "dummy.conf", NULL);
+  g_autofree char *text = g_strdup_printf(
+      "[fixture]\nid = ENGINE-TEST-%d\nsafe_cell_voltage = 3.0\n"
+      "[cells]\ndriver = ngi-n83624\nresource = %s\n"
+      "[dut]\ndriver = jk-modbus\nresource = %s\n",
+      (int)getpid(), fake_scpi_resource(bench->cells), peer_resource(bench->board));
+  g_assert(g_file_set_contents(bench->path, text, -1, NULL));
+}
+
+static void bench_stop(Bench *bench)
+{
+  fake_scpi_stop(bench->cells);
+  peer_stop(bench->board);
+  g_unlink(bench->path);
+  g_free(bench->path);
+}
+
+/* What the event handler saw, one line per event, and when to abort. */
+typedef struct {
+  GString *events;
+  Engine *engine;
+  const char *abort_at_step;    /* engine_abort() when this step starts; NULL: never */
+} Listener;
+
+static void on_event(const EngineEvent *e, gpointer data)
+{
+  Listener *listener = data;
+  switch (e->kind) {
+  case EVENT_RUN_STARTED:
+    g_string_append(listener->events, "run-start\n");
+    break;
+  case EVENT_STEP_STARTED:
+    g_string_append_printf(listener->events, "start %s/%s #%d\n", e->group, e->step,
+                           e->step_index);
+    if (g_strcmp0(e->step, listener->abort_at_step) == 0)
+      engine_abort(listener->engine);
+    break;
+  case EVENT_MEASUREMENT:
+    /* Identities and links are the instruments' words: only their names are compared. */
+    g_string_append_printf(listener->events, "  %s %s\n", e->measurement->name,
+                           outcome_name(e->outcome));
+    break;
+  case EVENT_STEP_ENDED:
+    g_string_append_printf(listener->events, "end %s %s\n", e->step, outcome_name(e->outcome));
+    break;
+  case EVENT_RUN_ENDED:
+    g_string_append_printf(listener->events, "run-end %s\n", outcome_name(e->outcome));
+    break;
+  case EVENT_LOG:
+    break;
+  }
+}
+
+/* The sequence of these tests, with `bad_step` as the second main step's body and its
+ * `critical` flag. */
+static char *write_sequence(const char *bad_step, gboolean critical)
+{
+  g_autofree char *text = g_strdup_printf(
+      "sequence { name = 'engine-test', api = 2 }\n"
+      "setup { name = 'power', run = function() fixture.cells:set_voltages(1, 4, 3.7) end }\n"
+      "step { name = 'good', run = function()\n"
+      "  measure { name = 'v', unit = 'V', value = 1.0, low = 0, high = 2 } end }\n"
+      "step { name = 'bad', critical = %s, run = function() %s end }\n"
+      "step { name = 'after', run = function()\n"
+      "  measure { name = 'x', value = 1, low = 0, high = 2 } end }\n"
+      "teardown { name = 'tidy', run = function()\n"
+      "  measure { name = 'tidy_ran', value = 'yes', expected = 'yes' } end }\n",
+      critical ? "true" : "false", bad_step);
+  char *path = g_build_filename(tmpdir, "engine_test.lua", NULL);
+  g_assert(g_file_set_contents(path, text, -1, NULL));
+  return path;
+}
+
+/* Runs the test sequence on a new dummy fixture; returns the events and fills result. The
+ * cell simulator's lines after the sequence's own 3.7 V command go to *cells_after. */
+static char *run_sequence(const char *bad_step, gboolean critical, const char *abort_at,
+                          RunResult *result, char **cells_after)
+{
+  Bench bench;
+  bench_start(&bench);
+  g_autofree char *sequence = write_sequence(bad_step, critical);
+  g_autoptr(Engine) engine = engine_new(catalog, NULL);
+  Listener listener = {.events = g_string_new(""), .engine = engine,
+                       .abort_at_step = abort_at};
+  engine_set_event_handler(engine, on_event, &listener);
+  RunRequest request = {.fixture_path = bench.path, .serial = "B2A24S15P-2648-00017",
+                        .sequence_path = sequence, .operator_name = "test",
+                        .station_id = "test"};
+  g_autoptr(GError) error = NULL;
+  gboolean started = engine_run(engine, &request, result, &error);
+  if (error)
+    printf("\n  %s\n", error->message);
+  CU_ASSERT_TRUE(started);
+  g_autofree char *sent = fake_scpi_sent_since(bench.cells, 0);
+  const char *own = strstr(sent, "3.7");
+  *cells_after = g_strdup(own ? own : "");
+  bench_stop(&bench);
+  g_unlink(sequence);
+  return g_string_free(listener.events, FALSE);
+}
+
+static void expect_text(const char *got, const char *want)
+{
+  if (strcmp(got, want) != 0)
+    printf("\n  got:\n%s\n  expected:\n%s\n", got, want);
+  CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+/* The events of the steps around the one under test. */
+#define EVENTS_BEFORE                                                                        \
+  "run-start\n"                                                                              \
+  "start setup/connect-fixture #1\n  cells_link PASS\n  cells_idn PASS\nend connect-fixture PASS\n" \
+  "start setup/power #2\nend power PASS\n"                                                   \
+  "start main/good #3\n  v PASS\nend good PASS\n"
+/* After the step that stopped the main group: the rest skipped, the teardown. */
+#define EVENTS_SKIPPED_THEN_TEARDOWN                                                         \
+  "start main/after #5\nend after SKIP\n"                                                     \
+  "start teardown/board-identity #6\n  dut_idn PASS\nend board-identity PASS\n"              \
+  "start teardown/tidy #7\n  tidy_ran PASS\nend tidy PASS\n"                                 \
+  "start teardown/safe-state #8\nend safe-state PASS\n"
+
+/* The safe state's command to the cell simulator came after the sequence's own. */
+static void expect_safe_after(const char *cells_after)
+{
+  if (!strstr(cells_after, "SOUR:VOLT 3.0000,(@1:25)"))
+    printf("\n  cell simulator after the sequence's command: %s\n", cells_after);
+  CU_ASSERT_PTR_NOT_NULL(strstr(cells_after, "SOUR:VOLT 3.0000,(@1:25)"));
+}
+
+static void test_critical_failure_stops_the_run(void)
+{
+  RunResult result;
+  g_autofree char *cells = NULL;
+  g_autofree char *events = run_sequence(
+      "measure { name = 'w', value = 5, low = 0, high = 2 }", TRUE, NULL, &result, &cells);
+  expect_text(events,
+              EVENTS_BEFORE
+              "start main/bad #4\n  w FAIL\nend bad FAIL\n"
+              EVENTS_SKIPPED_THEN_TEARDOWN
+              "run-end FAIL\n");
+  CU_ASSERT_EQUAL(result.outcome, OUTCOME_FAIL);
+  CU_ASSERT_STRING_EQUAL(result.first_failure, "bad");
+  expect_safe_after(cells);
+  run_result_clear(&result);
+}
+
+static void test_non_critical_failure_goes_on(void)
+{
+  RunResult result;
+  g_autofree char *cells = NULL;
+  g_autofree char *events = run_sequence(
+      "measure { name = 'w', value = 5, low = 0, high = 2 }", FALSE, NULL, &result, &cells);
+  CU_ASSERT_PTR_NOT_NULL(strstr(events, "end bad FAIL\nstart main/after #5\n  x PASS\n"
+                                        "end after PASS\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(events, "end tidy PASS\n"));
+  CU_ASSERT_EQUAL(result.outcome, OUTCOME_FAIL);
+  run_result_clear(&result);
+}
+
+static void test_error_runs_teardown(void)
+{
+  RunResult result;
+  g_autofree char *cells = NULL;
+  g_autofree char *events = run_sequence("error('boom')", FALSE, NULL, &result, &cells);
+  expect_text(events,
+              EVENTS_BEFORE
+              "start main/bad #4\nend bad ERROR\n"
+              EVENTS_SKIPPED_THEN_TEARDOWN
+              "run-end ERROR\n");
+  CU_ASSERT_EQUAL(result.outcome, OUTCOME_ERROR);
+  CU_ASSERT_PTR_NOT_NULL(result.message && strstr(result.message, "engine_test.lua:5: boom"));
+  expect_safe_after(cells);
+  run_result_clear(&result);
+}
+
+/* An abort while a step spins in Lua: the step is stopped, the rest skipped, teardown runs. */
+static void test_abort_runs_teardown(void)
+{
+  RunResult result;
+  g_autofree char *cells = NULL;
+  g_autofree char *events = run_sequence("while true do pcall(function() end) end", FALSE,
+                                         "bad", &result, &cells);
+  expect_text(events,
+              EVENTS_BEFORE
+              "start main/bad #4\nend bad ERROR\n"
+              EVENTS_SKIPPED_THEN_TEARDOWN
+              "run-end ABORTED\n");
+  CU_ASSERT_EQUAL(result.outcome, OUTCOME_ABORTED);
+  expect_safe_after(cells);
+  run_result_clear(&result);
+}
+
+int main(void)
+{
+  catalog = catalog_load_default(NULL);
+  tmpdir = g_dir_make_tmp("engine-run-XXXXXX", NULL);
+  if (!catalog || !tmpdir) {
+    fprintf(stderr, "cannot load the model catalog or make a temporary folder\n");
+    return 1;
+  }
+  CU_initialize_registry();
+  CU_pSuite suite = CU_add_suite("engine run", NULL, NULL);
+  CU_add_test(suite, "a critical step's failure stops the run, teardown runs",
+              test_critical_failure_stops_the_run);
+  CU_add_test(suite, "a non-critical failure lets the run go on",
+              test_non_critical_failure_goes_on);
+  CU_add_test(suite, "a script error: ERROR, teardown and safe state",
+              test_error_runs_teardown);
+  CU_add_test(suite, "an abort stops a spinning step, teardown and safe state",
+              test_abort_runs_teardown);
+  int status = cunit_run_all();
+  catalog_free(catalog);
+  g_rmdir(tmpdir);
+  g_free(tmpdir);
+  return status;
+}
