@@ -3,7 +3,7 @@
  * the Store's lock; every change is one IMMEDIATE transaction, rolled back on any failure, so
  * an import or a release either happens completely or not at all. */
 #include "db/firmware_store.h"
-#include "db/store_private.h"
+#include "db/store_sql.h"
 #include <string.h>
 
 G_DEFINE_QUARK(firmware-store-error-quark, firmware_store_error)
@@ -15,98 +15,21 @@ G_DEFINE_QUARK(firmware-store-error-quark, firmware_store_error)
 
 /* ---- helpers ---- */
 
-/* The current time, ISO 8601 UTC with milliseconds (freeing), as the run tables write it. */
-static char *now_utc(void)
-{
-  gint64 now_us = g_get_real_time();
-  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(now_us / G_USEC_PER_SEC);
-  g_autofree char *seconds = g_date_time_format(time, "%Y-%m-%dT%H:%M:%S");
-  return g_strdup_printf("%s.%03dZ", seconds, (int)((now_us % G_USEC_PER_SEC) / 1000));
-}
-
-/* Binds text, or NULL when text is NULL. */
-static void bind_text(sqlite3_stmt *statement, int index, const char *text)
-{
-  if (text == NULL)
-    sqlite3_bind_null(statement, index);
-  else
-    sqlite3_bind_text(statement, index, text, -1, SQLITE_TRANSIENT);
-}
-
-/* A column's text, newly allocated, or NULL for SQL NULL. */
-static char *column_text(sqlite3_stmt *statement, int column)
-{
-  const unsigned char *text = sqlite3_column_text(statement, column);
-  return text ? g_strdup((const char *)text) : NULL;
-}
-
-/* A column's blob as GBytes (freeing), or NULL for SQL NULL. */
-static GBytes *column_bytes(sqlite3_stmt *statement, int column)
-{
-  if (sqlite3_column_type(statement, column) == SQLITE_NULL)
-    return NULL;
-  const void *data = sqlite3_column_blob(statement, column);
-  int length = sqlite3_column_bytes(statement, column);
-  return g_bytes_new(data, (gsize)length);
-}
-
-/* Prepares sql; FALSE with STORE_ERROR_SQL naming what it was for. */
-static gboolean prepare(Store *store, sqlite3 *db, const char *sql, sqlite3_stmt **statement,
-                        const char *doing, GError **error)
-{
-  int rc = sqlite3_prepare_v2(db, sql, -1, statement, NULL);
-  if (rc != SQLITE_OK) {
-    store_set_sql_error(store, error, rc, doing);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Steps a statement that returns no rows, then finalizes it. */
-static gboolean step_done(Store *store, sqlite3_stmt *statement, const char *doing,
-                          GError **error)
-{
-  int rc = sqlite3_step(statement);
-  if (rc != SQLITE_DONE)
-    store_set_sql_error(store, error, rc, doing);
-  sqlite3_finalize(statement);
-  return rc == SQLITE_DONE;
-}
-
-/* Runs a statement without parameters or rows (BEGIN, COMMIT). */
-static gboolean exec_plain(Store *store, sqlite3 *db, const char *sql, const char *doing,
-                           GError **error)
-{
-  int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-  if (rc != SQLITE_OK) {
-    store_set_sql_error(store, error, rc, doing);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Undoes the open transaction, if any. */
-static void rollback(sqlite3 *db)
-{
-  if (!sqlite3_get_autocommit(db))
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-}
-
 /* Writes one audit_log row. */
-static gboolean audit(Store *store, sqlite3 *db, const char *now, const char *actor,
+static gboolean audit(Store *store, const char *now, const char *actor,
                       const char *action, const char *subject, const char *detail,
                       GError **error)
 {
   sqlite3_stmt *statement = NULL;
-  if (!prepare(store, db, "INSERT INTO audit_log (at, actor, action, subject, detail) "
-               "VALUES (?1, ?2, ?3, ?4, ?5)", &statement, "writing the audit log", error))
+  if (!sql_prepare(store, "INSERT INTO audit_log (at, actor, action, subject, detail) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5)", &statement, "writing the audit log", error))
     return FALSE;
-  bind_text(statement, 1, now);
-  bind_text(statement, 2, actor ? actor : "unknown");
-  bind_text(statement, 3, action);
-  bind_text(statement, 4, subject);
-  bind_text(statement, 5, detail);
-  return step_done(store, statement, "writing the audit log", error);
+  sql_bind_text(statement, 1, now);
+  sql_bind_text(statement, 2, actor ? actor : "unknown");
+  sql_bind_text(statement, 3, action);
+  sql_bind_text(statement, 4, subject);
+  sql_bind_text(statement, 5, detail);
+  return sql_step_done(store, statement, "writing the audit log", error);
 }
 
 void firmware_image_record_free(FirmwareImageRecord *record)
@@ -140,18 +63,18 @@ void firmware_release_change_free(FirmwareReleaseChange *change)
 }
 
 /* The models an image is released for now (NULL-terminated, freeing), or NULL on error. */
-static char **read_released_for(Store *store, sqlite3 *db, gint64 image_id, GError **error)
+static char **read_released_for(Store *store, gint64 image_id, GError **error)
 {
   sqlite3_stmt *statement = NULL;
-  if (!prepare(store, db, "SELECT model FROM firmware_releases WHERE image_id = ?1 AND "
-               "superseded_at IS NULL ORDER BY model", &statement,
-               "reading firmware releases", error))
+  if (!sql_prepare(store, "SELECT model FROM firmware_releases WHERE image_id = ?1 AND "
+                   "superseded_at IS NULL ORDER BY model", &statement,
+                   "reading firmware releases", error))
     return NULL;
   sqlite3_bind_int64(statement, 1, image_id);
   GPtrArray *models = g_ptr_array_new();
   int rc;
   while ((rc = sqlite3_step(statement)) == SQLITE_ROW)
-    g_ptr_array_add(models, column_text(statement, 0));
+    g_ptr_array_add(models, sql_column_text(statement, 0));
   g_ptr_array_add(models, NULL);
   char **result = (char **)g_ptr_array_free(models, FALSE);
   if (rc != SQLITE_DONE) {
@@ -168,20 +91,20 @@ static FirmwareImageRecord *read_record(sqlite3_stmt *statement, gboolean with_i
 {
   FirmwareImageRecord *record = g_new0(FirmwareImageRecord, 1);
   record->id = sqlite3_column_int64(statement, 0);
-  record->version = column_text(statement, 1);
-  g_autofree char *models = column_text(statement, 2);
+  record->version = sql_column_text(statement, 1);
+  g_autofree char *models = sql_column_text(statement, 2);
   record->models = g_strsplit(models ? models : "", ",", -1);
-  record->build_date = column_text(statement, 3);
-  record->notes = column_text(statement, 4);
-  record->sha256 = column_text(statement, 5);
-  record->signer_key_id = column_text(statement, 6);
-  record->manifest = column_text(statement, 7);
-  record->signature = column_bytes(statement, 8);
+  record->build_date = sql_column_text(statement, 3);
+  record->notes = sql_column_text(statement, 4);
+  record->sha256 = sql_column_text(statement, 5);
+  record->signer_key_id = sql_column_text(statement, 6);
+  record->manifest = sql_column_text(statement, 7);
+  record->signature = sql_column_bytes(statement, 8);
   record->size_bytes = sqlite3_column_int64(statement, 9);
-  record->imported_at = column_text(statement, 10);
-  record->imported_by = column_text(statement, 11);
+  record->imported_at = sql_column_text(statement, 10);
+  record->imported_by = sql_column_text(statement, 11);
   if (with_image)
-    record->image = column_bytes(statement, IMAGE_COLUMN_COUNT);
+    record->image = sql_column_bytes(statement, IMAGE_COLUMN_COUNT);
   return record;
 }
 
@@ -207,15 +130,15 @@ static gboolean check_image_hash(Store *store, const FirmwareImageRecord *record
 
 /* Reads one image (with bytes) selected by `where` (one text parameter); NOT_FOUND says
  * `what`. Call with the lock held. */
-static FirmwareImageRecord *get_one(Store *store, sqlite3 *db, const char *where,
+static FirmwareImageRecord *get_one(Store *store, const char *where,
                                     const char *value, const char *what, GError **error)
 {
   g_autofree char *sql = g_strdup_printf("SELECT " IMAGE_COLUMNS ", image FROM firmware_images "
                                          "WHERE %s", where);
   sqlite3_stmt *statement = NULL;
-  if (!prepare(store, db, sql, &statement, "reading a firmware image", error))
+  if (!sql_prepare(store, sql, &statement, "reading a firmware image", error))
     return NULL;
-  bind_text(statement, 1, value);
+  sql_bind_text(statement, 1, value);
   int rc = sqlite3_step(statement);
   g_autoptr(FirmwareImageRecord) record = NULL;
   if (rc == SQLITE_ROW)
@@ -229,7 +152,7 @@ static FirmwareImageRecord *get_one(Store *store, sqlite3 *db, const char *where
   sqlite3_finalize(statement);
   if (record == NULL)
     return NULL;
-  record->released_for = read_released_for(store, db, record->id, error);
+  record->released_for = read_released_for(store, record->id, error);
   if (record->released_for == NULL || !check_image_hash(store, record, error))
     return NULL;
   return g_steal_pointer(&record);
@@ -239,21 +162,21 @@ static FirmwareImageRecord *get_one(Store *store, sqlite3 *db, const char *where
 
 /* Looks up an image by SHA-256 or version inside the transaction: its id (0 when none) and
  * the other key's value. */
-static gboolean find_image(Store *store, sqlite3 *db, const char *column, const char *value,
+static gboolean find_image(Store *store, const char *column, const char *value,
                            gint64 *id, char **other, GError **error)
 {
   g_autofree char *sql = g_strdup_printf("SELECT id, %s FROM firmware_images WHERE %s = ?1",
                                          strcmp(column, "sha256") == 0 ? "version" : "sha256",
                                          column);
   sqlite3_stmt *statement = NULL;
-  if (!prepare(store, db, sql, &statement, "looking up a firmware image", error))
+  if (!sql_prepare(store, sql, &statement, "looking up a firmware image", error))
     return FALSE;
-  bind_text(statement, 1, value);
+  sql_bind_text(statement, 1, value);
   int rc = sqlite3_step(statement);
   *id = 0;
   if (rc == SQLITE_ROW) {
     *id = sqlite3_column_int64(statement, 0);
-    *other = column_text(statement, 1);
+    *other = sql_column_text(statement, 1);
   } else if (rc != SQLITE_DONE) {
     store_set_sql_error(store, error, rc, "looking up a firmware image");
   }
@@ -262,49 +185,49 @@ static gboolean find_image(Store *store, sqlite3 *db, const char *column, const 
 }
 
 /* Inserts the image row; its id in *id. */
-static gboolean insert_image_row(Store *store, sqlite3 *db, const FirmwareImageNew *image,
+static gboolean insert_image_row(Store *store, const FirmwareImageNew *image,
                                  const char *now, gint64 *id, GError **error)
 {
   sqlite3_stmt *statement = NULL;
-  if (!prepare(store, db, "INSERT INTO firmware_images (version, models, build_date, sha256, "
-               "signature, image, size_bytes, imported_at, imported_by, notes, manifest, "
-               "signer_key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-               &statement, "storing a firmware image", error))
+  if (!sql_prepare(store, "INSERT INTO firmware_images (version, models, build_date, sha256, "
+                   "signature, image, size_bytes, imported_at, imported_by, notes, manifest, "
+                   "signer_key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                   &statement, "storing a firmware image", error))
     return FALSE;
   g_autofree char *models = g_strjoinv(",", (char **)image->models);
-  bind_text(statement, 1, image->version);
-  bind_text(statement, 2, models);
-  bind_text(statement, 3, image->build_date);
-  bind_text(statement, 4, image->sha256);
+  sql_bind_text(statement, 1, image->version);
+  sql_bind_text(statement, 2, models);
+  sql_bind_text(statement, 3, image->build_date);
+  sql_bind_text(statement, 4, image->sha256);
   sqlite3_bind_blob(statement, 5, image->signature, (int)image->signature_length,
                     SQLITE_TRANSIENT);
   sqlite3_bind_blob(statement, 6, image->image, (int)image->image_length, SQLITE_TRANSIENT);
   sqlite3_bind_int64(statement, 7, (gint64)image->image_length);
-  bind_text(statement, 8, now);
-  bind_text(statement, 9, image->imported_by);
-  bind_text(statement, 10, image->notes ? image->notes : "");
-  bind_text(statement, 11, image->manifest);
-  bind_text(statement, 12, image->signer_key_id);
-  if (!step_done(store, statement, "storing a firmware image", error))
+  sql_bind_text(statement, 8, now);
+  sql_bind_text(statement, 9, image->imported_by);
+  sql_bind_text(statement, 10, image->notes ? image->notes : "");
+  sql_bind_text(statement, 11, image->manifest);
+  sql_bind_text(statement, 12, image->signer_key_id);
+  if (!sql_step_done(store, statement, "storing a firmware image", error))
     return FALSE;
-  *id = sqlite3_last_insert_rowid(db);
+  *id = sqlite3_last_insert_rowid(store->db);
   return TRUE;
 }
 
 /* The body of firmware_store_insert, inside its transaction. */
-static gint64 insert_in_transaction(Store *store, sqlite3 *db, const FirmwareImageNew *image,
+static gint64 insert_in_transaction(Store *store, const FirmwareImageNew *image,
                                     gboolean *already_stored, GError **error)
 {
   gint64 id = 0;
   g_autofree char *stored_version = NULL;
   g_autofree char *stored_sha256 = NULL;
-  if (!find_image(store, db, "sha256", image->sha256, &id, &stored_version, error))
+  if (!find_image(store, "sha256", image->sha256, &id, &stored_version, error))
     return -1;
   if (id != 0) {
     *already_stored = TRUE;
     return id;
   }
-  if (!find_image(store, db, "version", image->version, &id, &stored_sha256, error))
+  if (!find_image(store, "version", image->version, &id, &stored_sha256, error))
     return -1;
   if (id != 0) {
     g_set_error(error, FIRMWARE_STORE_ERROR, FIRMWARE_STORE_ERROR_CONFLICT,
@@ -313,12 +236,12 @@ static gint64 insert_in_transaction(Store *store, sqlite3 *db, const FirmwareIma
                 image->sha256);
     return -1;
   }
-  g_autofree char *now = now_utc();
+  g_autofree char *now = sql_timestamp_now();
   g_autofree char *detail = g_strdup_printf("sha256 %s, signed by key %s, %zu bytes",
                                             image->sha256, image->signer_key_id,
                                             image->image_length);
-  if (!insert_image_row(store, db, image, now, &id, error) ||
-      !audit(store, db, now, image->imported_by, "firmware.import", image->version, detail,
+  if (!insert_image_row(store, image, now, &id, error) ||
+      !audit(store, now, image->imported_by, "firmware.import", image->version, detail,
              error))
     return -1;
   return id;
@@ -328,18 +251,18 @@ gint64 firmware_store_insert(Store *store, const FirmwareImageNew *image,
                              gboolean *already_stored, GError **error)
 {
   gboolean already = FALSE;
-  sqlite3 *db = store_lock_connection(store);
+  g_mutex_lock(&store->lock);
   gint64 id = -1;
-  if (exec_plain(store, db, "BEGIN IMMEDIATE", "starting a firmware import", error)) {
-    id = insert_in_transaction(store, db, image, &already, error);
+  if (sql_exec(store, "BEGIN IMMEDIATE", "starting a firmware import", error)) {
+    id = insert_in_transaction(store, image, &already, error);
     if (id < 0 || already)
-      rollback(db);
-    else if (!exec_plain(store, db, "COMMIT", "committing a firmware import", error)) {
-      rollback(db);
+      sql_rollback(store);
+    else if (!sql_exec(store, "COMMIT", "committing a firmware import", error)) {
+      sql_rollback(store);
       id = -1;
     }
   }
-  store_unlock_connection(store);
+  g_mutex_unlock(&store->lock);
   if (already_stored)
     *already_stored = id >= 0 && already;
   return id;
@@ -349,13 +272,13 @@ gint64 firmware_store_insert(Store *store, const FirmwareImageNew *image,
 
 GPtrArray *firmware_store_list(Store *store, GError **error)
 {
-  sqlite3 *db = store_lock_connection(store);
+  g_mutex_lock(&store->lock);
   g_autoptr(GPtrArray) records =
       g_ptr_array_new_with_free_func((GDestroyNotify)firmware_image_record_free);
   sqlite3_stmt *statement = NULL;
-  gboolean ok = prepare(store, db, "SELECT " IMAGE_COLUMNS " FROM firmware_images ORDER BY "
-                        "imported_at DESC, id DESC", &statement, "listing firmware images",
-                        error);
+  gboolean ok = sql_prepare(store, "SELECT " IMAGE_COLUMNS " FROM firmware_images ORDER BY "
+                            "imported_at DESC, id DESC", &statement, "listing firmware images",
+                            error);
   int rc = SQLITE_DONE;
   while (ok && (rc = sqlite3_step(statement)) == SQLITE_ROW)
     g_ptr_array_add(records, read_record(statement, FALSE));
@@ -366,10 +289,10 @@ GPtrArray *firmware_store_list(Store *store, GError **error)
   sqlite3_finalize(statement);
   for (guint i = 0; ok && i < records->len; i++) {
     FirmwareImageRecord *record = g_ptr_array_index(records, i);
-    record->released_for = read_released_for(store, db, record->id, error);
+    record->released_for = read_released_for(store, record->id, error);
     ok = record->released_for != NULL;
   }
-  store_unlock_connection(store);
+  g_mutex_unlock(&store->lock);
   return ok ? g_steal_pointer(&records) : NULL;
 }
 
@@ -377,9 +300,9 @@ FirmwareImageRecord *firmware_store_get_by_version(Store *store, const char *ver
                                                    GError **error)
 {
   g_autofree char *what = g_strdup_printf("of version %s", version);
-  sqlite3 *db = store_lock_connection(store);
-  FirmwareImageRecord *record = get_one(store, db, "version = ?1", version, what, error);
-  store_unlock_connection(store);
+  g_mutex_lock(&store->lock);
+  FirmwareImageRecord *record = get_one(store, "version = ?1", version, what, error);
+  g_mutex_unlock(&store->lock);
   return record;
 }
 
@@ -388,9 +311,9 @@ FirmwareImageRecord *firmware_store_get_by_sha256(Store *store, const char *sha2
 {
   g_autofree char *lower = g_ascii_strdown(sha256, -1);
   g_autofree char *what = g_strdup_printf("with SHA-256 %s", lower);
-  sqlite3 *db = store_lock_connection(store);
-  FirmwareImageRecord *record = get_one(store, db, "sha256 = ?1", lower, what, error);
-  store_unlock_connection(store);
+  g_mutex_lock(&store->lock);
+  FirmwareImageRecord *record = get_one(store, "sha256 = ?1", lower, what, error);
+  g_mutex_unlock(&store->lock);
   return record;
 }
 
@@ -398,11 +321,11 @@ FirmwareImageRecord *firmware_store_released_for_model(Store *store, const char 
                                                        GError **error)
 {
   g_autofree char *what = g_strdup_printf("released for model %s", model);
-  sqlite3 *db = store_lock_connection(store);
+  g_mutex_lock(&store->lock);
   FirmwareImageRecord *record = get_one(
-      store, db, "id = (SELECT image_id FROM firmware_releases WHERE model = ?1 AND "
+      store, "id = (SELECT image_id FROM firmware_releases WHERE model = ?1 AND "
       "superseded_at IS NULL)", model, what, error);
-  store_unlock_connection(store);
+  g_mutex_unlock(&store->lock);
   if (record == NULL && error && *error &&
       g_error_matches(*error, FIRMWARE_STORE_ERROR, FIRMWARE_STORE_ERROR_NOT_FOUND)) {
     g_clear_error(error);
@@ -423,10 +346,10 @@ gboolean firmware_store_count_rows(Store *store, gint64 *images, gint64 *release
   };
   gint64 *out[3] = {images, releases, audit_entries};
   gboolean ok = TRUE;
-  sqlite3 *db = store_lock_connection(store);
+  g_mutex_lock(&store->lock);
   for (int i = 0; ok && i < 3; i++) {
     sqlite3_stmt *statement = NULL;
-    ok = prepare(store, db, sql[i], &statement, "counting firmware rows", error);
+    ok = sql_prepare(store, sql[i], &statement, "counting firmware rows", error);
     if (ok) {
       int rc = sqlite3_step(statement);
       if (rc == SQLITE_ROW)
@@ -438,7 +361,7 @@ gboolean firmware_store_count_rows(Store *store, gint64 *images, gint64 *release
     }
     sqlite3_finalize(statement);
   }
-  store_unlock_connection(store);
+  g_mutex_unlock(&store->lock);
   return ok;
 }
 
@@ -446,22 +369,22 @@ gboolean firmware_store_count_rows(Store *store, gint64 *images, gint64 *release
 
 /* The model's current release: its row id, image id and image version (0, 0, NULL when
  * none). */
-static gboolean current_release(Store *store, sqlite3 *db, const char *model, gint64 *release_id,
+static gboolean current_release(Store *store, const char *model, gint64 *release_id,
                                 gint64 *image_id, char **version, GError **error)
 {
   sqlite3_stmt *statement = NULL;
-  if (!prepare(store, db, "SELECT r.id, r.image_id, i.version FROM firmware_releases r JOIN "
-               "firmware_images i ON i.id = r.image_id WHERE r.model = ?1 AND "
-               "r.superseded_at IS NULL", &statement, "reading firmware releases", error))
+  if (!sql_prepare(store, "SELECT r.id, r.image_id, i.version FROM firmware_releases r JOIN "
+                   "firmware_images i ON i.id = r.image_id WHERE r.model = ?1 AND "
+                   "r.superseded_at IS NULL", &statement, "reading firmware releases", error))
     return FALSE;
-  bind_text(statement, 1, model);
+  sql_bind_text(statement, 1, model);
   int rc = sqlite3_step(statement);
   *release_id = *image_id = 0;
   *version = NULL;
   if (rc == SQLITE_ROW) {
     *release_id = sqlite3_column_int64(statement, 0);
     *image_id = sqlite3_column_int64(statement, 1);
-    *version = column_text(statement, 2);
+    *version = sql_column_text(statement, 2);
   } else if (rc != SQLITE_DONE) {
     store_set_sql_error(store, error, rc, "reading firmware releases");
   }
@@ -470,36 +393,36 @@ static gboolean current_release(Store *store, sqlite3 *db, const char *model, gi
 }
 
 /* Runs an UPDATE whose parameters are ?1 (text, may be NULL) and ?2 (a row id). */
-static gboolean update_row(Store *store, sqlite3 *db, const char *sql, const char *text,
+static gboolean update_row(Store *store, const char *sql, const char *text,
                            gint64 row_id, GError **error)
 {
   sqlite3_stmt *statement = NULL;
-  if (!prepare(store, db, sql, &statement, "recording a firmware release", error))
+  if (!sql_prepare(store, sql, &statement, "recording a firmware release", error))
     return FALSE;
-  bind_text(statement, 1, text);
+  sql_bind_text(statement, 1, text);
   sqlite3_bind_int64(statement, 2, row_id);
-  return step_done(store, statement, "recording a firmware release", error);
+  return sql_step_done(store, statement, "recording a firmware release", error);
 }
 
 /* Runs an UPDATE whose parameters are ?1 and ?2, both row ids. */
-static gboolean update_ids(Store *store, sqlite3 *db, const char *sql, gint64 first,
+static gboolean update_ids(Store *store, const char *sql, gint64 first,
                            gint64 second, GError **error)
 {
   sqlite3_stmt *statement = NULL;
-  if (!prepare(store, db, sql, &statement, "recording a firmware release", error))
+  if (!sql_prepare(store, sql, &statement, "recording a firmware release", error))
     return FALSE;
   sqlite3_bind_int64(statement, 1, first);
   sqlite3_bind_int64(statement, 2, second);
-  return step_done(store, statement, "recording a firmware release", error);
+  return sql_step_done(store, statement, "recording a firmware release", error);
 }
 
 /* Makes the image the model's release, superseding the current one. */
-static gboolean release_one(Store *store, sqlite3 *db, const FirmwareImageRecord *image,
+static gboolean release_one(Store *store, const FirmwareImageRecord *image,
                             const char *model, const char *actor, const char *now,
                             FirmwareReleaseChange *change, GError **error)
 {
   gint64 old_release = 0, old_image = 0;
-  if (!current_release(store, db, model, &old_release, &old_image, &change->previous_version,
+  if (!current_release(store, model, &old_release, &old_image, &change->previous_version,
                        error))
     return FALSE;
   if (old_image == image->id) {
@@ -508,25 +431,25 @@ static gboolean release_one(Store *store, sqlite3 *db, const FirmwareImageRecord
     return TRUE;
   }
   if (old_release != 0 &&
-      !update_row(store, db, "UPDATE firmware_releases SET superseded_at = ?1 WHERE id = ?2",
+      !update_row(store, "UPDATE firmware_releases SET superseded_at = ?1 WHERE id = ?2",
                   now, old_release, error))
     return FALSE;
   sqlite3_stmt *statement = NULL;
-  if (!prepare(store, db, "INSERT INTO firmware_releases (image_id, model, released_at, "
-               "released_by) VALUES (?1, ?2, ?3, ?4)", &statement,
-               "recording a firmware release", error))
+  if (!sql_prepare(store, "INSERT INTO firmware_releases (image_id, model, released_at, "
+                   "released_by) VALUES (?1, ?2, ?3, ?4)", &statement,
+                   "recording a firmware release", error))
     return FALSE;
   sqlite3_bind_int64(statement, 1, image->id);
-  bind_text(statement, 2, model);
-  bind_text(statement, 3, now);
-  bind_text(statement, 4, actor);
-  if (!step_done(store, statement, "recording a firmware release", error))
+  sql_bind_text(statement, 2, model);
+  sql_bind_text(statement, 3, now);
+  sql_bind_text(statement, 4, actor);
+  if (!sql_step_done(store, statement, "recording a firmware release", error))
     return FALSE;
-  gint64 new_release = sqlite3_last_insert_rowid(db);
+  gint64 new_release = sqlite3_last_insert_rowid(store->db);
   if (old_release != 0 &&
-      (!update_ids(store, db, "UPDATE firmware_releases SET superseded_by = ?1 WHERE id = ?2",
+      (!update_ids(store, "UPDATE firmware_releases SET superseded_by = ?1 WHERE id = ?2",
                    new_release, old_release, error) ||
-       !update_ids(store, db, "UPDATE firmware_images SET released = EXISTS (SELECT 1 FROM "
+       !update_ids(store, "UPDATE firmware_images SET released = EXISTS (SELECT 1 FROM "
                    "firmware_releases WHERE image_id = ?1 AND superseded_at IS NULL) WHERE "
                    "id = ?2", old_image, old_image, error)))
     return FALSE;
@@ -536,16 +459,16 @@ static gboolean release_one(Store *store, sqlite3 *db, const FirmwareImageRecord
                             image->sha256, change->previous_version)
           : g_strdup_printf("version %s (sha256 %s), the model's first release",
                             image->version, image->sha256);
-  return audit(store, db, now, actor, "firmware.release", model, detail, error);
+  return audit(store, now, actor, "firmware.release", model, detail, error);
 }
 
 /* The body of firmware_store_release, inside its transaction. */
-static gboolean release_in_transaction(Store *store, sqlite3 *db, const char *version,
+static gboolean release_in_transaction(Store *store, const char *version,
                                        const char *const *models, const char *actor,
                                        GPtrArray *changes, GError **error)
 {
   g_autofree char *what = g_strdup_printf("of version %s", version);
-  g_autoptr(FirmwareImageRecord) image = get_one(store, db, "version = ?1", version, what,
+  g_autoptr(FirmwareImageRecord) image = get_one(store, "version = ?1", version, what,
                                                  error);
   if (image == NULL)
     return FALSE;
@@ -563,7 +486,7 @@ static gboolean release_in_transaction(Store *store, sqlite3 *db, const char *ve
       return FALSE;
     }
   }
-  g_autofree char *now = now_utc();
+  g_autofree char *now = sql_timestamp_now();
   gboolean any_change = FALSE;
   for (guint i = 0; models[i]; i++) {
     gboolean seen = FALSE;
@@ -574,21 +497,21 @@ static gboolean release_in_transaction(Store *store, sqlite3 *db, const char *ve
     FirmwareReleaseChange *change = g_new0(FirmwareReleaseChange, 1);
     change->model = g_strdup(models[i]);
     g_ptr_array_add(changes, change);
-    if (!release_one(store, db, image, models[i], actor, now, change, error))
+    if (!release_one(store, image, models[i], actor, now, change, error))
       return FALSE;
     any_change = any_change || !change->unchanged;
   }
   if (!any_change)
     return TRUE;
   sqlite3_stmt *statement = NULL;
-  if (!prepare(store, db, "UPDATE firmware_images SET released = 1, released_at = ?1, "
-               "released_by = ?2 WHERE id = ?3", &statement, "recording a firmware release",
-               error))
+  if (!sql_prepare(store, "UPDATE firmware_images SET released = 1, released_at = ?1, "
+                   "released_by = ?2 WHERE id = ?3", &statement, "recording a firmware release",
+                   error))
     return FALSE;
-  bind_text(statement, 1, now);
-  bind_text(statement, 2, actor);
+  sql_bind_text(statement, 1, now);
+  sql_bind_text(statement, 2, actor);
   sqlite3_bind_int64(statement, 3, image->id);
-  return step_done(store, statement, "recording a firmware release", error);
+  return sql_step_done(store, statement, "recording a firmware release", error);
 }
 
 GPtrArray *firmware_store_release(Store *store, const char *version, const char *const *models,
@@ -596,14 +519,14 @@ GPtrArray *firmware_store_release(Store *store, const char *version, const char 
 {
   g_autoptr(GPtrArray) changes =
       g_ptr_array_new_with_free_func((GDestroyNotify)firmware_release_change_free);
-  sqlite3 *db = store_lock_connection(store);
-  gboolean ok = exec_plain(store, db, "BEGIN IMMEDIATE", "starting a firmware release", error);
+  g_mutex_lock(&store->lock);
+  gboolean ok = sql_exec(store, "BEGIN IMMEDIATE", "starting a firmware release", error);
   if (ok)
-    ok = release_in_transaction(store, db, version, models, actor, changes, error);
+    ok = release_in_transaction(store, version, models, actor, changes, error);
   if (ok)
-    ok = exec_plain(store, db, "COMMIT", "committing a firmware release", error);
+    ok = sql_exec(store, "COMMIT", "committing a firmware release", error);
   if (!ok)
-    rollback(db);
-  store_unlock_connection(store);
+    sql_rollback(store);
+  g_mutex_unlock(&store->lock);
   return ok ? g_steal_pointer(&changes) : NULL;
 }

@@ -1,8 +1,19 @@
-/* For the db/ modules that extend the result store (db/firmware_store.c): a Store's SQLite
- * connection, held under the Store's mutex, and its error wording. Not for code outside db/. */
+/* The result store's insides, shared by the db/ files that make it up (store.c opens and
+ * recovers, store_write.c writes runs, store_read.c reads them, firmware_store.c keeps
+ * firmware) and by db/ modules that extend it. Not for code outside db/. */
 #pragma once
 #include <sqlite3.h>
 #include "db/store.h"
+
+struct Store {
+  GMutex lock;                  /* held by every public call */
+  sqlite3 *db;                  /* owned */
+  char *path;                   /* database file, owned */
+  int owner_lock_fd;            /* <path>.lock, flock()ed shared while open; -1 when none */
+  int schema_version;           /* PRAGMA user_version after migration */
+  GHashTable *run_started_us;   /* gint64 run id -> gint64 monotonic start, µs (owned keys and
+                                   values): runs begun by this Store, for duration_s */
+};
 
 /* Locks the Store (as every public store call does) and returns its connection. */
 sqlite3 *store_lock_connection(Store *store);
