@@ -147,9 +147,107 @@ static const char MIGRATION_2[] =
   "  WHERE superseded_at IS NULL;"
   "CREATE INDEX firmware_releases_image_id ON firmware_releases(image_id);";
 
+/* Version 3: traceability and roles. A run records the production order it was tested for
+ * (order_id, NULL when none was given), the chemistry and cell count it was configured with;
+ * a calibration row points at the step that made it. The operators table becomes users: a
+ * role (operator, engineer, admin, firmware), a badge code, and removal kept as history;
+ * a name first seen in a run is added as an operator. The audit log keeps the value before
+ * and after a change. Indexes for the quality reports: runs by model and time, measurements
+ * by name, failing runs, steps and measurements. */
+static const char MIGRATION_3[] =
+  "ALTER TABLE runs ADD COLUMN order_id TEXT;"
+  "ALTER TABLE runs ADD COLUMN chemistry TEXT;"  /* lfp, liion, lto; NULL before version 3 */
+  "ALTER TABLE runs ADD COLUMN cell_count INTEGER;"
+  "CREATE INDEX runs_model_started_at ON runs(model, started_at);"
+  "CREATE INDEX runs_order_id ON runs(order_id) WHERE order_id IS NOT NULL;"
+  "ALTER TABLE calibrations ADD COLUMN step_id INTEGER REFERENCES steps(id) ON DELETE CASCADE;"
+  "CREATE INDEX measurements_name ON measurements(name);"
+  "CREATE INDEX measurements_failed ON measurements(step_id, name) WHERE outcome = 'FAIL';"
+  "CREATE INDEX steps_failed ON steps(run_id) WHERE outcome = 'FAIL';"
+  "CREATE INDEX runs_failed ON runs(first_failure, model, station_id, fixture_id, operator,"
+  "  order_id, started_at) WHERE outcome = 'FAIL';"
+
+  "CREATE TABLE users ("
+  "  name TEXT PRIMARY KEY,"                    /* login name, or as given with --user */
+  "  role TEXT NOT NULL DEFAULT 'operator'"
+  "    CHECK (role IN ('operator', 'engineer', 'admin', 'firmware')),"
+  "  badge TEXT UNIQUE,"                        /* badge code as the scanner reads it */
+  "  created_at TEXT NOT NULL,"
+  "  created_by TEXT,"
+  "  removed_at TEXT,"                          /* NULL while the user may work */
+  "  removed_by TEXT);"
+  "INSERT INTO users (name, role, created_at) SELECT name, role, created_at FROM operators;"
+  "DROP TABLE operators;"
+
+  "ALTER TABLE audit_log ADD COLUMN old_value TEXT;"   /* before the change, NULL: none */
+  "ALTER TABLE audit_log ADD COLUMN new_value TEXT;";  /* after the change, NULL: removed */
+
+/* Version 4: the yield summary the reports read instead of every run (see db/report.h for
+ * what counts). boards holds each serial's first and latest verdict run; yield_cells counts,
+ * per production day, shift, model, station, fixture, operator and order ('' for none), the
+ * boards first tested there, how many passed first time and finally, retests and station
+ * errors. Triggers keep both up to date in the transaction that ends a run; the migration
+ * fills them from the runs already stored (SCHEMA_YIELD_REBUILD_SQL). */
+#define CELL_KEY_COLUMNS "day, shift, model, station_id, fixture_id, operator, order_id"
+#define CELL_KEY_OF(t)                                                                        \
+  "date(" t ".started_at, '-6 hours'), "                                                      \
+  "CASE WHEN strftime('%H', " t ".started_at) BETWEEN '06' AND '13' THEN 1 "                 \
+  "WHEN strftime('%H', " t ".started_at) BETWEEN '14' AND '21' THEN 2 ELSE 3 END, "          \
+  t ".model, coalesce(" t ".station_id, ''), coalesce(" t ".fixture_id, ''), "               \
+  "coalesce(" t ".operator, ''), coalesce(" t ".order_id, '')"
+#define CELL_UPSERT(set) " ON CONFLICT (" CELL_KEY_COLUMNS ") DO UPDATE SET " set ";"
+
+static const char MIGRATION_4[] =
+  "CREATE TABLE boards ("
+  "  serial TEXT PRIMARY KEY,"
+  "  first_run_id INTEGER NOT NULL,"            /* first run with a verdict (PASS / FAIL) */
+  "  final_run_id INTEGER NOT NULL,"            /* latest run with a verdict */
+  "  final_outcome TEXT NOT NULL,"
+  "  verdict_runs INTEGER NOT NULL);"
+  "CREATE TABLE yield_cells ("
+  "  day TEXT NOT NULL,"                        /* production day: date(started_at - 6 h) */
+  "  shift INTEGER NOT NULL,"                   /* 1: 06-14, 2: 14-22, 3: 22-06 UTC */
+  "  model TEXT NOT NULL, station_id TEXT NOT NULL, fixture_id TEXT NOT NULL,"
+  "  operator TEXT NOT NULL, order_id TEXT NOT NULL,"
+  "  boards INTEGER NOT NULL DEFAULT 0,"        /* boards whose first verdict run is here */
+  "  first_pass INTEGER NOT NULL DEFAULT 0,"
+  "  final_pass INTEGER NOT NULL DEFAULT 0,"
+  "  retests INTEGER NOT NULL DEFAULT 0,"       /* verdict runs after a board's first */
+  "  station_errors INTEGER NOT NULL DEFAULT 0," /* ERROR and ABORTED runs */
+  "  PRIMARY KEY (" CELL_KEY_COLUMNS ")) WITHOUT ROWID;"
+
+  "CREATE TRIGGER runs_yield_verdict AFTER UPDATE OF outcome ON runs"
+  "  WHEN OLD.outcome = 'RUNNING' AND NEW.outcome IN ('PASS', 'FAIL') BEGIN"
+  "  INSERT INTO yield_cells (" CELL_KEY_COLUMNS ", retests) SELECT " CELL_KEY_OF("NEW") ", 1"
+  "    WHERE EXISTS (SELECT 1 FROM boards WHERE serial = NEW.serial)"
+  CELL_UPSERT("retests = retests + 1")
+  "  UPDATE yield_cells SET final_pass = final_pass + (NEW.outcome = 'PASS')"
+  "    - ((SELECT final_outcome FROM boards WHERE serial = NEW.serial) = 'PASS')"
+  "    WHERE (" CELL_KEY_COLUMNS ") = (SELECT " CELL_KEY_OF("f") " FROM boards AS b"
+  "      JOIN runs AS f ON f.id = b.first_run_id WHERE b.serial = NEW.serial);"
+  "  UPDATE boards SET final_run_id = NEW.id, final_outcome = NEW.outcome,"
+  "    verdict_runs = verdict_runs + 1 WHERE serial = NEW.serial;"
+  "  INSERT INTO yield_cells (" CELL_KEY_COLUMNS ", boards, first_pass, final_pass)"
+  "    SELECT " CELL_KEY_OF("NEW") ", 1, NEW.outcome = 'PASS', NEW.outcome = 'PASS'"
+  "    WHERE NOT EXISTS (SELECT 1 FROM boards WHERE serial = NEW.serial)"
+  CELL_UPSERT("boards = boards + 1, first_pass = first_pass + excluded.first_pass, "
+              "final_pass = final_pass + excluded.final_pass")
+  "  INSERT OR IGNORE INTO boards VALUES (NEW.serial, NEW.id, NEW.id, NEW.outcome, 1);"
+  "END;"
+  "CREATE TRIGGER runs_yield_station_error AFTER UPDATE OF outcome ON runs"
+  "  WHEN OLD.outcome = 'RUNNING' AND NEW.outcome IN ('ERROR', 'ABORTED') BEGIN"
+  "  INSERT INTO yield_cells (" CELL_KEY_COLUMNS ", station_errors)"
+  "    SELECT " CELL_KEY_OF("NEW") ", 1 WHERE true"
+  CELL_UPSERT("station_errors = station_errors + 1")
+  "END;"
+  SCHEMA_YIELD_REBUILD_SQL;
+
 static const Migration MIGRATIONS[] = {
   { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
   { 2, "signed firmware releases per model", MIGRATION_2 },
+  { 3, "order, chemistry, calibrations per step, users with roles, audit values", MIGRATION_3 },
+  { 4, "the yield summary per day, shift, model, station, fixture, operator and order",
+    MIGRATION_4 },
 };
 
 /* Returns the version of the last migration. */
@@ -208,7 +306,8 @@ static gboolean check_version_known(int version, const char *path, GError **erro
 }
 
 /* Applies the missing migrations inside one write transaction (held by the caller). */
-static gboolean apply_migrations(sqlite3 *db, const char *path, int *version, GError **error)
+static gboolean apply_migrations(sqlite3 *db, const char *path, int target, int *version,
+                                 GError **error)
 {
   if (!read_user_version(db, path, version, error))
     return FALSE;
@@ -223,7 +322,7 @@ static gboolean apply_migrations(sqlite3 *db, const char *path, int *version, GE
 
   for (guint i = 0; i < G_N_ELEMENTS(MIGRATIONS); i++) {
     const Migration *migration = &MIGRATIONS[i];
-    if (migration->version <= *version)
+    if (migration->version <= *version || migration->version > target)
       continue;
     char *sql_error = NULL;
     g_autofree char *set_version =
@@ -245,12 +344,19 @@ static gboolean apply_migrations(sqlite3 *db, const char *path, int *version, GE
 /* Brings the database up to date; see schema.h. */
 gboolean schema_migrate(sqlite3 *db, const char *path, int *version, GError **error)
 {
+  return schema_migrate_to(db, path, schema_latest_version(), version, error);
+}
+
+/* Brings the database up to version target; see schema.h. */
+gboolean schema_migrate_to(sqlite3 *db, const char *path, int target, int *version,
+                           GError **error)
+{
   int current = 0;
   if (!read_user_version(db, path, &current, error))
     return FALSE;
   if (!check_version_known(current, path, error))
     return FALSE;
-  if (current == schema_latest_version()) {
+  if (current >= target) {
     *version = current;
     return TRUE;
   }
@@ -261,7 +367,7 @@ gboolean schema_migrate(sqlite3 *db, const char *path, int *version, GError **er
                 "%s: cannot start the schema migration: %s", path, sqlite3_errmsg(db));
     return FALSE;
   }
-  if (!apply_migrations(db, path, &current, error)) {
+  if (!apply_migrations(db, path, target, &current, error)) {
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return FALSE;
   }

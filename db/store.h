@@ -38,6 +38,11 @@ typedef struct {
   const char *limits_sha256;    /* NULL when none */
   const char *firmware_sha256;  /* NULL when none */
   const char *app_version;
+  const char *order_id;         /* production order, NULL when none */
+  const char *chemistry;        /* "lfp", "liion", "lto" the board is configured for */
+  int cell_count;               /* cells in series tested, 0 when unknown */
+  const char *started_at;       /* NULL: now; else a stored-format UTC time (runs imported
+                                   from elsewhere, generated data) */
 } RunStart;
 
 typedef struct {
@@ -59,6 +64,22 @@ gboolean store_step_end(Store *store, gint64 step_id, const char *outcome, const
                         GError **error);
 gboolean store_measurement_add(Store *store, gint64 step_id, const MeasurementRecord *m,
                                GError **error);
+/* A board's calibration as a step made it: the true value written to the board, its reading
+ * before and after, the correction factor it reports; NAN when not known. */
+typedef struct {
+  const char *kind;             /* "voltage" or "current" */
+  const char *unit;             /* of reference and readings: "mV", "mA" */
+  double reference;
+  double reading_before;
+  double reading_after;
+  double factor;
+  const char *outcome;          /* PASS when the board took it and it verified, else FAIL */
+} CalibrationRecord;
+
+/* Writes a calibration of a run made by a step (step_id 0: none); STORE_ERROR_NOT_FOUND
+ * when the run does not exist. */
+gboolean store_calibration_add(Store *store, gint64 run_id, gint64 step_id,
+                               const CalibrationRecord *calibration, GError **error);
 /* first_failure: name of the first failing step, NULL when none; message: why (may be NULL) */
 gboolean store_run_end(Store *store, gint64 run_id, const char *outcome,
                        const char *first_failure, const char *message, GError **error);
@@ -69,7 +90,9 @@ typedef struct {
   char *serial, *model, *outcome, *started_at, *ended_at, *first_failure, *message;
   char *station_id, *fixture_id, *operator_name, *sequence_name, *sequence_sha256;
   char *limits_sha256, *firmware_sha256, *app_version;
+  char *order_id, *chemistry;   /* NULL when not recorded */
   int slot;
+  int cell_count;               /* 0 when not recorded */
   double duration_s;            /* s, NAN while running */
 } RunRow;
 
@@ -86,8 +109,15 @@ typedef struct {
 } MeasurementRow;
 
 typedef struct {
+  gint64 step_id;               /* 0 when not recorded */
+  char *kind, *unit, *outcome, *taken_at;
+  double reference, reading_before, reading_after, factor;
+} CalibrationRow;
+
+typedef struct {
   RunRow run;
   GPtrArray *steps;             /* of StepRow* */
+  GPtrArray *calibrations;      /* of CalibrationRow*, in the order they were made */
 } RunDetail;
 
 /* Most recent first; serial may be NULL (all). Returns GPtrArray of RunRow* (freeing). */

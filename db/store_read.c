@@ -9,7 +9,7 @@
 #define RUN_COLUMNS                                                                            \
   "id, serial, model, station_id, fixture_id, slot, operator, sequence_name, sequence_sha256, " \
   "limits_sha256, firmware_sha256, app_version, outcome, first_failure, message, started_at, "  \
-  "ended_at, duration_s"
+  "ended_at, duration_s, order_id, chemistry, cell_count"
 
 /* Fills row from a statement selecting RUN_COLUMNS. */
 static void read_run_row(sqlite3_stmt *statement, RunRow *row)
@@ -32,6 +32,9 @@ static void read_run_row(sqlite3_stmt *statement, RunRow *row)
   row->started_at = sql_column_text(statement, 15);
   row->ended_at = sql_column_text(statement, 16);
   row->duration_s = sql_column_number(statement, 17);
+  row->order_id = sql_column_text(statement, 18);
+  row->chemistry = sql_column_text(statement, 19);
+  row->cell_count = sqlite3_column_int(statement, 20);
 }
 
 /* Frees the strings of a run row, not the row itself. */
@@ -52,6 +55,8 @@ static void run_row_clear(RunRow *row)
   g_free(row->limits_sha256);
   g_free(row->firmware_sha256);
   g_free(row->app_version);
+  g_free(row->order_id);
+  g_free(row->chemistry);
 }
 
 /* Frees a run row from store_list_runs(); NULL is ignored. */
@@ -96,6 +101,8 @@ void run_detail_free(RunDetail *detail)
   run_row_clear(&detail->run);
   if (detail->steps != NULL)
     g_ptr_array_unref(detail->steps);
+  if (detail->calibrations != NULL)
+    g_ptr_array_unref(detail->calibrations);
   g_free(detail);
 }
 
@@ -226,6 +233,49 @@ static gboolean read_measurements(Store *store, gint64 run_id, GHashTable *steps
   return TRUE;
 }
 
+/* Frees one calibration row. */
+static void calibration_row_free(CalibrationRow *row)
+{
+  g_free(row->kind);
+  g_free(row->unit);
+  g_free(row->outcome);
+  g_free(row->taken_at);
+  g_free(row);
+}
+
+/* Reads the calibrations of a run in the order they were made. */
+static gboolean read_calibrations(Store *store, gint64 run_id, RunDetail *detail,
+                                  const char *doing, GError **error)
+{
+  sqlite3_stmt *statement = NULL;
+  if (!sql_prepare(store,
+                   "SELECT step_id, kind, unit, reference, reading_before, reading_after, "
+                   "factor, outcome, taken_at FROM calibrations WHERE run_id = ?1 ORDER BY id",
+                   &statement, doing, error))
+    return FALSE;
+  sqlite3_bind_int64(statement, 1, run_id);
+  int rc;
+  while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    CalibrationRow *row = g_new0(CalibrationRow, 1);
+    row->step_id = sqlite3_column_int64(statement, 0);
+    row->kind = sql_column_text(statement, 1);
+    row->unit = sql_column_text(statement, 2);
+    row->reference = sql_column_number(statement, 3);
+    row->reading_before = sql_column_number(statement, 4);
+    row->reading_after = sql_column_number(statement, 5);
+    row->factor = sql_column_number(statement, 6);
+    row->outcome = sql_column_text(statement, 7);
+    row->taken_at = sql_column_text(statement, 8);
+    g_ptr_array_add(detail->calibrations, row);
+  }
+  sqlite3_finalize(statement);
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error(store, error, rc, doing);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Returns a run with its steps (sequence order) and their measurements (taken order), read
  * in one consistent snapshot; STORE_ERROR_NOT_FOUND when there is no such run. */
 RunDetail *store_get_run(Store *store, gint64 run_id, GError **error)
@@ -234,6 +284,7 @@ RunDetail *store_get_run(Store *store, gint64 run_id, GError **error)
   g_autofree char *doing = g_strdup_printf("reading run %" G_GINT64_FORMAT, run_id);
   g_autoptr(RunDetail) detail = g_new0(RunDetail, 1);
   detail->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_row_free);
+  detail->calibrations = g_ptr_array_new_with_free_func((GDestroyNotify)calibration_row_free);
   g_autoptr(GHashTable) steps_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 
   g_mutex_lock(&store->lock);
@@ -241,6 +292,7 @@ RunDetail *store_get_run(Store *store, gint64 run_id, GError **error)
                 read_run(store, run_id, detail, doing, error) &&
                 read_steps(store, run_id, detail, steps_by_id, doing, error) &&
                 read_measurements(store, run_id, steps_by_id, doing, error) &&
+                read_calibrations(store, run_id, detail, doing, error) &&
                 sql_exec(store, "COMMIT", doing, error);
   if (!ok)
     sql_rollback(store);

@@ -19,7 +19,7 @@ static gboolean register_run_resources(Store *store, const RunStart *run, const 
     "VALUES (?2, ?1, 1, ?4, ?4) ON CONFLICT (id) DO UPDATE SET "
     "contact_cycles = contact_cycles + 1, station_id = excluded.station_id, "
     "last_seen = excluded.last_seen",
-    "INSERT INTO operators (name, role, created_at) VALUES (?3, 'operator', ?4) "
+    "INSERT INTO users (name, role, created_at) VALUES (?3, 'operator', ?4) "
     "ON CONFLICT (name) DO NOTHING",
   };
   const char *const KEY[] = { run->station_id, run->fixture_id, run->operator_name };
@@ -49,8 +49,8 @@ static gboolean insert_run(Store *store, const RunStart *run, const char *now, g
   if (!sql_prepare(store,
                    "INSERT INTO runs (serial, model, station_id, fixture_id, slot, operator, "
                    "sequence_name, sequence_sha256, limits_sha256, firmware_sha256, app_version, "
-                   "outcome, started_at) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'RUNNING', ?12)",
+                   "outcome, started_at, order_id, chemistry, cell_count) VALUES (?1, ?2, ?3, "
+                   "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'RUNNING', ?12, ?13, ?14, ?15)",
                    &statement, doing, error))
     return FALSE;
   sql_bind_text(statement, 1, run->serial);
@@ -65,6 +65,10 @@ static gboolean insert_run(Store *store, const RunStart *run, const char *now, g
   sql_bind_text(statement, 10, run->firmware_sha256);
   sql_bind_text(statement, 11, run->app_version);
   sql_bind_text(statement, 12, now);
+  sql_bind_text(statement, 13, run->order_id);
+  sql_bind_text(statement, 14, run->chemistry);
+  if (run->cell_count > 0)
+    sqlite3_bind_int(statement, 15, run->cell_count);
   if (!sql_step_done(store, statement, doing, error))
     return FALSE;
   *run_id = sqlite3_last_insert_rowid(store->db);
@@ -85,7 +89,8 @@ gint64 store_run_begin(Store *store, const RunStart *run, GError **error)
   g_mutex_lock(&store->lock);
   gboolean ok = sql_exec(store, "BEGIN IMMEDIATE", doing, error) &&
                 register_run_resources(store, run, now, error) &&
-                insert_run(store, run, now, &run_id, doing, error) &&
+                insert_run(store, run, run->started_at ? run->started_at : now, &run_id, doing,
+                           error) &&
                 sql_exec(store, "COMMIT", doing, error);
   if (ok) {
     g_hash_table_insert(store->run_started_us, g_memdup2(&run_id, sizeof run_id),
@@ -201,6 +206,50 @@ gboolean store_measurement_add(Store *store, gint64 step_id, const MeasurementRe
     else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
       g_set_error(error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "%s: there is no step %"
                   G_GINT64_FORMAT " in %s", doing, step_id, store->path);
+    else
+      store_set_sql_error(store, error, rc, doing);
+  }
+  sqlite3_finalize(statement);
+  g_mutex_unlock(&store->lock);
+  return ok;
+}
+
+/* Writes one calibration of a run (see store.h); STORE_ERROR_NOT_FOUND when there is no such
+ * run or step. */
+gboolean store_calibration_add(Store *store, gint64 run_id, gint64 step_id,
+                               const CalibrationRecord *calibration, GError **error)
+{
+  g_return_val_if_fail(store != NULL && calibration != NULL, FALSE);
+  g_autofree char *doing = g_strdup_printf("recording the %s calibration of run %"
+                                           G_GINT64_FORMAT, calibration->kind, run_id);
+  g_autofree char *now = sql_timestamp_now();
+  gboolean ok = FALSE;
+
+  g_mutex_lock(&store->lock);
+  sqlite3_stmt *statement = NULL;
+  if (sql_prepare(store,
+                  "INSERT INTO calibrations (run_id, step_id, kind, unit, reference, "
+                  "reading_before, reading_after, factor, outcome, taken_at) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                  &statement, doing, error)) {
+    sqlite3_bind_int64(statement, 1, run_id);
+    if (step_id > 0)
+      sqlite3_bind_int64(statement, 2, step_id);
+    sql_bind_text(statement, 3, calibration->kind);
+    sql_bind_text(statement, 4, calibration->unit);
+    sql_bind_number(statement, 5, calibration->reference);
+    sql_bind_number(statement, 6, calibration->reading_before);
+    sql_bind_number(statement, 7, calibration->reading_after);
+    sql_bind_number(statement, 8, calibration->factor);
+    sql_bind_text(statement, 9, calibration->outcome);
+    sql_bind_text(statement, 10, now);
+    int rc = sqlite3_step(statement);
+    if (rc == SQLITE_DONE)
+      ok = TRUE;
+    else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+      g_set_error(error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "%s: there is no run %"
+                  G_GINT64_FORMAT " with step %" G_GINT64_FORMAT " in %s", doing, run_id,
+                  step_id, store->path);
     else
       store_set_sql_error(store, error, rc, doing);
   }

@@ -153,6 +153,16 @@ static void store_failed(Run *run, GError *error)
 
 /* ---- steps and measurements ------------------------------------------------------------ */
 
+void run_record_calibration(Run *run, const CalibrationRecord *calibration)
+{
+  if (!run->engine->store || !run->run_id)
+    return;
+  GError *error = NULL;
+  if (!store_calibration_add(run->engine->store, run->run_id, run->step_id, calibration,
+                             &error))
+    store_failed(run, error);
+}
+
 Outcome run_record(Run *run, Measurement *m)
 {
   measurement_judge(m);
@@ -602,7 +612,8 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
       .sequence_name = lua_host_sequence_name(host), .sequence_sha256 = run.sequence_sha256,
       .limits_sha256 = run.limits->sha256,
       .firmware_sha256 = run.release ? run.release->sha256 : NULL,
-      .app_version = STATION_VERSION,
+      .app_version = STATION_VERSION, .order_id = request->order_id,
+      .chemistry = chemistry_key(run.chemistry), .cell_count = run.cell_count,
     };
     run.run_id = store_run_begin(engine->store, &start, error);
     if (!run.run_id) {

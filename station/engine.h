@@ -60,6 +60,7 @@ typedef struct {
   const char *operator_name;      /* NULL: the login name */
   const char *station_id;         /* NULL: the host name */
   const char *chemistry;          /* "lfp" (default), "liion", "lto" */
+  const char *order_id;           /* production order the board is built for; NULL: none */
   const char *trusted_keys_dir;   /* public keys of the firmware team; NULL: the default */
 } RunRequest;
 

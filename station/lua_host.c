@@ -14,6 +14,8 @@
  *                                        ERROR; default: the engine's, engine.c)
  *   measure{name, value, unit, low, high, comparison, expected, marginal_low, marginal_high}
  *                                        records a measurement, returns true when it passes
+ *   calibration{kind, unit, reference, before, after, factor, passed}
+ *                                        records the board's calibration made by the step
  *   fail(msg) skip(msg)                  end the step FAIL / SKIP
  *   log(...) print(...)                  a log line in the run
  *   clock()                              seconds on the fixture clock (timing a trip)
@@ -220,6 +222,36 @@ static int l_measure(lua_State *L)
   return 1;
 }
 
+/* calibration{kind = "voltage"|"current", unit, reference, before, after, factor, passed}:
+ * stores the board's calibration the step made (the true value written, its readings before
+ * and after, the factor it reports; passed: it took the calibration and it verified). */
+static int l_calibration(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "kind");
+  const char *kind = lua_tostring(L, -1);
+  if (g_strcmp0(kind, "voltage") != 0 && g_strcmp0(kind, "current") != 0)
+    return luaL_error(L, "calibration{}: kind must be \"voltage\" or \"current\", not %s",
+                      kind ? kind : "missing");
+  lua_getfield(L, 1, "unit");
+  const char *unit = lua_tostring(L, -1);
+  if (!unit)
+    return luaL_error(L, "calibration{kind = '%s'}: a unit is needed (mV, mA)", kind);
+  CalibrationRecord record = {
+    .kind = kind, .unit = unit, .reference = opt_number_field(L, 1, "reference"),
+    .reading_before = opt_number_field(L, 1, "before"),
+    .reading_after = opt_number_field(L, 1, "after"),
+    .factor = opt_number_field(L, 1, "factor"),
+  };
+  if (isnan(record.reference))
+    return luaL_error(L, "calibration{kind = '%s'}: the reference written is needed", kind);
+  lua_getfield(L, 1, "passed");
+  record.outcome = lua_toboolean(L, -1) ? "PASS" : "FAIL";
+  run_record_calibration(run, &record);
+  return 0;
+}
+
 static int end_step(lua_State *L, void *sentinel)
 {
   const char *message = luaL_optstring(L, 1, sentinel == &fail_sentinel ? "failed" : "skipped");
@@ -293,7 +325,7 @@ static void open_sandbox(lua_State *L)
   }
   static const luaL_Reg globals[] = {
     {"setup", l_setup}, {"step", l_step}, {"teardown", l_teardown}, {"sequence", l_sequence},
-    {"measure", l_measure}, {"fail", l_fail}, {"skip", l_skip}, {"log", l_log},
+    {"measure", l_measure}, {"calibration", l_calibration}, {"fail", l_fail}, {"skip", l_skip}, {"log", l_log},
     {"print", l_log}, {"wait", l_wait}, {"clock", l_clock}, {NULL, NULL},
   };
   lua_pushglobaltable(L);

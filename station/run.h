@@ -43,6 +43,8 @@ typedef struct {
 /* Judges and stores a measurement of the current step, emits its event; takes ownership.
  * Returns its outcome. */
 Outcome run_record(Run *run, Measurement *m);
+/* Stores a calibration the current step made (a failed write makes the run ERROR). */
+void run_record_calibration(Run *run, const CalibrationRecord *calibration);
 void run_log(Run *run, const char *format, ...) G_GNUC_PRINTF(2, 3);
 /* Waits on the fixture clock, in slices so an abort is seen; FALSE with
  * STATION_ERROR_ABORTED on abort. `required` (<= seconds) is the part of the wait the

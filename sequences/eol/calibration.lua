@@ -54,15 +54,25 @@ step {
     fixture.cells:set_voltages(1, n, lim["point_" .. chem .. "_v"])
     wait(limits.cell_voltage.settle_s)
     local pack = sum_of(fixture.cells:measure_voltages(1, n))
+    local before = fixture.dut:read_live().pack_v
     local ok, why = fixture.dut:calibrate_voltage(pack)
     measure { name = "calibration_accepted", value = ok and "accepted" or ("refused: " .. why),
               expected = "accepted" }
-    if not ok then return end
+    if not ok then
+      calibration { kind = "voltage", unit = "mV", reference = pack * 1000,
+                    before = before * 1000, passed = false }
+      return
+    end
     local live = fixture.dut:read_live()
-    measure { name = "voltage_factor", unit = "ratio", value = live.voltage_factor,
-              low = lim.factor_min, high = lim.factor_max }
-    measure { name = "pack_voltage_error", unit = "mV", value = (live.pack_v - pack) * 1000,
-              low = -lim.pack_error_mv, high = lim.pack_error_mv }
+    local factor_ok = measure { name = "voltage_factor", unit = "ratio",
+                                value = live.voltage_factor, low = lim.factor_min,
+                                high = lim.factor_max }
+    local error_ok = measure { name = "pack_voltage_error", unit = "mV",
+                               value = (live.pack_v - pack) * 1000, low = -lim.pack_error_mv,
+                               high = lim.pack_error_mv }
+    calibration { kind = "voltage", unit = "mV", reference = pack * 1000, before = before * 1000,
+                  after = live.pack_v * 1000, factor = live.voltage_factor,
+                  passed = factor_ok and error_ok }
   end,
 }
 
@@ -105,18 +115,30 @@ step {
       expect({ name = "charge_current", unit = "A", value = truth, low = flowing },
              string.format("no charge current flows: %.2f A of %.2f A (charge MOSFET open?)",
                            truth, amps))
+      local before = fixture.dut:read_live().current_a
       local ok, why = fixture.dut:calibrate_current(truth)
+      local written = truth
+      local function record(after, factor, passed)
+        calibration { kind = "current", unit = "mA", reference = written * 1000,
+                      before = before * 1000, after = after and after * 1000, factor = factor,
+                      passed = passed }
+      end
+      if not ok then record(nil, nil, false) end
       expect({ name = "calibration_accepted", value = ok and "accepted" or "refused",
                expected = "accepted" },
              "the board refused current calibration: " .. tostring(why))
       local factor = fixture.dut:read_live().current_factor
-      expect({ name = "current_factor", unit = "ratio", value = factor, low = lim.factor_min,
-               high = lim.factor_max },
-             string.format("current reading needs a correction of %.3f: shunt or amplifier "
+      local factor_ok = measure { name = "current_factor", unit = "ratio", value = factor,
+                                  low = lim.factor_min, high = lim.factor_max }
+      if not factor_ok then
+        record(nil, factor, false)
+        fail(string.format("current reading needs a correction of %.3f: shunt or amplifier "
                            .. "out of tolerance", factor))
+      end
       local reading = board_current_mean(lim.readings)
       truth = fixture.charger:measure_current()
       local error_pct = (reading - truth) / truth * 100
+      record(reading, factor, error_pct >= -bound and error_pct <= bound)
       expect({ name = "charge_current_error", unit = "%", value = error_pct, low = -bound,
                high = bound },
              string.format("charge current reads %.3f A, %.3f A flows", reading, truth))

@@ -21,10 +21,17 @@ int cli_limits(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_plan(int argc, char **argv);
 int cli_firmware(int argc, char **argv);
+int cli_report(int argc, char **argv);
+int cli_user(int argc, char **argv);
 
 /* Parses options; on error prints it with the usage hint and returns FALSE. */
 gboolean cli_parse(GOptionContext *context, int *argc, char ***argv);
 /* Opens the results database at db_path (NULL: the default), printing why it cannot. */
 Store *cli_open_store(const char *db_path);
+/* Prints a stored run in full: record, calibrations, steps and measurements. */
+void cli_print_run(const RunDetail *detail);
+/* The user doing a command: given (a name or badge code, NULL: the login name) as the user's
+ * name when the station knows it (freeing). */
+char *cli_user_name(Store *store, const char *given);
 /* Prints "station: <message>" to stderr. */
 void cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);

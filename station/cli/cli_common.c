@@ -1,6 +1,7 @@
 /* Helpers shared by the subcommands: option parsing and error printing. */
 #include "station/cli/cli.h"
 #include "db/store.h"
+#include "db/users.h"
 #include <stdio.h>
 
 void cli_error(const char *format, ...)
@@ -30,4 +31,11 @@ Store *cli_open_store(const char *db_path)
   if (!store)
     cli_error("%s", error->message);
   return store;
+}
+
+char *cli_user_name(Store *store, const char *given)
+{
+  const char *name = given ? given : g_get_user_name();
+  g_autoptr(UserRow) user = store_user_find(store, name, NULL);
+  return g_strdup(user ? user->name : name);
 }

@@ -3,6 +3,7 @@
  * signed release and stores it, release makes an imported image the one flashed on a model,
  * list and show print what is stored, build-test-image makes images for tests and demos. */
 #include "station/cli/cli.h"
+#include "db/users.h"
 #include "db/firmware_store.h"
 #include "firmware/firmware_error.h"
 #include "firmware/fixture_flash.h"
@@ -38,8 +39,8 @@ static GOptionEntry trusted_keys_entry(void)
 
 static GOptionEntry actor_entry(void)
 {
-  return (GOptionEntry){"actor", 0, 0, G_OPTION_ARG_STRING, &actor_option,
-                        "Who does it, for the audit log (default: the login name)", "NAME"};
+  return (GOptionEntry){"user", 'u', 0, G_OPTION_ARG_STRING, &actor_option,
+                        "Who does it: user name or badge (default: the login name)", "NAME"};
 }
 
 static FirmwareTrustedKeys *load_trusted_keys(void)
@@ -51,11 +52,6 @@ static FirmwareTrustedKeys *load_trusted_keys(void)
   if (!trusted)
     cli_error("%s", error->message);
   return trusted;
-}
-
-static const char *actor(void)
-{
-  return actor_option ? actor_option : g_get_user_name();
 }
 
 /* A new option context for "station firmware <name>" with its entries. */
@@ -183,8 +179,13 @@ static int firmware_import_command(int argc, char **argv)
   if (!store)
     return EXIT_ERROR;
   g_autoptr(GError) error = NULL;
+  g_autofree char *who = cli_user_name(store, actor_option);
+  if (!store_user_authorize(store, who, USER_ROLE_FIRMWARE, "importing firmware", &error)) {
+    cli_error("%s", error->message);
+    return EXIT_USAGE;
+  }
   FirmwareImportResult result;
-  if (!firmware_import(store, argv[1], image_path, trusted, actor(), &result, &error)) {
+  if (!firmware_import(store, argv[1], image_path, trusted, who, &result, &error)) {
     cli_error("import of %s refused: %s", argv[1], error->message);
     return EXIT_ERROR;
   }
@@ -227,6 +228,12 @@ static int firmware_release_command(int argc, char **argv)
   if (!store)
     return EXIT_ERROR;
   g_autoptr(GError) error = NULL;
+  g_autofree char *who = cli_user_name(store, actor_option);
+  if (!store_user_authorize(store, who, USER_ROLE_FIRMWARE, "releasing firmware",
+                            &error)) {
+    cli_error("%s", error->message);
+    return EXIT_USAGE;
+  }
   g_autoptr(FirmwareImageRecord) record = firmware_store_get_by_version(store, argv[1], &error);
   g_autoptr(FirmwareImage) image =
       record ? firmware_record_verify(record, trusted, NULL, &error) : NULL;
@@ -235,7 +242,7 @@ static int firmware_release_command(int argc, char **argv)
     return EXIT_ERROR;
   }
   g_autoptr(GPtrArray) changes = firmware_store_release(
-      store, argv[1], (const char *const *)model_list, actor(), &error);
+      store, argv[1], (const char *const *)model_list, who, &error);
   if (!changes) {
     cli_error("%s not released: %s", argv[1], error->message);
     return EXIT_ERROR;

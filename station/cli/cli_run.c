@@ -2,6 +2,7 @@
  * verdict. Ctrl-C aborts the run (the fixture still goes to its safe state); a second Ctrl-C
  * kills the station. */
 #include "station/cli/cli.h"
+#include "db/users.h"
 #include "station/engine.h"
 #include "station/station_error.h"
 #include "db/store.h"
@@ -70,7 +71,7 @@ int cli_run(int argc, char **argv)
 {
   g_autofree char *fixture = NULL, *serial = NULL, *db = NULL, *operator_name = NULL,
                   *sequence = NULL, *limits = NULL, *chemistry = NULL, *station_id = NULL,
-                  *trusted_keys = NULL;
+                  *trusted_keys = NULL, *order = NULL;
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
     {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture,
@@ -81,10 +82,14 @@ int cli_run(int argc, char **argv)
      "FILE"},
     {"operator", 'o', 0, G_OPTION_ARG_STRING, &operator_name, "Operator name (default: login)",
      "NAME"},
+    {"user", 'u', 0, G_OPTION_ARG_STRING, &operator_name, "The same as --operator: a user's "
+     "name or badge code", "NAME"},
     {"station", 0, 0, G_OPTION_ARG_STRING, &station_id, "Station id (default: host name)",
      "ID"},
     {"chemistry", 'c', 0, G_OPTION_ARG_STRING, &chemistry,
      "Cell chemistry of the order: lfp (default), liion, lto", "CHEM"},
+    {"order", 0, 0, G_OPTION_ARG_STRING, &order, "Production order the board is built for",
+     "ID"},
     {"sequence", 0, 0, G_OPTION_ARG_FILENAME, &sequence, "Sequence (default sequences/eol.lua)",
      "FILE"},
     {"limits", 0, 0, G_OPTION_ARG_FILENAME, &limits, "Limits (default sequences/limits.conf)",
@@ -121,6 +126,14 @@ int cli_run(int argc, char **argv)
     return EXIT_ERROR;
   }
 
+  /* A badge scanned for the operator is recorded as the user's name; once the station has an
+   * admin, only its users test boards. */
+  g_autofree char *user = cli_user_name(store, operator_name);
+  if (!store_user_authorize(store, user, USER_ROLE_OPERATOR, "testing a board", &error)) {
+    cli_error("%s", error->message);
+    return EXIT_USAGE;
+  }
+
   Printer printer = {.quiet = quiet};
   g_autoptr(Engine) engine = engine_new(catalog, store);
   engine_set_event_handler(engine, print_event, &printer);
@@ -132,8 +145,8 @@ int cli_run(int argc, char **argv)
 
   RunRequest request = {
     .fixture_path = fixture, .serial = serial, .sequence_path = sequence,
-    .limits_path = limits, .operator_name = operator_name, .station_id = station_id,
-    .chemistry = chemistry, .trusted_keys_dir = trusted_keys,
+    .limits_path = limits, .operator_name = user, .station_id = station_id,
+    .chemistry = chemistry, .order_id = order, .trusted_keys_dir = trusted_keys,
   };
   RunResult result;
   gboolean started = engine_run(engine, &request, &result, &error);

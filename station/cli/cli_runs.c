@@ -64,6 +64,41 @@ static void print_measurement(const MeasurementRow *m)
   printf("      %-5s %-34s %-18s %s\n", m->outcome, m->name, value, limits ? limits : "");
 }
 
+/* Prints a run in full: its record, its calibrations, every step and every measurement. */
+void cli_print_run(const RunDetail *detail)
+{
+  const RunRow *r = &detail->run;
+  printf("Run %" G_GINT64_FORMAT ": %s  %s\n", r->id, r->serial, r->outcome);
+  printf("  model %s, station %s, fixture %s slot %d, operator %s\n", r->model, r->station_id,
+         r->fixture_id, r->slot, r->operator_name);
+  printf("  started %s, ended %s", r->started_at, r->ended_at ? r->ended_at : "-");
+  if (!isnan(r->duration_s))
+    printf(" (%.2f s)", r->duration_s);
+  printf("\n  sequence %s sha256 %s\n", r->sequence_name, r->sequence_sha256);
+  printf("  limits sha256 %s\n", r->limits_sha256 ? r->limits_sha256 : "-");
+  printf("  firmware sha256 %s, station version %s\n",
+         r->firmware_sha256 ? r->firmware_sha256 : "-", r->app_version);
+  printf("  order %s, chemistry %s, %d cells\n", r->order_id ? r->order_id : "-",
+         r->chemistry ? r->chemistry : "-", r->cell_count);
+  for (guint i = 0; i < detail->calibrations->len; i++) {
+    const CalibrationRow *c = g_ptr_array_index(detail->calibrations, i);
+    printf("  calibration %-7s %-4s reference %.6g %s, before %.6g, after %.6g, factor %.6g\n",
+           c->kind, c->outcome, c->reference, c->unit, c->reading_before, c->reading_after,
+           c->factor);
+  }
+  if (r->first_failure)
+    printf("  first failure: %s\n", r->first_failure);
+  if (r->message)
+    printf("  %s\n", r->message);
+  for (guint i = 0; i < detail->steps->len; i++) {
+    const StepRow *s = g_ptr_array_index(detail->steps, i);
+    printf("  %2d %-8s %-28s %s%s%s\n", s->index, s->group, s->name, s->outcome,
+           s->message ? "  " : "", s->message ? s->message : "");
+    for (guint j = 0; j < s->measurements->len; j++)
+      print_measurement(g_ptr_array_index(s->measurements, j));
+  }
+}
+
 int cli_show(int argc, char **argv)
 {
   GOptionEntry entries[] = {
@@ -91,27 +126,6 @@ int cli_show(int argc, char **argv)
     cli_error("%s", error->message);
     return EXIT_ERROR;
   }
-  const RunRow *r = &detail->run;
-  printf("Run %" G_GINT64_FORMAT ": %s  %s\n", r->id, r->serial, r->outcome);
-  printf("  model %s, station %s, fixture %s slot %d, operator %s\n", r->model, r->station_id,
-         r->fixture_id, r->slot, r->operator_name);
-  printf("  started %s, ended %s", r->started_at, r->ended_at ? r->ended_at : "-");
-  if (!isnan(r->duration_s))
-    printf(" (%.2f s)", r->duration_s);
-  printf("\n  sequence %s sha256 %s\n", r->sequence_name, r->sequence_sha256);
-  printf("  limits sha256 %s\n", r->limits_sha256 ? r->limits_sha256 : "-");
-  printf("  firmware sha256 %s, station version %s\n",
-         r->firmware_sha256 ? r->firmware_sha256 : "-", r->app_version);
-  if (r->first_failure)
-    printf("  first failure: %s\n", r->first_failure);
-  if (r->message)
-    printf("  %s\n", r->message);
-  for (guint i = 0; i < detail->steps->len; i++) {
-    const StepRow *s = g_ptr_array_index(detail->steps, i);
-    printf("  %2d %-8s %-28s %s%s%s\n", s->index, s->group, s->name, s->outcome,
-           s->message ? "  " : "", s->message ? s->message : "");
-    for (guint j = 0; j < s->measurements->len; j++)
-      print_measurement(g_ptr_array_index(s->measurements, j));
-  }
+  cli_print_run(detail);
   return EXIT_PASS;
 }

@@ -16,6 +16,8 @@ static const struct {
   {"validate", cli_validate, "run twin boards with defects and count what the station catches"},
   {"plan", cli_plan, "the cycle-time bound and expected time of a model: plan --model M"},
   {"limits", cli_limits, "print the limits applied to a model: station limits show MODEL"},
+  {"report", cli_report, "quality reports: yield, pareto, stats, history, run, export"},
+  {"user", cli_user, "the station's users and roles: user add NAME --role R, list, remove"},
   {"firmware", cli_firmware, "firmware releases: keygen, sign, import, release, list, show, flash"},
 };
 

@@ -437,7 +437,7 @@ static void test_schema_and_fixtures(void)
   g_autofree char *path = new_db_path("schema");
   g_autoptr(Store) store = open_ok(path);
   static const char *const TABLES[] = { "runs", "steps", "measurements", "stations",
-                                        "fixtures", "operators", "calibrations",
+                                        "fixtures", "users", "calibrations",
                                         "firmware_images", "audit_log" };
   for (guint i = 0; i < G_N_ELEMENTS(TABLES); i++) {
     g_autofree char *sql = g_strdup_printf(
@@ -459,7 +459,7 @@ static void test_schema_and_fixtures(void)
   for (int i = 0; i < 3; i++)
     CU_ASSERT_TRUE(store_run_end(store, begin_ok(store, "SN-F"), "PASS", NULL, NULL, NULL));
   CU_ASSERT_EQUAL(store_fixture_contact_cycles(store, "FX-07", &error), 3);
-  CU_ASSERT_EQUAL(sqlite_int_on_file(path, "SELECT count(*) FROM operators WHERE name = "
+  CU_ASSERT_EQUAL(sqlite_int_on_file(path, "SELECT count(*) FROM users WHERE name = "
                                            "'alice' AND role = 'operator'"), 1);
 }
 

@@ -154,10 +154,10 @@ static void test_release_flow(void)
 
   /* release, supersede, list, show */
   r = station("firmware", "release", "11.25", "--models", "B2A24S15P,B2A8S20P", "--db", db_path,
-              "--trusted-keys", trusted_folder, "--actor", "eng", NULL);
+              "--trusted-keys", trusted_folder, "--user", "eng", NULL);
   expect(&r, 0, "B2A8S20P: 11.25 released", NULL);
   r = station("firmware", "release", "11.26", "--models", "B2A24S15P", "--db", db_path,
-              "--trusted-keys", trusted_folder, "--actor", "eng", NULL);
+              "--trusted-keys", trusted_folder, "--user", "eng", NULL);
   expect(&r, 0, "B2A24S15P: 11.26 released, supersedes 11.25", NULL);
   r = station("firmware", "release", "11.26", "--models", "B2A20S20P", "--db", db_path,
               "--trusted-keys", trusted_folder, NULL);
