@@ -14,9 +14,14 @@
  * flasher drops what is arriving, then sends 0xFF one byte at a time until the bootloader
  * answers NACK, which it does from every state within a command's length (0xFF is never the
  * complement the bootloader waits for; a write block it completes programs nothing), makes
- * sure no filler is left as half a command, and tries the whole command again. */
+ * sure no filler is left as half a command, and tries the whole command again.
+ *
+ * Wire traces (wire_trace.h, domain jk-boot): short exchanges (commands, addresses, ACK and
+ * NACK) in hex, data blocks as their length, and one line per erase, write, read and go
+ * saying what it does. */
 #include "firmware/stm32_flasher.h"
 #include "firmware/firmware_error.h"
+#include "fixtures/wire_trace.h"
 #include <string.h>
 
 #define ACK 0x79u
@@ -34,6 +39,7 @@
 #define PAGE_ERASE_MAX_MS 40            /* ms, STM32F103 page erase, worst case */
 #define BLOCK_PROGRAM_MAX_MS 20         /* ms, 128 half-words at 70 µs and margin */
 #define MAX_ERASE_PAGES 255             /* Erase 0x43 takes N-1 in one byte, 0xFF is mass */
+#define TRACE_HEX_MAX 16                /* bytes traced in hex; longer ones by their length */
 
 typedef struct {
   Transport *transport;
@@ -55,20 +61,41 @@ void stm32_flash_options_init(Stm32FlashOptions *options)
 
 /* ---- bytes on the link ---- */
 
+/* Traces bytes sent (direction ">") or received ("<"): short ones in hex, a single ACK or
+ * NACK by name, data blocks by their length. */
+static void trace_bytes(Session *s, const char *direction, const guint8 *bytes, gsize length)
+{
+  const char *resource = transport_resource(s->transport);
+  if (length == 1 && (bytes[0] == ACK || bytes[0] == NACK))
+    wire_trace(WIRE_TRACE_BOOT, resource, "%s %02X %s", direction, bytes[0],
+               bytes[0] == ACK ? "ACK" : "NACK");
+  else if (length <= TRACE_HEX_MAX)
+    wire_trace_bytes(WIRE_TRACE_BOOT, resource, direction, bytes, length);
+  else
+    wire_trace(WIRE_TRACE_BOOT, resource, "%s %" G_GSIZE_FORMAT " bytes", direction, length);
+}
+
 /* Writes bytes to the link, counting them. */
 static gboolean send_bytes(Session *s, const guint8 *bytes, gsize length, GError **error)
 {
   s->report->link_bytes += length;
-  return transport_write(s->transport, bytes, length, error);
+  if (!transport_write(s->transport, bytes, length, error))
+    return FALSE;
+  trace_bytes(s, ">", bytes, length);
+  return TRUE;
 }
 
 /* Reads exactly length bytes within timeout_ms (between bytes), counting them. */
 static gboolean read_bytes(Session *s, guint8 *buffer, gsize length, int timeout_ms,
                            GError **error)
 {
-  if (!transport_read_exact(s->transport, buffer, length, timeout_ms, error))
+  if (!transport_read_exact(s->transport, buffer, length, timeout_ms, error)) {
+    wire_trace_failure(WIRE_TRACE_BOOT, transport_resource(s->transport),
+                       error ? *error : NULL);
     return FALSE;
+  }
   s->report->link_bytes += length;
+  trace_bytes(s, "<", buffer, length);
   return TRUE;
 }
 
@@ -354,6 +381,8 @@ static gboolean attempt_erase(Session *s, gpointer arguments, GError **error)
 {
   const ErasePages *pages = arguments;
   gboolean extended = s->report->extended_erase;
+  wire_trace(WIRE_TRACE_BOOT, transport_resource(s->transport), "erase %u pages from page %u",
+             pages->count, pages->first_page);
   if (!send_command(s, extended ? CMD_EXTENDED_ERASE : CMD_ERASE,
                     extended ? "Extended Erase 0x44" : "Erase 0x43", error))
     return FALSE;
@@ -394,6 +423,8 @@ static gboolean attempt_write(Session *s, gpointer arguments, GError **error)
 {
   const MemoryBlock *block = arguments;
   int timeout = s->options->timeout_ms;
+  wire_trace(WIRE_TRACE_BOOT, transport_resource(s->transport),
+             "write %" G_GSIZE_FORMAT " bytes at 0x%08X", block->length, block->address);
   g_autoptr(GByteArray) out = g_byte_array_new();
   append_command(out, CMD_WRITE_MEMORY);
   if (s->pipeline) {
@@ -430,6 +461,8 @@ static gboolean attempt_read(Session *s, gpointer arguments, GError **error)
 {
   const ReadBlock *block = arguments;
   int timeout = s->options->timeout_ms;
+  wire_trace(WIRE_TRACE_BOOT, transport_resource(s->transport),
+             "read %" G_GSIZE_FORMAT " bytes at 0x%08X", block->length, block->address);
   g_autoptr(GByteArray) out = g_byte_array_new();
   guint8 count[2] = {(guint8)(block->length - 1), (guint8)~(block->length - 1)};
   append_command(out, CMD_READ_MEMORY);
@@ -458,6 +491,7 @@ static gboolean attempt_go(Session *s, gpointer arguments, GError **error)
 {
   const guint32 *address = arguments;
   g_autoptr(GByteArray) out = g_byte_array_new();
+  wire_trace(WIRE_TRACE_BOOT, transport_resource(s->transport), "go to 0x%08X", *address);
   if (!send_command(s, CMD_GO, "Go 0x21", error))
     return FALSE;
   append_address(out, *address);

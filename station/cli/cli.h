@@ -24,7 +24,11 @@ int cli_firmware(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_user(int argc, char **argv);
 
-/* Parses options; on error prints it with the usage hint and returns FALSE. */
+/* What --trace does, for the help texts. */
+#define CLI_TRACE_HELP "Show every SCPI line, Modbus frame and bootloader exchange on stderr"
+
+/* Parses options, and the options every command takes (--trace); on error prints it with the
+ * usage hint and returns FALSE. */
 gboolean cli_parse(GOptionContext *context, int *argc, char ***argv);
 /* Opens the results database at db_path (NULL: the default), printing why it cannot. */
 Store *cli_open_store(const char *db_path);

@@ -1,7 +1,9 @@
-/* Helpers shared by the subcommands: option parsing and error printing. */
+/* Helpers shared by the subcommands: option parsing (with the options every command takes)
+ * and error printing. */
 #include "station/cli/cli.h"
 #include "db/store.h"
 #include "db/users.h"
+#include "fixtures/wire_trace.h"
 #include <stdio.h>
 
 void cli_error(const char *format, ...)
@@ -15,11 +17,19 @@ void cli_error(const char *format, ...)
 
 gboolean cli_parse(GOptionContext *context, int *argc, char ***argv)
 {
+  static gboolean trace;
+  static const GOptionEntry common[] = {
+    {"trace", 0, 0, G_OPTION_ARG_NONE, &trace, CLI_TRACE_HELP, NULL},
+    {NULL},
+  };
+  g_option_context_add_main_entries(context, common, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, argc, argv, &error)) {
     cli_error("%s (see --help)", error->message);
     return FALSE;
   }
+  if (trace)
+    wire_trace_show();
   return TRUE;
 }
 

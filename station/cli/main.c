@@ -1,5 +1,6 @@
 /* station: the EOL test station's command line. */
 #include "station/cli/cli.h"
+#include "fixtures/wire_trace.h"
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,10 +24,12 @@ static const struct {
 
 static void usage(FILE *out)
 {
-  fprintf(out, "Usage: station COMMAND [OPTIONS]\n\nEOL test station for JK Smart Active BMS "
-               "boards, version %s.\n\nCommands:\n", STATION_VERSION);
+  fprintf(out, "Usage: station [--trace] COMMAND [OPTIONS]\n\nEOL test station for JK Smart "
+               "Active BMS boards, version %s.\n\nCommands:\n", STATION_VERSION);
   for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
     fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\nEvery command takes:\n  %-8s %s (or G_MESSAGES_DEBUG=\"%s\")\n", "--trace",
+          CLI_TRACE_HELP, WIRE_TRACE_DOMAINS);
   fprintf(out, "\n'station COMMAND --help' describes a command's options.\n");
 }
 
@@ -34,6 +37,13 @@ int main(int argc, char **argv)
 {
   setlocale(LC_ALL, "");
   setlocale(LC_NUMERIC, "C"); /* instruments and the database speak '.' decimals */
+  g_set_prgname("station");                  /* log lines say "(station:PID)" */
+  g_log_writer_default_set_use_stderr(TRUE); /* stdout carries results scripts parse */
+  if (argc >= 2 && strcmp(argv[1], "--trace") == 0) {
+    wire_trace_show();
+    argc--;
+    argv++;
+  }
   if (argc < 2) {
     usage(stderr);
     return EXIT_USAGE;
