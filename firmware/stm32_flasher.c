@@ -85,11 +85,12 @@ static gboolean send_bytes(Session *s, const guint8 *bytes, gsize length, GError
   return TRUE;
 }
 
-/* Reads exactly length bytes within timeout_ms (between bytes), counting them. */
+/* Reads exactly length bytes within timeout_ms plus their time on the wire, counting them. */
 static gboolean read_bytes(Session *s, guint8 *buffer, gsize length, int timeout_ms,
                            GError **error)
 {
-  if (!transport_read_exact(s->transport, buffer, length, timeout_ms, error)) {
+  int wire_ms = transport_wire_ms(s->transport, length);
+  if (!transport_read_exact(s->transport, buffer, length, timeout_ms + wire_ms, error)) {
     wire_trace_failure(WIRE_TRACE_BOOT, transport_resource(s->transport),
                        error ? *error : NULL);
     return FALSE;
