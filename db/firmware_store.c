@@ -336,6 +336,19 @@ FirmwareImageRecord *firmware_store_released_for_model(Store *store, const char 
   return record;
 }
 
+gboolean firmware_store_audit_flash(Store *store, const FirmwareFlashAudit *flash,
+                                    GError **error)
+{
+  g_autofree char *now = sql_timestamp_now();
+  g_autofree char *detail = g_strdup_printf(
+      "version %s (sha256 %s) from %s, run %" G_GINT64_FORMAT ": %s", flash->version,
+      flash->sha256, flash->source, flash->run_id, flash->outcome);
+  g_mutex_lock(&store->lock);
+  gboolean ok = audit(store, now, flash->actor, "firmware.flash", flash->serial, detail, error);
+  g_mutex_unlock(&store->lock);
+  return ok;
+}
+
 gboolean firmware_store_count_rows(Store *store, gint64 *images, gint64 *releases,
                                    gint64 *audit_entries, GError **error)
 {

@@ -70,6 +70,21 @@ FirmwareImageRecord *firmware_store_get_by_version(Store *store, const char *ver
                                                    GError **error);
 FirmwareImageRecord *firmware_store_get_by_sha256(Store *store, const char *sha256,
                                                   GError **error);
+/* A flash of an image given by hand (rework, bring-up), for the audit log; borrowed. */
+typedef struct {
+  const char *actor;            /* who flashed */
+  const char *serial;           /* the board, "" when it was not named */
+  const char *version;          /* the image's header version */
+  const char *sha256;           /* lower-case hex of the image */
+  const char *source;           /* where the image came from (its file) */
+  gint64 run_id;                /* the run that flashed it */
+  const char *outcome;          /* how that run ended: PASS, FAIL, ERROR, ABORTED */
+} FirmwareFlashAudit;
+
+/* Writes the audit_log row of a flash (action firmware.flash, subject the board's serial):
+ * who flashed which image into which board, in which run, and how it ended. */
+gboolean firmware_store_audit_flash(Store *store, const FirmwareFlashAudit *flash,
+                                    GError **error);
 /* Counts the rows of images, releases and audit entries (tests: nothing changed). */
 gboolean firmware_store_count_rows(Store *store, gint64 *images, gint64 *releases,
                                    gint64 *audit_entries, GError **error);

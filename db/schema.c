@@ -197,6 +197,31 @@ static const char MIGRATION_3[] =
   "coalesce(" t ".operator, ''), coalesce(" t ".order_id, '')"
 #define CELL_UPSERT(set) " ON CONFLICT (" CELL_KEY_COLUMNS ") DO UPDATE SET " set ";"
 
+/* The bodies of the yield triggers, the same in version 4 and (with a condition on the run's
+ * purpose) version 5. */
+#define YIELD_VERDICT_TRIGGER_BODY                                                             \
+  "  INSERT INTO yield_cells (" CELL_KEY_COLUMNS ", retests) SELECT " CELL_KEY_OF("NEW") ", 1" \
+  "    WHERE EXISTS (SELECT 1 FROM boards WHERE serial = NEW.serial)"                          \
+  CELL_UPSERT("retests = retests + 1")                                                         \
+  "  UPDATE yield_cells SET final_pass = final_pass + (NEW.outcome = 'PASS')"                  \
+  "    - ((SELECT final_outcome FROM boards WHERE serial = NEW.serial) = 'PASS')"              \
+  "    WHERE (" CELL_KEY_COLUMNS ") = (SELECT " CELL_KEY_OF("f") " FROM boards AS b"           \
+  "      JOIN runs AS f ON f.id = b.first_run_id WHERE b.serial = NEW.serial);"                \
+  "  UPDATE boards SET final_run_id = NEW.id, final_outcome = NEW.outcome,"                    \
+  "    verdict_runs = verdict_runs + 1 WHERE serial = NEW.serial;"                             \
+  "  INSERT INTO yield_cells (" CELL_KEY_COLUMNS ", boards, first_pass, final_pass)"           \
+  "    SELECT " CELL_KEY_OF("NEW") ", 1, NEW.outcome = 'PASS', NEW.outcome = 'PASS'"           \
+  "    WHERE NOT EXISTS (SELECT 1 FROM boards WHERE serial = NEW.serial)"                      \
+  CELL_UPSERT("boards = boards + 1, first_pass = first_pass + excluded.first_pass, "           \
+              "final_pass = final_pass + excluded.final_pass")                                 \
+  "  INSERT OR IGNORE INTO boards VALUES (NEW.serial, NEW.id, NEW.id, NEW.outcome, 1);"        \
+  "END;"
+#define YIELD_STATION_ERROR_TRIGGER_BODY                                                       \
+  "  INSERT INTO yield_cells (" CELL_KEY_COLUMNS ", station_errors)"                           \
+  "    SELECT " CELL_KEY_OF("NEW") ", 1 WHERE true"                                            \
+  CELL_UPSERT("station_errors = station_errors + 1")                                           \
+  "END;"
+
 static const char MIGRATION_4[] =
   "CREATE TABLE boards ("
   "  serial TEXT PRIMARY KEY,"
@@ -218,29 +243,30 @@ static const char MIGRATION_4[] =
 
   "CREATE TRIGGER runs_yield_verdict AFTER UPDATE OF outcome ON runs"
   "  WHEN OLD.outcome = 'RUNNING' AND NEW.outcome IN ('PASS', 'FAIL') BEGIN"
-  "  INSERT INTO yield_cells (" CELL_KEY_COLUMNS ", retests) SELECT " CELL_KEY_OF("NEW") ", 1"
-  "    WHERE EXISTS (SELECT 1 FROM boards WHERE serial = NEW.serial)"
-  CELL_UPSERT("retests = retests + 1")
-  "  UPDATE yield_cells SET final_pass = final_pass + (NEW.outcome = 'PASS')"
-  "    - ((SELECT final_outcome FROM boards WHERE serial = NEW.serial) = 'PASS')"
-  "    WHERE (" CELL_KEY_COLUMNS ") = (SELECT " CELL_KEY_OF("f") " FROM boards AS b"
-  "      JOIN runs AS f ON f.id = b.first_run_id WHERE b.serial = NEW.serial);"
-  "  UPDATE boards SET final_run_id = NEW.id, final_outcome = NEW.outcome,"
-  "    verdict_runs = verdict_runs + 1 WHERE serial = NEW.serial;"
-  "  INSERT INTO yield_cells (" CELL_KEY_COLUMNS ", boards, first_pass, final_pass)"
-  "    SELECT " CELL_KEY_OF("NEW") ", 1, NEW.outcome = 'PASS', NEW.outcome = 'PASS'"
-  "    WHERE NOT EXISTS (SELECT 1 FROM boards WHERE serial = NEW.serial)"
-  CELL_UPSERT("boards = boards + 1, first_pass = first_pass + excluded.first_pass, "
-              "final_pass = final_pass + excluded.final_pass")
-  "  INSERT OR IGNORE INTO boards VALUES (NEW.serial, NEW.id, NEW.id, NEW.outcome, 1);"
-  "END;"
+  YIELD_VERDICT_TRIGGER_BODY
+
   "CREATE TRIGGER runs_yield_station_error AFTER UPDATE OF outcome ON runs"
   "  WHEN OLD.outcome = 'RUNNING' AND NEW.outcome IN ('ERROR', 'ABORTED') BEGIN"
-  "  INSERT INTO yield_cells (" CELL_KEY_COLUMNS ", station_errors)"
-  "    SELECT " CELL_KEY_OF("NEW") ", 1 WHERE true"
-  CELL_UPSERT("station_errors = station_errors + 1")
-  "END;"
+  YIELD_STATION_ERROR_TRIGGER_BODY
   SCHEMA_YIELD_REBUILD_SQL;
+
+/* Version 5: what a run is for. purpose 'eol' is a production end-of-line test (every run
+ * before version 5); 'flash' is a rework or bring-up flash of an image given by hand. Only
+ * EOL runs are verdicts on a board: the yield triggers now skip every other run (there was
+ * none before, so the summary needs no rebuild). */
+static const char MIGRATION_5[] =
+  "ALTER TABLE runs ADD COLUMN purpose TEXT NOT NULL DEFAULT 'eol'"
+  "  CHECK (purpose IN ('eol', 'flash'));"
+  "DROP TRIGGER runs_yield_verdict;"
+  "DROP TRIGGER runs_yield_station_error;"
+  "CREATE TRIGGER runs_yield_verdict AFTER UPDATE OF outcome ON runs"
+  "  WHEN OLD.outcome = 'RUNNING' AND NEW.outcome IN ('PASS', 'FAIL')"
+  "  AND NEW.purpose = 'eol' BEGIN"
+  YIELD_VERDICT_TRIGGER_BODY
+  "CREATE TRIGGER runs_yield_station_error AFTER UPDATE OF outcome ON runs"
+  "  WHEN OLD.outcome = 'RUNNING' AND NEW.outcome IN ('ERROR', 'ABORTED')"
+  "  AND NEW.purpose = 'eol' BEGIN"
+  YIELD_STATION_ERROR_TRIGGER_BODY;
 
 static const Migration MIGRATIONS[] = {
   { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
@@ -248,6 +274,7 @@ static const Migration MIGRATIONS[] = {
   { 3, "order, chemistry, calibrations per step, users with roles, audit values", MIGRATION_3 },
   { 4, "the yield summary per day, shift, model, station, fixture, operator and order",
     MIGRATION_4 },
+  { 5, "the purpose of a run (EOL test or flash), only EOL runs in the yield", MIGRATION_5 },
 };
 
 /* Returns the version of the last migration. */

@@ -15,8 +15,9 @@ gboolean schema_migrate(sqlite3 *db, const char *path, int *version, GError **er
 gboolean schema_migrate_to(sqlite3 *db, const char *path, int target, int *version,
                            GError **error);
 
-/* Refills boards and yield_cells (schema version 4) from the runs table, for the migration
- * and for bulk loads that write finished runs directly. */
+/* Refills boards and yield_cells (schema version 4, when every run was an EOL run) from the
+ * runs table, for that migration. It counts every run: a later bulk load that writes runs
+ * directly must leave out those whose purpose is not 'eol'. */
 #define SCHEMA_YIELD_REBUILD_SQL                                                              \
   "DELETE FROM boards; DELETE FROM yield_cells;"                                              \
   "INSERT INTO boards (serial, first_run_id, final_run_id, final_outcome, verdict_runs)"      \

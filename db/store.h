@@ -41,6 +41,8 @@ typedef struct {
   const char *order_id;         /* production order, NULL when none */
   const char *chemistry;        /* "lfp", "liion", "lto" the board is configured for */
   int cell_count;               /* cells in series tested, 0 when unknown */
+  const char *purpose;          /* "eol" (NULL: the same): a production test, counted in the
+                                   yield; "flash": rework flashing, never a verdict */
   const char *started_at;       /* NULL: now; else a stored-format UTC time (runs imported
                                    from elsewhere, generated data) */
 } RunStart;
@@ -91,6 +93,7 @@ typedef struct {
   char *station_id, *fixture_id, *operator_name, *sequence_name, *sequence_sha256;
   char *limits_sha256, *firmware_sha256, *app_version;
   char *order_id, *chemistry;   /* NULL when not recorded */
+  char *purpose;                /* "eol" or "flash" */
   int slot;
   int cell_count;               /* 0 when not recorded */
   double duration_s;            /* s, NAN while running */

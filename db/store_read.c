@@ -9,7 +9,7 @@
 #define RUN_COLUMNS                                                                            \
   "id, serial, model, station_id, fixture_id, slot, operator, sequence_name, sequence_sha256, " \
   "limits_sha256, firmware_sha256, app_version, outcome, first_failure, message, started_at, "  \
-  "ended_at, duration_s, order_id, chemistry, cell_count"
+  "ended_at, duration_s, order_id, chemistry, cell_count, purpose"
 
 /* Fills row from a statement selecting RUN_COLUMNS. */
 static void read_run_row(sqlite3_stmt *statement, RunRow *row)
@@ -35,6 +35,7 @@ static void read_run_row(sqlite3_stmt *statement, RunRow *row)
   row->order_id = sql_column_text(statement, 18);
   row->chemistry = sql_column_text(statement, 19);
   row->cell_count = sqlite3_column_int(statement, 20);
+  row->purpose = sql_column_text(statement, 21);
 }
 
 /* Frees the strings of a run row, not the row itself. */
@@ -57,6 +58,7 @@ static void run_row_clear(RunRow *row)
   g_free(row->app_version);
   g_free(row->order_id);
   g_free(row->chemistry);
+  g_free(row->purpose);
 }
 
 /* Frees a run row from store_list_runs(); NULL is ignored. */

@@ -49,8 +49,8 @@ static gboolean insert_run(Store *store, const RunStart *run, const char *now, g
   if (!sql_prepare(store,
                    "INSERT INTO runs (serial, model, station_id, fixture_id, slot, operator, "
                    "sequence_name, sequence_sha256, limits_sha256, firmware_sha256, app_version, "
-                   "outcome, started_at, order_id, chemistry, cell_count) VALUES (?1, ?2, ?3, "
-                   "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'RUNNING', ?12, ?13, ?14, ?15)",
+                   "outcome, started_at, order_id, chemistry, cell_count, purpose) VALUES (?1, ?2, "
+                   "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'RUNNING', ?12, ?13, ?14, ?15, ?16)",
                    &statement, doing, error))
     return FALSE;
   sql_bind_text(statement, 1, run->serial);
@@ -69,6 +69,7 @@ static gboolean insert_run(Store *store, const RunStart *run, const char *now, g
   sql_bind_text(statement, 14, run->chemistry);
   if (run->cell_count > 0)
     sqlite3_bind_int(statement, 15, run->cell_count);
+  sql_bind_text(statement, 16, run->purpose ? run->purpose : "eol");
   if (!sql_step_done(store, statement, doing, error))
     return FALSE;
   *run_id = sqlite3_last_insert_rowid(store->db);

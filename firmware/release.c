@@ -150,3 +150,18 @@ FirmwareRelease *firmware_release_load(Store *store, const char *model,
   release->signer_key_id = g_strdup(record->signer_key_id);
   return g_steal_pointer(&release);
 }
+
+FirmwareRelease *firmware_release_from_file(const char *path, GError **error)
+{
+  g_autoptr(FirmwareRelease) release = g_new0(FirmwareRelease, 1);
+  release->image = firmware_image_load(path, FIRMWARE_FILE_AUTO, error);
+  if (release->image == NULL)
+    return NULL;
+  if (!firmware_header_check(release->image, &release->header, error)) {
+    g_prefix_error(error, "%s is not an image the board would run: ", path);
+    return NULL;
+  }
+  release->version = g_strdup(release->header.version);
+  release->sha256 = firmware_image_sha256(release->image);
+  return g_steal_pointer(&release);
+}

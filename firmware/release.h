@@ -40,7 +40,7 @@ typedef struct {
   FirmwareImage *image;         /* owned; base 0x08000000 */
   char *version;
   char *sha256;                 /* lower-case hex, recorded in the run */
-  char *signer_key_id;
+  char *signer_key_id;          /* NULL for an image read from a file */
   FirmwareHeader header;
 } FirmwareRelease;
 
@@ -52,3 +52,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(FirmwareRelease, firmware_release_free)
  * stored release fails a check. */
 FirmwareRelease *firmware_release_load(Store *store, const char *model,
                                        const FirmwareTrustedKeys *trusted, GError **error);
+
+/* An image given by hand (rework, bring-up: not a release, nothing signed): read from path
+ * (.bin or .hex) and checked as the board's boot code checks it (the header). The version is
+ * the header's; signer_key_id is NULL. FIRMWARE_ERROR_IO for a file that cannot be read,
+ * FIRMWARE_ERROR_HEADER (or the reader's error) for one that is not a JK image. */
+FirmwareRelease *firmware_release_from_file(const char *path, GError **error);

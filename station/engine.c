@@ -9,6 +9,7 @@
 #include "sequences/data_path.h"
 #include "fixtures/fixture_error.h"
 #include "db/firmware_store.h"
+#include "firmware/firmware_error.h"
 #include <math.h>
 #include <string.h>
 
@@ -110,25 +111,33 @@ static double run_elapsed(const Run *run)
   return (double)(g_get_monotonic_time() - run->started_us) / G_USEC_PER_SEC;
 }
 
-static void emit(Run *run, EngineEventKind kind, const Measurement *m, Outcome outcome,
-                 const char *message)
+/* Sends event, with the run's and the current step's fields filled in. */
+static void emit_event(Run *run, EngineEvent *event)
 {
   if (!run->engine->on_event)
     return;
-  EngineEvent event = {
-    .kind = kind,
-    .run_id = run->run_id,
-    .serial = run->serial.text,
-    .model = run->serial.model->name,
-    .group = run->step_group,
-    .step = run->step_name,
-    .step_index = run->step_index,
-    .measurement = m,
-    .outcome = outcome,
-    .message = message,
-    .elapsed_s = run_elapsed(run),
-  };
-  run->engine->on_event(&event, run->engine->on_event_data);
+  event->run_id = run->run_id;
+  event->serial = run->serial.text;
+  event->model = run->serial.model->name;
+  event->group = run->step_group;
+  event->step = run->step_name;
+  event->step_index = run->step_index;
+  event->elapsed_s = run_elapsed(run);
+  run->engine->on_event(event, run->engine->on_event_data);
+}
+
+static void emit(Run *run, EngineEventKind kind, const Measurement *m, Outcome outcome,
+                 const char *message)
+{
+  EngineEvent event = {.kind = kind, .measurement = m, .outcome = outcome, .message = message};
+  emit_event(run, &event);
+}
+
+void run_progress(Run *run, const char *what, double done, double total)
+{
+  EngineEvent event = {.kind = EVENT_PROGRESS, .outcome = OUTCOME_RUNNING, .message = what,
+                       .done = done, .total = total};
+  emit_event(run, &event);
 }
 
 void run_log(Run *run, const char *format, ...)
@@ -255,11 +264,66 @@ static char *file_sha256(const char *path, GError **error)
   return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)contents, length);
 }
 
+/* A flash run's image, read and checked (its header, as the board's boot code checks it)
+ * before anything is touched. A production run flashes only its model's release. */
+static gboolean prepare_image(const RunRequest *request, Run *run, GError **error)
+{
+  if (!request->image_path)
+    return TRUE;
+  if (request->purpose != RUN_PURPOSE_FLASH) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
+                "a production run flashes only the image released for the board's model, not "
+                "an image given by hand (%s)", request->image_path);
+    return FALSE;
+  }
+  run->release = firmware_release_from_file(request->image_path, error);
+  return run->release != NULL;
+}
+
+/* The board: its scanned serial or, for a flash run without one, the model its image is
+ * built for (the model says how the board is powered). An image given by hand must be built
+ * for the board's model: the board's boot code would not run it otherwise. */
+static gboolean prepare_board(Engine *engine, const RunRequest *request, Run *run,
+                              GError **error)
+{
+  const FirmwareHeader *header = run->release ? &run->release->header : NULL;
+  g_auto(GStrv) image_models = header ? firmware_header_models(header) : NULL;
+  g_autofree char *model_list = image_models ? g_strjoinv(", ", image_models) : NULL;
+  if (request->serial) {
+    if (!serial_number_parse(request->serial, engine->catalog, &run->serial, error))
+      return FALSE;
+  } else if (request->image_path && header->model_count == 1) {
+    run->serial.model = catalog_find(engine->catalog, header->models[0], error);
+    if (!run->serial.model) {
+      g_prefix_error(error, "%s is built for model %s, which the station does not know: ",
+                     request->image_path, header->models[0]);
+      return FALSE;
+    }
+  } else if (request->image_path) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
+                "%s is built for several models (%s): give the board's serial number, which "
+                "names its model", request->image_path, model_list);
+    return FALSE;
+  } else {
+    g_set_error_literal(error, STATION_ERROR, STATION_ERROR_USAGE,
+                        "a run needs the board's serial number");
+    return FALSE;
+  }
+  if (header && !firmware_header_has_model(header, run->serial.model->name)) {
+    g_set_error(error, FIRMWARE_ERROR, FIRMWARE_ERROR_HEADER,
+                "%s (version %s) is built for %s, not for the board's model %s: the board "
+                "would not run it", request->image_path, header->version, model_list,
+                run->serial.model->name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GError **error)
 {
   run->engine = engine;
   run->request = request;
-  if (!serial_number_parse(request->serial, engine->catalog, &run->serial, error))
+  if (!prepare_image(request, run, error) || !prepare_board(engine, request, run, error))
     return FALSE;
   const char *chemistry = request->chemistry ? request->chemistry : "lfp";
   if (!chemistry_from_string(chemistry, &run->chemistry)) {
@@ -271,7 +335,8 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
   run->cell_count = run->serial.model->strings[run->chemistry].max;
 
   run->sequence_path = request->sequence_path ? g_strdup(request->sequence_path)
-                                              : sequences_path("eol.lua");
+                       : sequences_path(request->purpose == RUN_PURPOSE_FLASH
+                                            ? "flash_image.lua" : "eol.lua");
   run->sequence_sha256 = file_sha256(run->sequence_path, error);
   if (!run->sequence_sha256) {
     g_prefix_error(error, "sequence: ");
@@ -322,6 +387,7 @@ static void run_clear(Run *run)
 {
   g_clear_pointer(&run->release, firmware_release_free);
   g_clear_pointer(&run->release_problem, g_free);
+  g_clear_pointer(&run->operator_name, g_free);
   if (run->fixture_borrowed)
     run->fixture = NULL;
   g_clear_pointer(&run->fixture, fixture_close);
@@ -385,8 +451,10 @@ static void record_identities(Run *run, gboolean at_end)
 static Outcome connect_step(Run *run, char **message)
 {
   GError *error = NULL;
+  /* A board without a serial (a flash run) is presented as it is. */
   if (!fixture_connect(run->fixture, &error) ||
-      !fixture_present_board(run->fixture, run->serial.text, &error)) {
+      (run->serial.text[0] &&
+       !fixture_present_board(run->fixture, run->serial.text, &error))) {
     *message = g_strdup(error->message);
     g_error_free(error);
     return OUTCOME_ERROR;
@@ -412,7 +480,10 @@ static Outcome release_step(Run *run, char **message)
   }
   run_record(run, measurement_new_text("firmware_version", run->release->version));
   run_record(run, measurement_new_text("firmware_sha256", run->release->sha256));
-  run_record(run, measurement_new_text("firmware_signer", run->release->signer_key_id));
+  if (run->release->signer_key_id)
+    run_record(run, measurement_new_text("firmware_signer", run->release->signer_key_id));
+  else
+    run_record(run, measurement_new_text("firmware_file", run->request->image_path));
   return OUTCOME_PASS;
 }
 
@@ -547,6 +618,63 @@ static void message_append(char **message, const char *text)
   *message = joined;
 }
 
+/* The image the sequence flashes: a flash run's own, else the model's release. An image given
+ * to a sequence that flashes nothing is refused: it would never be written. */
+static gboolean choose_firmware(Engine *engine, const RunRequest *request, Run *run,
+                                LuaHost *host, GError **error)
+{
+  if (!lua_host_needs_firmware(host)) {
+    if (!run->release)
+      return TRUE;
+    g_set_error(error, STATION_ERROR, STATION_ERROR_SEQUENCE,
+                "sequence %s flashes no firmware (it does not declare sequence{firmware = "
+                "true}), so it cannot take the image %s", run->sequence_path,
+                request->image_path);
+    return FALSE;
+  }
+  if (!run->release)
+    load_release(engine, request, run);
+  return TRUE;
+}
+
+/* The run's row, written before anything is touched. */
+static gboolean begin_stored_run(Engine *engine, Run *run, LuaHost *host, GError **error)
+{
+  const RunRequest *request = run->request;
+  g_autofree char *station_id = g_strdup(request->station_id ? request->station_id
+                                                             : g_get_host_name());
+  RunStart start = {
+    .serial = run->serial.text, .model = run->serial.model->name, .station_id = station_id,
+    .fixture_id = run->fixture->id, .slot = run->fixture->slot,
+    .operator_name = run->operator_name, .sequence_name = lua_host_sequence_name(host),
+    .sequence_sha256 = run->sequence_sha256, .limits_sha256 = run->limits->sha256,
+    .firmware_sha256 = run->release ? run->release->sha256 : NULL,
+    .app_version = STATION_VERSION, .order_id = request->order_id,
+    .chemistry = chemistry_key(run->chemistry), .cell_count = run->cell_count,
+    .purpose = request->purpose == RUN_PURPOSE_FLASH ? "flash" : "eol",
+  };
+  run->run_id = store_run_begin(engine->store, &start, error);
+  return run->run_id != 0;
+}
+
+/* A flash run in the audit log: who flashed which image into which board, and how it went.
+ * Written whatever the outcome, also when the board was never touched. */
+static void audit_flash(Engine *engine, Run *run, Outcome outcome)
+{
+  if (run->request->purpose != RUN_PURPOSE_FLASH || !run->release)
+    return;
+  FirmwareFlashAudit flash = {
+    .actor = run->operator_name, .serial = run->serial.text,
+    .version = run->release->version, .sha256 = run->release->sha256,
+    .source = run->request->image_path ? run->request->image_path
+                                       : "the model's release",
+    .run_id = run->run_id, .outcome = outcome_name(outcome),
+  };
+  GError *error = NULL;
+  if (!firmware_store_audit_flash(engine->store, &flash, &error))
+    store_failed(run, error);
+}
+
 /* The verdict's last words, and the run's end stored. A safe state not reached is always in
  * the message. A store that failed at any point makes the run ERROR: it is PASS or FAIL only
  * when everything measured is stored, and "stored" (result->stored) only after the final
@@ -559,6 +687,7 @@ static void end_run(Engine *engine, Run *run, RunResult *result)
   }
   if (!engine->store)
     return;
+  audit_flash(engine, run, result->outcome);
   if (run->store_problem) {
     result->outcome = OUTCOME_ERROR;
     g_autofree char *text = g_strdup_printf("the result could not be stored (%s)",
@@ -586,7 +715,8 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   Run run = {.interrupt.abort_requested = &engine->abort_requested};
   g_autoptr(LuaHost) host = NULL;
   lua_interrupt_begin(&run.interrupt);
-  if (!prepare(engine, request, &run, error) || !(host = load_sequence(&run, error))) {
+  if (!prepare(engine, request, &run, error) || !(host = load_sequence(&run, error)) ||
+      !choose_firmware(engine, request, &run, host, error)) {
     lua_interrupt_end();
     run_clear(&run);
     return FALSE;
@@ -595,33 +725,16 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   /* The recorded hash covers every module the sequence loaded, not only its main file. */
   g_free(run.sequence_sha256);
   run.sequence_sha256 = lua_host_sequence_sha256(host);
-  if (lua_host_needs_firmware(host))
-    load_release(engine, request, &run);
-
-  g_autofree char *operator_name = g_strdup(request->operator_name ? request->operator_name
-                                                                   : g_get_user_name());
-  g_autofree char *station_id = g_strdup(request->station_id ? request->station_id
-                                                             : g_get_host_name());
+  run.operator_name = g_strdup(request->operator_name ? request->operator_name
+                                                      : g_get_user_name());
   run.started_us = g_get_monotonic_time();
   run.timings = g_array_new(FALSE, TRUE, sizeof(StepTiming));
   g_array_set_clear_func(run.timings, step_timing_clear);
-  if (engine->store) {
-    RunStart start = {
-      .serial = run.serial.text, .model = run.serial.model->name, .station_id = station_id,
-      .fixture_id = run.fixture->id, .slot = run.fixture->slot, .operator_name = operator_name,
-      .sequence_name = lua_host_sequence_name(host), .sequence_sha256 = run.sequence_sha256,
-      .limits_sha256 = run.limits->sha256,
-      .firmware_sha256 = run.release ? run.release->sha256 : NULL,
-      .app_version = STATION_VERSION, .order_id = request->order_id,
-      .chemistry = chemistry_key(run.chemistry), .cell_count = run.cell_count,
-    };
-    run.run_id = store_run_begin(engine->store, &start, error);
-    if (!run.run_id) {
-      g_prefix_error(error, "cannot record the run, so the board is not tested: ");
-      lua_interrupt_end();
-      run_clear(&run);
-      return FALSE;
-    }
+  if (engine->store && !begin_stored_run(engine, &run, host, error)) {
+    g_prefix_error(error, "cannot record the run, so the board is not tested: ");
+    lua_interrupt_end();
+    run_clear(&run);
+    return FALSE;
   }
   emit(&run, EVENT_RUN_STARTED, NULL, OUTCOME_RUNNING, NULL);
 

@@ -17,6 +17,8 @@ typedef enum {
   EVENT_STEP_ENDED,
   EVENT_RUN_ENDED,
   EVENT_LOG,
+  EVENT_PROGRESS,                 /* a long action inside a step moved on (a flash's erase,
+                                     write, verify): message names it, done of total */
 } EngineEventKind;
 
 typedef struct {
@@ -31,6 +33,8 @@ typedef struct {
   Outcome outcome;                /* STEP_ENDED, RUN_ENDED */
   const char *message;            /* LOG text; why a step or run did not pass */
   double elapsed_s;               /* s since the run started */
+  double done, total;             /* EVENT_PROGRESS: how far the action is (bytes for a
+                                     flash); done == total when it is complete */
 } EngineEvent;
 
 /* An event and everything it points to are valid only during the handler's call. A handler
@@ -49,13 +53,25 @@ typedef struct Fixture Fixture;
  * expects (tests/system/run_plan.sh checks it), so only a step that hangs reaches it. */
 #define ENGINE_DEFAULT_STEP_TIME_LIMIT_S 120.0
 
+/* What a run is for; stored with it. Only EOL runs are verdicts on a board (the yield). */
+typedef enum {
+  RUN_PURPOSE_EOL,                /* the production end-of-line test */
+  RUN_PURPOSE_FLASH,              /* rework or bring-up: an image given by hand is flashed */
+} RunPurpose;
+
 typedef struct {
+  RunPurpose purpose;             /* RUN_PURPOSE_EOL unless set */
   const char *fixture_path;       /* fixture description file */
   Fixture *fixture;               /* or a fixture already loaded and connected (borrowed; the
                                      run uses it as it is and leaves it open): self-tests
                                      that prepare a simulated board first */
-  const char *serial;             /* as scanned */
-  const char *sequence_path;      /* NULL: sequences/eol.lua */
+  const char *serial;             /* as scanned; NULL only for a flash run, whose board's
+                                     model is then the one the image is built for */
+  const char *image_path;         /* flash runs: the image (.bin or .hex) firmware.flash()
+                                     writes instead of the model's released one; checked
+                                     before anything is touched */
+  const char *sequence_path;      /* NULL: sequences/eol.lua (flash runs:
+                                     sequences/flash_image.lua) */
   const char *limits_path;        /* NULL: sequences/limits.conf */
   const char *operator_name;      /* NULL: the login name */
   const char *station_id;         /* NULL: the host name */
@@ -96,9 +112,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
 void engine_set_event_handler(Engine *engine, EngineEventFunc func, gpointer user_data);
 
 /* Runs one board. Returns FALSE only when the run could not start at all (bad serial,
- * missing sequence or limits file, an abort while the sequence loaded:
+ * missing sequence or limits file, a flash run's image that cannot be read or is not one the
+ * board runs or is not built for its model, an abort while the sequence loaded:
  * STATION_ERROR_ABORTED): nothing was touched and nothing stored. Otherwise TRUE,
- * with the outcome (PASS, FAIL, ERROR, ABORTED) in result. */
+ * with the outcome (PASS, FAIL, ERROR, ABORTED) in result. A flash run is also written to
+ * the audit log (who flashed which image into which board). */
 gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result,
                     GError **error);
 /* Asks the running run to stop: it ends ABORTED after its teardown. Async-signal-safe. */

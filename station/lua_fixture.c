@@ -4,9 +4,10 @@
  *   fixture.relays   relay channels by what they connect, from the fixture file's wiring
  *                    ([switch] relay_<name> keys); empty without a switch unit
  *   fixture.id       the fixture's id
- *   firmware         version, sha256 of the model's released image; flash() writes it into
- *                    the board through the [boot] link (BOOT0/NRST by the switch unit),
- *                    verifies every byte and resets the board into it
+ *   firmware         version, sha256 of the image the run flashes (the model's release, or
+ *                    a flash run's own image); flash() writes it into the board through
+ *                    the [boot] link (BOOT0/NRST by the switch unit), verifies every byte
+ *                    and resets the board into it, announcing each phase's progress
  * Instrument errors become Lua errors naming the role and the script line; a refusal by the
  * board (a Modbus exception) is a result the script can judge. */
 #include "station/lua_fixture.h"
@@ -16,11 +17,27 @@
 
 /* ---- firmware ---------------------------------------------------------------------- */
 
-/* Stops a flash when the operator aborts. */
+static const char *const phase_names[] = {"erase", "write", "verify"};
+
+/* A flash's progress as the run announces it: once per whole percent of a phase. */
+typedef struct {
+  Run *run;
+  int phase;                     /* the phase last announced, -1 before the first */
+  int percent;                   /* its percentage last announced */
+} FlashProgress;
+
+/* Announces the flash's progress; stops the flash when the operator aborts. */
 static gboolean flash_progress(gpointer data, Stm32Phase phase, gsize done, gsize total)
 {
-  Run *run = data;
-  return !run_abort_requested(run);
+  FlashProgress *progress = data;
+  int percent = total ? (int)(done * 100 / total) : 100;
+  if ((int)phase != progress->phase || percent != progress->percent) {
+    progress->phase = (int)phase;
+    progress->percent = percent;
+    run_progress(progress->run, phase < G_N_ELEMENTS(phase_names) ? phase_names[phase] : "",
+                 (double)done, (double)total);
+  }
+  return !run_abort_requested(progress->run);
 }
 
 /* What the board did wrong while being flashed (a result), as opposed to the station's
@@ -39,10 +56,11 @@ static int l_firmware_flash(lua_State *L)
   Run *run = lua_run_of(L);
   if (!run->release)
     return luaL_error(L, "firmware.flash(): the sequence did not declare "
-                         "sequence{firmware = true}, so no released image was loaded");
+                         "sequence{firmware = true}, so no image was loaded");
   Stm32FlashReport report = {0};
   GError *error = NULL;
-  if (!fixture_flash(run->fixture, run->release->image, flash_progress, run, &report,
+  FlashProgress progress = {.run = run, .phase = -1, .percent = -1};
+  if (!fixture_flash(run->fixture, run->release->image, flash_progress, &progress, &report,
                      &error)) {
     if (run_abort_requested(run)) {
       g_error_free(error);
@@ -55,9 +73,11 @@ static int l_firmware_flash(lua_State *L)
     g_error_free(error);
     return 2;
   }
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 7);
   lua_pushinteger(L, (lua_Integer)report.bytes_written);
   lua_setfield(L, -2, "bytes");
+  lua_pushinteger(L, (lua_Integer)report.bytes_verified);
+  lua_setfield(L, -2, "verified");
   lua_pushinteger(L, report.pages_erased);
   lua_setfield(L, -2, "pages_erased");
   lua_pushinteger(L, (lua_Integer)report.link_bytes);

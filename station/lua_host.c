@@ -4,7 +4,8 @@
  *   station.api_version                  this host's API (STATION_LUA_API_VERSION)
  *   sequence{name = ..., firmware = true, api = N}
  *                                        names the sequence; firmware = true: the run needs
- *                                        the model's released image (firmware.flash); api:
+ *                                        an image, the model's release or a flash run's own
+ *                                        (firmware.flash); api:
  *                                        the API the sequence is written for, refused when
  *                                        it is not this host's
  *   require(name)                        a module of the sequence's folder (lua_modules.h)

@@ -31,7 +31,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LuaHost, lua_host_free)
 const char *lua_host_sequence_name(const LuaHost *host);
 /* SHA-256 (hex, newly allocated) of the main file and every module it loaded. */
 char *lua_host_sequence_sha256(const LuaHost *host);
-/* The sequence declared sequence{firmware = true}: the run needs a released image. */
+/* The sequence declared sequence{firmware = true}: the run needs an image (the model's
+ * release, or a flash run's own). */
 gboolean lua_host_needs_firmware(const LuaHost *host);
 GPtrArray *lua_host_steps(const LuaHost *host);     /* of SequenceStep*, borrowed */
 

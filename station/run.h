@@ -19,8 +19,10 @@ typedef struct {
   char *sequence_sha256;         /* owned */
   Fixture *fixture;              /* owned unless the request lent it */
   gboolean fixture_borrowed;     /* the request's fixture: not closed by the run */
-  FirmwareRelease *release;      /* the model's released image, when the sequence needs one */
+  FirmwareRelease *release;      /* the image firmware.flash() writes: the model's release
+                                    when the sequence needs one, or a flash run's own image */
   char *release_problem;         /* why there is none, when the sequence needs one */
+  char *operator_name;           /* who runs it, owned */
   gint64 run_id;
   gint64 started_us;             /* monotonic µs */
   gboolean in_teardown;          /* abort requests no longer interrupt the sequence */
@@ -51,3 +53,5 @@ void run_log(Run *run, const char *format, ...) G_GNUC_PRINTF(2, 3);
  * physics needs (a protection delay, a recovery, settling); the rest is margin. */
 gboolean run_wait(Run *run, double seconds, double required, GError **error);
 gboolean run_abort_requested(const Run *run);
+/* Announces how far a long action of the current step is (EVENT_PROGRESS); not stored. */
+void run_progress(Run *run, const char *what, double done, double total);

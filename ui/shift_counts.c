@@ -5,6 +5,12 @@
 
 #define RECENT_RUNS 2000
 
+/* A production test: flash runs (rework) are neither counted nor a cycle to compare with. */
+static gboolean is_eol(const RunRow *r)
+{
+  return !r->purpose || g_str_equal(r->purpose, "eol");
+}
+
 static GPtrArray *recent_runs(const char *db_path, GError **error)
 {
   g_autoptr(Store) store = store_open(db_path, error);
@@ -24,7 +30,8 @@ gboolean shift_counts_load(const char *db_path, ShiftCounts *out, GError **error
   g_autoptr(GHashTable) first = g_hash_table_new(g_str_hash, g_str_equal);
   for (guint i = runs->len; i-- > 0;) {   /* oldest first: the first run of a board wins */
     const RunRow *r = runs->pdata[i];
-    if (!r->started_at || !g_str_has_prefix(r->started_at, today) || !r->outcome)
+    if (!is_eol(r) || !r->started_at || !g_str_has_prefix(r->started_at, today) ||
+        !r->outcome)
       continue;
     out->runs++;
     if (g_str_equal(r->outcome, "PASS")) out->pass++;
@@ -58,8 +65,8 @@ double shift_counts_expected_cycle(const char *db_path, const char *model)
   int n = 0;
   for (guint i = 0; i < runs->len && n < 20; i++) {
     const RunRow *r = runs->pdata[i];
-    if (r->outcome && g_str_equal(r->outcome, "PASS") && g_strcmp0(r->model, model) == 0 &&
-        isfinite(r->duration_s)) {
+    if (is_eol(r) && r->outcome && g_str_equal(r->outcome, "PASS") &&
+        g_strcmp0(r->model, model) == 0 && isfinite(r->duration_s)) {
       sum += r->duration_s;
       n++;
     }

@@ -1,6 +1,6 @@
-/* The shift's counts for the operator: runs today, how many passed, failed or could not
- * test, and first-pass yield (boards whose first run today passed, over boards tested). Read
- * through db/'s run list; the UI holds no SQL. */
+/* The shift's counts for the operator: production runs today (rework flash runs are left
+ * out), how many passed, failed or could not test, and first-pass yield (boards whose first
+ * run today passed, over boards tested). Read through db/'s run list; the UI holds no SQL. */
 #pragma once
 #include <glib.h>
 

@@ -56,6 +56,19 @@ function M.with_cleanup(body, cleanup)
   error(err, 0)
 end
 
+-- Flashes the run's image (firmware.flash: through the MCU's ROM bootloader, BOOT0 and NRST
+-- from the switch unit, every byte verified, then a reset into it) and records the bytes
+-- written and the retries. A board whose bootloader does not answer, or whose flash does not
+-- take the image, fails the step. Returns the flasher's report.
+function M.flash()
+  local report, why = firmware.flash()
+  if not report then fail("the board could not be flashed: " .. why) end
+  measure { name = "flash_bytes", unit = "B", value = report.bytes }
+  measure { name = "flash_retries", unit = "commands", value = report.retries,
+            high = limits.flash.max_retries }
+  return report
+end
+
 -- Records measurement m; when it fails, ends the step FAIL with the symptom.
 function M.expect(m, symptom)
   if not measure(m) then fail(symptom) end

@@ -1,18 +1,15 @@
 -- The first steps (DESIGN.md §7 steps 1 and 2): the released image flashed, the board
 -- identified and its serial number written.
 
+local common = require "eol.common"
+
 step {
   name = "flash",
   critical = true,
   run = function()
-    -- DESIGN.md §7 step 1: the released image through the MCU's ROM bootloader (BOOT0 and
-    -- NRST from the switch unit), every byte verified, then a reset into it. A board whose
-    -- bootloader does not answer, or whose flash does not take the image, fails here.
-    local report, why = firmware.flash()
-    if not report then fail("the board could not be flashed: " .. why) end
-    measure { name = "flash_bytes", unit = "B", value = report.bytes }
-    measure { name = "flash_retries", unit = "commands", value = report.retries,
-              high = limits.flash.max_retries }
+    -- DESIGN.md §7 step 1: the released image through the MCU's ROM bootloader, every byte
+    -- verified, then a reset into it; a board that does not take it fails here.
+    common.flash()
     wait(limits.power_on.boot_s)
   end,
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <glib.h>
 #include "db/store.h"
+#include "station/engine.h"
 
 /* Exit codes, documented in the README. */
 enum {
@@ -37,5 +38,20 @@ void cli_print_run(const RunDetail *detail);
 /* The user doing a command: given (a name or badge code, NULL: the login name) as the user's
  * name when the station knows it (freeing). */
 char *cli_user_name(Store *store, const char *given);
+/* How the commands that run the engine print its events. */
+typedef struct {
+  gboolean quiet;                 /* only failing measurements and step ends */
+  int last_percent;               /* progress printed last (-10: none yet) */
+} CliPrinter;
+/* Prints an event as it happens (an EngineEventFunc; user_data is a CliPrinter). */
+void cli_print_event(const EngineEvent *event, gpointer user_data);
+/* Runs request on engine (engine_run) with Ctrl-C and SIGTERM aborting it: the run ends
+ * ABORTED after its teardown; a second Ctrl-C kills the station. */
+gboolean cli_engine_run(Engine *engine, const RunRequest *request, RunResult *result,
+                        GError **error);
+/* The verdict line, "PASS  <board>  1.23 s  run 7 stored in <db>", and why it did not pass. */
+void cli_print_verdict(const RunResult *result, const char *board, const char *db_path);
+/* The exit status of a run's outcome: 0 PASS, 1 FAIL, 2 ERROR, 3 ABORTED. */
+int cli_exit_code(Outcome outcome);
 /* Prints "station: <message>" to stderr. */
 void cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);

@@ -1,12 +1,12 @@
 /* station firmware ...: the firmware team's and the engineers' tools for release images.
  * keygen makes a signing key pair, sign writes a signed manifest for an image, import checks a
  * signed release and stores it, release makes an imported image the one flashed on a model,
- * list and show print what is stored, build-test-image makes images for tests and demos. */
+ * list and show print what is stored, flash writes an image into a board as a stored run of
+ * the engine, build-test-image makes images for tests and demos. */
 #include "station/cli/cli.h"
 #include "db/users.h"
 #include "db/firmware_store.h"
 #include "firmware/firmware_error.h"
-#include "firmware/fixture_flash.h"
 #include "firmware/image.h"
 #include "firmware/image_header.h"
 #include "firmware/keys.h"
@@ -14,6 +14,8 @@
 #include "firmware/release.h"
 #include "firmware/test_image.h"
 #include "sequences/data_path.h"
+#include "station/station_error.h"
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -399,79 +401,101 @@ static int firmware_build_test_image_command(int argc, char **argv)
 
 /* ---- flash ---- */
 
-static const char *const phase_names[] = {"erase", "write", "verify"};
+/* The run's printer, and the flash step's figures it keeps for the summary. */
+typedef struct {
+  CliPrinter printer;
+  double bytes;                 /* B written and verified; NAN until measured */
+  double clock_s;               /* s the flash took on the fixture clock; NAN until measured */
+} FlashPrinter;
 
-static gboolean print_progress(gpointer data, Stm32Phase phase, gsize done, gsize total)
+static void print_flash_event(const EngineEvent *e, gpointer data)
 {
-  int *last = data;
-  int percent = total ? (int)(done * 100 / total) : 100;
-  if (percent / 10 != *last / 10 || done == total) {
-    printf("\r  %-6s %3d %% (%zu of %zu bytes)", phase < G_N_ELEMENTS(phase_names)
-           ? phase_names[phase] : "", percent, done, total);
-    if (done == total)
-      printf("\n");
-    fflush(stdout);
-    *last = percent;
-  }
-  return TRUE;
+  FlashPrinter *flash = data;
+  cli_print_event(e, &flash->printer);
+  if (e->kind != EVENT_MEASUREMENT || e->measurement->outcome != OUTCOME_PASS)
+    return;
+  if (g_str_equal(e->measurement->name, "flash_verified"))
+    flash->bytes = e->measurement->value;
+  else if (g_str_equal(e->measurement->name, "flash_clock"))
+    flash->clock_s = e->measurement->value;
 }
 
-/* Flashes an image file into the board in a fixture (rework, bring-up, benchmarks); the EOL
- * sequence flashes released images by itself. */
+/* The exit status of a flash run that could not start: 64 for what the command line got
+ * wrong (no serial for an image of several models), 3 aborted, else 2. */
+static int refused_status(const GError *error)
+{
+  if (g_error_matches(error, STATION_ERROR, STATION_ERROR_USAGE))
+    return EXIT_USAGE;
+  return g_error_matches(error, STATION_ERROR, STATION_ERROR_ABORTED) ? EXIT_ABORTED
+                                                                      : EXIT_ERROR;
+}
+
+/* Flashes an image file into the board in a fixture (rework, bring-up, benchmarks) as a run of
+ * the engine: the sequence sequences/flash_image.lua powers the board, flashes, verifies and
+ * resets it; the run is stored (purpose 'flash', never a verdict on the board) and audited,
+ * and the fixture ends in its safe state however it ends. */
 static int firmware_flash_command(int argc, char **argv)
 {
-  g_autofree char *fixture_path = NULL, *serial = NULL;
+  g_autofree char *fixture_path = NULL, *serial = NULL, *operator_name = NULL;
   GOptionEntry entries[] = {
     {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture_path,
      "Fixture description (default fixtures/sim.conf)", "FILE"},
     {"serial", 's', 0, G_OPTION_ARG_STRING, &serial,
-     "On the twin: the board to insert first", "SERIAL"},
+     "The board's serial number (default: none; the model is the image's)", "SERIAL"},
+    db_entry(),
+    {"operator", 'o', 0, G_OPTION_ARG_STRING, &operator_name, "Who flashes: user name or "
+     "badge (default: the login name)", "NAME"},
+    {"user", 'u', 0, G_OPTION_ARG_STRING, &operator_name, "The same as --operator", "NAME"},
     G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context = g_option_context_new("IMAGE");
-  g_option_context_set_summary(context,
-      "Writes an image (.bin or .hex) into the board in the fixture through its ROM\n"
-      "bootloader, verifies every byte and resets the board into it. For rework and\n"
-      "bring-up: production runs flash the released image in their flash step.");
-  g_option_context_add_main_entries(context, entries, NULL);
+  g_autoptr(GOptionContext) context = new_context(
+      "IMAGE", "Writes an image (.bin or .hex) into the board in the fixture through its ROM\n"
+      "bootloader, verifies every byte and resets the board into it, as a stored run\n"
+      "(station runs / station show) written to the audit log. For rework and bring-up:\n"
+      "production runs flash the released image in their flash step.\n"
+      "Exit status: 0 PASS, 1 FAIL, 2 ERROR, 3 ABORTED, 64 usage.", entries);
   if (!cli_parse(context, &argc, &argv))
     return EXIT_USAGE;
   if (argc != 2) {
-    cli_error("usage: station firmware flash [--fixture FILE] [--serial SERIAL] IMAGE");
+    cli_error("usage: station firmware flash [--fixture FILE] [--serial SERIAL] [--db FILE] "
+              "[--operator NAME] IMAGE");
     return EXIT_USAGE;
   }
   g_autoptr(GError) error = NULL;
-  g_autoptr(FirmwareImage) image = firmware_image_load(argv[1], FIRMWARE_FILE_AUTO, &error);
-  if (!image)
+  g_autoptr(Catalog) catalog = catalog_load_default(&error);
+  if (!catalog)
     return fail(error);
+  g_autofree char *db_path = db_path_option ? g_strdup(db_path_option) : store_default_path();
+  g_autoptr(Store) store = cli_open_store(db_path);
+  if (!store)
+    return EXIT_ERROR;
+  g_autofree char *user = cli_user_name(store, operator_name);
+  if (!store_user_authorize(store, user, USER_ROLE_OPERATOR, "flashing a board", &error)) {
+    cli_error("%s", error->message);
+    return EXIT_USAGE;
+  }
   if (!fixture_path)
     fixture_path = default_fixture_path();
-  g_autoptr(Fixture) fixture = fixture_load(fixture_path, &error);
-  if (!fixture || !fixture_connect(fixture, &error))
-    return fail(error);
-  if (serial && !fixture_present_board(fixture, serial, &error))
-    return fail(error);
-  double clock_before = 0, clock_after = 0;
-  fixture_clock_now(fixture, &clock_before, NULL);
-  int last = -10;
-  Stm32FlashReport report = {0};
-  gboolean ok = fixture_flash(fixture, image, print_progress, &last, &report, &error);
-  fixture_clock_now(fixture, &clock_after, NULL);
-  GError *safe_error = NULL;
-  if (!fixture_safe_state(fixture, &safe_error)) {
-    cli_error("%s", safe_error->message);
-    g_error_free(safe_error);
+
+  FlashPrinter flash = {.printer.last_percent = -10, .bytes = NAN, .clock_s = NAN};
+  g_autoptr(Engine) engine = engine_new(catalog, store);
+  engine_set_event_handler(engine, print_flash_event, &flash);
+  RunRequest request = {
+    .purpose = RUN_PURPOSE_FLASH, .fixture_path = fixture_path, .serial = serial,
+    .image_path = argv[1], .operator_name = user,
+  };
+  RunResult result;
+  if (!cli_engine_run(engine, &request, &result, &error)) {
+    cli_error("%s", error->message);
+    return refused_status(error);
   }
-  if (!ok)
-    return fail(error);
-  printf("flashed %zu bytes (%u pages erased, chip 0x%04X, bootloader %u.%u), verified\n",
-         report.bytes_written, report.pages_erased, report.chip_id,
-         report.bootloader_version >> 4, report.bootloader_version & 0xF);
-  printf("link: %zu bytes, %.3f s on the wire; %u retries%s\n", report.link_bytes,
-         report.link_seconds, report.retries, report.pipelined ? "; pipelined" : "");
-  printf("fixture clock: %.3f s; wall time: %.3f s\n", clock_after - clock_before,
-         report.seconds);
-  return EXIT_PASS;
+  cli_print_verdict(&result, serial, db_path);
+  if (result.outcome == OUTCOME_PASS && !isnan(flash.bytes) && !isnan(flash.clock_s))
+    printf("flashed %.0f bytes, every byte verified\nfixture clock: %.3f s for the flash\n",
+           flash.bytes, flash.clock_s);
+  int code = cli_exit_code(result.outcome);
+  run_result_clear(&result);
+  return code;
 }
 
 /* ---- dispatch ---- */
@@ -489,8 +513,8 @@ static const struct {
    "--models A,B"},
   {"list", firmware_list_command, "list imported images"},
   {"show", firmware_show_command, "print one image and check it: show VERSION"},
-  {"flash", firmware_flash_command, "write an image into the board in a fixture: flash "
-   "[--fixture F] IMAGE"},
+  {"flash", firmware_flash_command, "write an image into the board in a fixture, as a "
+   "stored run: flash [--fixture F] [--serial S] IMAGE"},
   {"build-test-image", firmware_build_test_image_command, "write an image for tests and the "
    "twin (not a release build)"},
 };

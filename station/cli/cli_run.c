@@ -1,6 +1,7 @@
 /* station run: tests one board and prints each step and measurement as it happens, then the
  * verdict. Ctrl-C aborts the run (the fixture still goes to its safe state); a second Ctrl-C
- * kills the station. */
+ * kills the station. The printing, the Ctrl-C handling and the verdict line are shared with
+ * the other commands that run the engine (station firmware flash). */
 #include "station/cli/cli.h"
 #include "db/users.h"
 #include "station/engine.h"
@@ -19,16 +20,27 @@ static void on_interrupt(int signum)
     engine_abort(running_engine);
 }
 
-typedef struct {
-  gboolean quiet;                 /* only failing measurements and step ends */
-} Printer;
-
-static void print_event(const EngineEvent *e, gpointer user_data)
+/* On a terminal, a progress line per tenth of a phase, rewritten in place; in a log, one line
+ * when the phase is done. */
+static void print_progress(CliPrinter *printer, const EngineEvent *e)
 {
-  const Printer *printer = user_data;
+  int percent = e->total > 0 ? (int)(100 * e->done / e->total) : 100;
+  gboolean complete = e->done >= e->total;
+  if (!complete && (percent / 10 == printer->last_percent / 10 || !isatty(STDOUT_FILENO)))
+    return;
+  printf("%s             %-6s %3d %% (%.0f of %.0f bytes)%s",
+         isatty(STDOUT_FILENO) ? "\r" : "", e->message, percent, e->done, e->total,
+         complete ? "\n" : "");
+  printer->last_percent = complete ? -10 : percent;
+}
+
+void cli_print_event(const EngineEvent *e, gpointer user_data)
+{
+  CliPrinter *printer = user_data;
   switch (e->kind) {
   case EVENT_RUN_STARTED:
-    printf("Run %" G_GINT64_FORMAT ": %s (model %s)\n", e->run_id, e->serial, e->model);
+    printf("Run %" G_GINT64_FORMAT ": %s (model %s)\n", e->run_id,
+           *e->serial ? e->serial : "board without serial", e->model);
     break;
   case EVENT_STEP_STARTED:
     if (!printer->quiet)
@@ -51,13 +63,17 @@ static void print_event(const EngineEvent *e, gpointer user_data)
   case EVENT_LOG:
     printf("             log: %s\n", e->message);
     break;
+  case EVENT_PROGRESS:
+    if (!printer->quiet)
+      print_progress(printer, e);
+    break;
   case EVENT_RUN_ENDED:
     break;
   }
   fflush(stdout);
 }
 
-static int exit_code(Outcome outcome)
+int cli_exit_code(Outcome outcome)
 {
   switch (outcome) {
   case OUTCOME_PASS: return EXIT_PASS;
@@ -134,40 +150,47 @@ int cli_run(int argc, char **argv)
     return EXIT_USAGE;
   }
 
-  Printer printer = {.quiet = quiet};
+  CliPrinter printer = {.quiet = quiet, .last_percent = -10};
   g_autoptr(Engine) engine = engine_new(catalog, store);
-  engine_set_event_handler(engine, print_event, &printer);
-  running_engine = engine;
-  struct sigaction action = {.sa_handler = on_interrupt, .sa_flags = SA_RESETHAND};
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, NULL);
-  sigaction(SIGTERM, &action, NULL);
-
+  engine_set_event_handler(engine, cli_print_event, &printer);
   RunRequest request = {
     .fixture_path = fixture, .serial = serial, .sequence_path = sequence,
     .limits_path = limits, .operator_name = user, .station_id = station_id,
     .chemistry = chemistry, .order_id = order, .trusted_keys_dir = trusted_keys,
   };
   RunResult result;
-  gboolean started = engine_run(engine, &request, &result, &error);
-  running_engine = NULL;
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  if (!started) {
+  if (!cli_engine_run(engine, &request, &result, &error)) {
     cli_error("%s", error->message);
     return g_error_matches(error, STATION_ERROR, STATION_ERROR_ABORTED) ? EXIT_ABORTED
                                                                         : EXIT_ERROR;
   }
-  /* "stored" only when the store has committed the whole run. */
-  if (result.stored)
-    printf("\n%s  %s  %.2f s  run %" G_GINT64_FORMAT " stored in %s\n",
-           outcome_name(result.outcome), serial, result.duration_s, result.run_id, db_path);
-  else
-    printf("\n%s  %s  %.2f s  run %" G_GINT64_FORMAT " could not be stored in %s\n",
-           outcome_name(result.outcome), serial, result.duration_s, result.run_id, db_path);
-  if (result.message)
-    printf("  %s\n", result.message);
-  int code = exit_code(result.outcome);
+  cli_print_verdict(&result, serial, db_path);
+  int code = cli_exit_code(result.outcome);
   run_result_clear(&result);
   return code;
+}
+
+gboolean cli_engine_run(Engine *engine, const RunRequest *request, RunResult *result,
+                        GError **error)
+{
+  running_engine = engine;
+  struct sigaction action = {.sa_handler = on_interrupt, .sa_flags = SA_RESETHAND};
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, NULL);
+  sigaction(SIGTERM, &action, NULL);
+  gboolean started = engine_run(engine, request, result, error);
+  running_engine = NULL;
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  return started;
+}
+
+void cli_print_verdict(const RunResult *result, const char *board, const char *db_path)
+{
+  /* "stored" only when the store has committed the whole run. */
+  printf("\n%s  %s  %.2f s  run %" G_GINT64_FORMAT " %s %s\n", outcome_name(result->outcome),
+         board ? board : "(no serial)", result->duration_s, result->run_id,
+         result->stored ? "stored in" : "could not be stored in", db_path);
+  if (result->message)
+    printf("  %s\n", result->message);
 }

@@ -34,14 +34,15 @@ int cli_runs(int argc, char **argv)
     cli_error("%s", error->message);
     return EXIT_ERROR;
   }
-  printf("%6s  %-24s  %-22s  %-10s  %-8s %8s  %s\n", "RUN", "STARTED (UTC)", "SERIAL",
-         "MODEL", "OUTCOME", "TIME", "FIRST FAILURE");
+  printf("%6s  %-24s  %-22s  %-10s  %-5s  %-8s %8s  %s\n", "RUN", "STARTED (UTC)", "SERIAL",
+         "MODEL", "KIND", "OUTCOME", "TIME", "FIRST FAILURE");
   for (guint i = 0; i < runs->len; i++) {
     RunRow *r = g_ptr_array_index(runs, i);
     g_autofree char *duration = isnan(r->duration_s) ? g_strdup("-")
                                                      : g_strdup_printf("%.2f s", r->duration_s);
-    printf("%6" G_GINT64_FORMAT "  %-24s  %-22s  %-10s  %-8s %8s  %s\n", r->id, r->started_at,
-           r->serial, r->model, r->outcome, duration, r->first_failure ? r->first_failure : "");
+    printf("%6" G_GINT64_FORMAT "  %-24s  %-22s  %-10s  %-5s  %-8s %8s  %s\n", r->id,
+           r->started_at, *r->serial ? r->serial : "-", r->model, r->purpose, r->outcome,
+           duration, r->first_failure ? r->first_failure : "");
   }
   if (runs->len == 0)
     printf("(no runs%s%s)\n", serial ? " of " : "", serial ? serial : "");
@@ -68,7 +69,9 @@ static void print_measurement(const MeasurementRow *m)
 void cli_print_run(const RunDetail *detail)
 {
   const RunRow *r = &detail->run;
-  printf("Run %" G_GINT64_FORMAT ": %s  %s\n", r->id, r->serial, r->outcome);
+  printf("Run %" G_GINT64_FORMAT ": %s  %s%s\n", r->id, *r->serial ? r->serial : "(no serial)",
+         r->outcome, g_str_equal(r->purpose, "flash")
+                         ? "  (flash run: rework flashing, not a verdict on the board)" : "");
   printf("  model %s, station %s, fixture %s slot %d, operator %s\n", r->model, r->station_id,
          r->fixture_id, r->slot, r->operator_name);
   printf("  started %s, ended %s", r->started_at, r->ended_at ? r->ended_at : "-");

@@ -33,7 +33,8 @@ reset_mcu() {  # reset_mcu 1|0: BOOT0 high (bootloader) or low (application), 1 
   scpi "${RESOURCE[switch]}" "ROUT:OPEN (@302)" "*OPC?" >/dev/null
 }
 
-"$STATION" firmware flash --fixture "$WORK/fixture.conf" "$WORK/image.bin" >"$WORK/station.out" 2>&1 ||
+"$STATION" firmware flash --fixture "$WORK/fixture.conf" --db "$WORK/results.db" \
+  "$WORK/image.bin" >"$WORK/station.out" 2>&1 ||
   { cat "$WORK/station.out"; fail "the station's flasher failed"; }
 station_s=$(sed -n 's/^fixture clock: \([0-9.]*\) s.*/\1/p' "$WORK/station.out")
 

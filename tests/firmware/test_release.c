@@ -570,6 +570,48 @@ static void test_load_reverifies(void)
   firmware_import_result_clear(&result);
 }
 
+/* An image given by hand (a flash run's): read and header-checked, its version the header's,
+ * its SHA-256 that of the file, no signer; a missing or corrupt file is refused naming it;
+ * the audit log records who flashed it into which board. */
+static void test_image_from_file(void)
+{
+  g_autoptr(Fixture) f = fixture_new();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FirmwareImage) image = firmware_build_test_image("11.40", FIRST, 6000, 20251120,
+                                                             7, &error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(image);
+  g_autofree char *path = g_build_filename(f->folder, "rework.bin", NULL);
+  CU_ASSERT_TRUE_FATAL(g_file_set_contents(path, (const char *)image->bytes,
+                                           (gssize)image->length, NULL));
+  g_autoptr(FirmwareRelease) release = firmware_release_from_file(path, &error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(release);
+  CU_ASSERT_STRING_EQUAL(release->version, "11.40");
+  g_autofree char *sha = firmware_image_sha256(image);
+  CU_ASSERT_STRING_EQUAL(release->sha256, sha);
+  CU_ASSERT_PTR_NULL(release->signer_key_id);
+  CU_ASSERT_TRUE(firmware_header_has_model(&release->header, "B2A24S15P"));
+
+  g_autofree char *missing = g_build_filename(f->folder, "missing.bin", NULL);
+  CU_ASSERT_PTR_NULL(firmware_release_from_file(missing, &error));
+  CU_ASSERT_TRUE(g_error_matches(error, FIRMWARE_ERROR, FIRMWARE_ERROR_IO));
+  ASSERT_CONTAINS(error ? error->message : NULL, "missing.bin");
+  g_clear_error(&error);
+  image->bytes[5000] ^= 0x55;   /* a byte changed after the build: the CRC no longer holds */
+  CU_ASSERT_TRUE_FATAL(g_file_set_contents(path, (const char *)image->bytes,
+                                           (gssize)image->length, NULL));
+  CU_ASSERT_PTR_NULL(firmware_release_from_file(path, &error));
+  CU_ASSERT_TRUE(g_error_matches(error, FIRMWARE_ERROR, FIRMWARE_ERROR_HEADER));
+  ASSERT_CONTAINS(error ? error->message : NULL, "rework.bin is not an image the board would run");
+  g_clear_error(&error);
+
+  Counts before = count_rows(f);
+  FirmwareFlashAudit flash = {.actor = "alice", .serial = "B2A24S15P-2648-00017",
+                              .version = "11.40", .sha256 = sha, .source = path, .run_id = 9,
+                              .outcome = "PASS"};
+  CU_ASSERT_TRUE(firmware_store_audit_flash(f->store, &flash, &error));
+  CU_ASSERT_EQUAL(count_rows(f).audit, before.audit + 1);
+}
+
 int main(void)
 {
   if (CU_initialize_registry() != CUE_SUCCESS)
@@ -581,5 +623,6 @@ int main(void)
   CU_add_test(suite, "import refusals leave the database unchanged", test_import_refusals);
   CU_add_test(suite, "release and supersede", test_release_supersede);
   CU_add_test(suite, "load for flashing checks again", test_load_reverifies);
+  CU_add_test(suite, "an image given by hand", test_image_from_file);
   return cunit_run_all();
 }

@@ -1,9 +1,13 @@
 /* The engine in process, on a dummy fixture (a scripted cell simulator and a silent board
  * link, tests/fixtures): small Lua sequences show that the teardown always runs (after a
  * failure, an error and an abort), that a critical step's failure stops the main group, that
- * the fixture is put in its safe state after the sequence's last command, and that events
- * arrive in order: run start, each step's start, measurements and end, run end. */
+ * the fixture is put in its safe state after the sequence's last command, that events
+ * arrive in order: run start, each step's start, measurements and end, run end, and that a
+ * flash run's image is checked before the fixture is touched. */
 #include "station/engine.h"
+#include "station/station_error.h"
+#include "firmware/firmware_error.h"
+#include "firmware/test_image.h"
 #include "tests/cunit_main.h"
 #include "tests/fixtures/fake_scpi.h"
 #include <glib/gstdio.h>
@@ -78,6 +82,7 @@ static void on_event(const EngineEvent *e, gpointer data)
     g_string_append_printf(listener->events, "run-end %s\n", outcome_name(e->outcome));
     break;
   case EVENT_LOG:
+  case EVENT_PROGRESS:
     break;
   }
 }
@@ -223,6 +228,74 @@ static void test_abort_runs_teardown(void)
   run_result_clear(&result);
 }
 
+/* Writes a test image for models (comma list) to tmpdir/name; corrupt: one byte changed after
+ * the build, so its header's CRC no longer holds. Returns the path (freeing). */
+static char *write_image(const char *name, const char *models, gboolean corrupt)
+{
+  g_auto(GStrv) model_list = g_strsplit(models, ",", -1);
+  g_autoptr(FirmwareImage) image = firmware_build_test_image(
+      "11.40", (const char *const *)model_list, 4096, 20261207, 1, NULL);
+  g_assert(image);
+  if (corrupt)
+    image->bytes[3000] ^= 0x01;
+  char *path = g_build_filename(tmpdir, name, NULL);
+  g_assert(g_file_set_contents(path, (const char *)image->bytes, (gssize)image->length, NULL));
+  return path;
+}
+
+/* Runs request on a new dummy fixture; expects the run refused with domain and code, and the
+ * cell simulator never spoken to. */
+static void expect_refused(RunRequest *request, GQuark domain, int code, const char *part)
+{
+  Bench bench;
+  bench_start(&bench);
+  request->fixture_path = bench.path;
+  g_autoptr(Engine) engine = engine_new(catalog, NULL);
+  RunResult result;
+  g_autoptr(GError) error = NULL;
+  CU_ASSERT_FALSE(engine_run(engine, request, &result, &error));
+  CU_ASSERT_TRUE(g_error_matches(error, domain, code));
+  if (!error || !strstr(error->message, part))
+    printf("\n  '%s' does not say '%s'\n", error ? error->message : "(no error)", part);
+  CU_ASSERT_TRUE(error && strstr(error->message, part));
+  CU_ASSERT_EQUAL(fake_scpi_count(bench.cells), 0);
+  bench_stop(&bench);
+}
+
+/* A flash run's image that is corrupt, missing, for another model, of several models without
+ * a serial, given to a production run or to a sequence that flashes nothing: refused before
+ * the fixture is touched. */
+static void test_flash_image_checked_first(void)
+{
+  g_autofree char *good = write_image("good.bin", "B2A24S15P", FALSE);
+  g_autofree char *corrupt = write_image("corrupt.bin", "B2A24S15P", TRUE);
+  g_autofree char *other = write_image("other.bin", "B1A8S10P", FALSE);
+  g_autofree char *two = write_image("two.bin", "B2A24S15P,B1A8S10P", FALSE);
+  g_autofree char *missing = g_build_filename(tmpdir, "missing.bin", NULL);
+  g_autofree char *no_flash = write_sequence("", FALSE);
+  const char *serial = "B2A24S15P-2648-00017";
+  RunRequest request = {.purpose = RUN_PURPOSE_FLASH, .serial = serial, .image_path = corrupt};
+  expect_refused(&request, FIRMWARE_ERROR, FIRMWARE_ERROR_HEADER,
+                 "is not an image the board would run");
+  request.image_path = missing;
+  expect_refused(&request, FIRMWARE_ERROR, FIRMWARE_ERROR_IO, "missing.bin");
+  request.image_path = other;
+  expect_refused(&request, FIRMWARE_ERROR, FIRMWARE_ERROR_HEADER,
+                 "is built for B1A8S10P, not for the board's model B2A24S15P");
+  request = (RunRequest){.purpose = RUN_PURPOSE_FLASH, .image_path = two};
+  expect_refused(&request, STATION_ERROR, STATION_ERROR_USAGE, "give the board's serial");
+  request = (RunRequest){.serial = serial, .image_path = good};
+  expect_refused(&request, STATION_ERROR, STATION_ERROR_USAGE,
+                 "a production run flashes only the image released");
+  request = (RunRequest){.purpose = RUN_PURPOSE_FLASH, .serial = serial, .image_path = good,
+                         .sequence_path = no_flash};
+  expect_refused(&request, STATION_ERROR, STATION_ERROR_SEQUENCE, "flashes no firmware");
+  g_unlink(no_flash);
+  for (const char *const *path = (const char *const[]){good, corrupt, other, two, NULL}; *path;
+       path++)
+    g_unlink(*path);
+}
+
 int main(void)
 {
   catalog = catalog_load_default(NULL);
@@ -241,6 +314,8 @@ int main(void)
               test_error_runs_teardown);
   CU_add_test(suite, "an abort stops a spinning step, teardown and safe state",
               test_abort_runs_teardown);
+  CU_add_test(suite, "a flash run's image is checked before anything is touched",
+              test_flash_image_checked_first);
   int status = cunit_run_all();
   catalog_free(catalog);
   g_rmdir(tmpdir);
