@@ -56,7 +56,7 @@ static char *draw_scp_slow(GRand *rand, int cells)
 
 static char *draw_shunt(GRand *rand, int cells)
 {
-  return g_strdup_printf("shunt:%.1f", signed_between(rand, 12.0, 25.0));
+  return g_strdup_printf("shunt:%.1f", signed_between(rand, 25.0, 45.0));
 }
 
 static char *draw_path_res(GRand *rand, int cells)
@@ -134,6 +134,21 @@ static GPtrArray *chosen_kinds(const ValidateRequest *request, GError **error)
   return kinds;
 }
 
+/* Keeps a copy of every measurement of the run in progress (for the spread table). */
+static void keep_measurement(const EngineEvent *event, gpointer user_data)
+{
+  if (event->kind == EVENT_MEASUREMENT && event->measurement)
+    g_ptr_array_add(user_data, measurement_copy(event->measurement));
+}
+
+/* Adds the run's measurements to the spread table when the board was good and passed. */
+static void add_spread(SpreadTable *spread, GPtrArray *measurements, gboolean good_pass)
+{
+  for (guint i = 0; spread && good_pass && i < measurements->len; i++)
+    spread_table_add(spread, g_ptr_array_index(measurements, i));
+  g_ptr_array_set_size(measurements, 0);
+}
+
 gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GPtrArray **rows,
                       ValidateProgressFunc progress, gpointer user_data, GError **error)
 {
@@ -157,6 +172,10 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
   if (!scratch_line_open(&line, catalog, request->db_path, error))
     return FALSE;
   g_autoptr(Engine) engine = engine_new(catalog, line.store);
+  g_autoptr(GPtrArray) measurements =
+      g_ptr_array_new_with_free_func((GDestroyNotify)measurement_free);
+  if (request->spread)
+    engine_set_event_handler(engine, keep_measurement, measurements);
 
   g_autoptr(GPtrArray) table = g_ptr_array_new_with_free_func((GDestroyNotify)validate_row_free);
   g_ptr_array_add(table, row_new("good", NULL));
@@ -206,6 +225,7 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
         row = candidate;
     }
     row->boards++;
+    add_spread(request->spread, measurements, !kind && result.outcome == OUTCOME_PASS);
     if (result.outcome == OUTCOME_ERROR || result.outcome == OUTCOME_ABORTED)
       row->errors++;
     else if (!kind)

@@ -6,6 +6,7 @@
 #pragma once
 #include <glib.h>
 #include "sequences/catalog.h"
+#include "station/spread.h"
 
 typedef struct {
   const char *fixture_path;     /* a fixture description with a [twin] group */
@@ -14,6 +15,8 @@ typedef struct {
   const char *const *faults;    /* only these defects (catalog names); NULL = all */
   double good_share;            /* share of boards without a defect, 0..1 */
   const char *db_path;          /* where the runs are stored; NULL = a temporary database */
+  SpreadTable *spread;          /* when set, gets every measurement of good boards that
+                                 * passed (caller-owned) */
 } ValidateRequest;
 
 typedef struct {

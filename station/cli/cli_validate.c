@@ -12,12 +12,32 @@ static void print_progress(int index, const char *serial, const char *fault,
   fflush(stdout);
 }
 
+/* Prints n, mean, σ, min and max per measurement family over the good boards that passed;
+ * returns how many families have limits and no spread. */
+static guint print_spread(SpreadTable *spread)
+{
+  GArray *rows = spread_table_rows(spread);
+  printf("\nSpread over good boards (per-cell names pooled as cell_NN):\n");
+  printf("%-40s %-8s %6s %14s %12s %14s %14s\n", "MEASUREMENT", "UNIT", "N", "MEAN", "SIGMA",
+         "MIN", "MAX");
+  for (guint i = 0; i < rows->len; i++) {
+    const SpreadRow *r = &g_array_index(rows, SpreadRow, i);
+    printf("%-40s %-8s %6u %14.6g %12.4g %14.6g %14.6g%s\n", r->name, r->unit, r->n, r->mean,
+           r->sigma, r->min, r->max,
+           r->no_spread ? "  NO SPREAD" : !r->has_limits ? "  (no limits)"
+                                        : r->exact ? "  (read-back)" : "");
+  }
+  guint flagged = spread_table_flagged(spread);
+  printf("\nmeasurements with limits and no spread over good boards: %u\n", flagged);
+  return flagged;
+}
+
 int cli_validate(int argc, char **argv)
 {
   g_autofree char *fixture = NULL, *db = NULL, *faults = NULL;
   int boards = 100, seed = 1;
   double good_share = 0.3;
-  gboolean verbose = FALSE;
+  gboolean verbose = FALSE, stats = FALSE;
   GOptionEntry entries[] = {
     {"boards", 'n', 0, G_OPTION_ARG_INT, &boards, "Boards to run (default 100)", "N"},
     {"seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of the draws (default 1)", "S"},
@@ -29,6 +49,9 @@ int cli_validate(int argc, char **argv)
      "Fixture description with a [twin] group (default fixtures/sim.conf)", "FILE"},
     {"db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Keep the runs in this database", "FILE"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every board", NULL},
+    {"stats", 0, 0, G_OPTION_ARG_NONE, &stats,
+     "Print n, mean and sigma per measurement over good boards; a limited measurement "
+     "with no spread fails the validation", NULL},
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context = g_option_context_new("");
@@ -36,14 +59,15 @@ int cli_validate(int argc, char **argv)
       "Runs twin boards over all models, good ones and ones with a production defect, and\n"
       "prints per defect how often the station caught it at the right step.\n"
       "Exit status 0 only with no escape, no false fail, no defect caught at the wrong step\n"
-      "and no run that could not test.");
+      "and no run that could not test (with --stats: and no limited measurement without\n"
+      "spread over good boards, other than exact read-backs and counts).");
   g_option_context_add_main_entries(context, entries, NULL);
   if (!cli_parse(context, &argc, &argv))
     return EXIT_USAGE;
   if (argc != 1 || boards < 1 || boards > 100000 || seed < 0 || good_share < 0 ||
       good_share > 1) {
     cli_error("usage: station validate [--boards 1..100000] [--seed S] [--faults LIST] "
-              "[--good-share 0..1] [--fixture FILE] [--db FILE]");
+              "[--good-share 0..1] [--fixture FILE] [--db FILE] [--stats]");
     return EXIT_USAGE;
   }
   g_autoptr(GError) error = NULL;
@@ -60,6 +84,8 @@ int cli_validate(int argc, char **argv)
     .fixture_path = fixture_path, .boards = boards, .seed = (guint32)seed,
     .faults = (const char *const *)fault_list, .good_share = good_share, .db_path = db,
   };
+  g_autoptr(SpreadTable) spread = stats ? spread_table_new() : NULL;
+  request.spread = spread;
   g_autoptr(GPtrArray) rows = NULL;
   gint64 start = g_get_monotonic_time();
   if (!validate_run(catalog, &request, &rows, verbose ? print_progress : NULL, NULL, &error)) {
@@ -88,5 +114,6 @@ int cli_validate(int argc, char **argv)
   }
   printf("\nescapes: %d, false fails: %d, caught at another step: %d, could not test: %d\n",
          escapes, false_fails, elsewhere, errors);
-  return escapes || false_fails || elsewhere || errors ? EXIT_FAIL : EXIT_PASS;
+  guint no_spread = spread ? print_spread(spread) : 0;
+  return escapes || false_fails || elsewhere || errors || no_spread ? EXIT_FAIL : EXIT_PASS;
 }

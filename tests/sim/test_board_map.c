@@ -321,9 +321,10 @@ static void test_live_block(void)
   CU_ASSERT_EQUAL((gint16)(regs[0] << 8 | regs[1]), -400);
   CU_ASSERT_EQUAL((guint32)read_i32(board, SIM_JK_REG_ALARMS), SIM_BOARD_ALARM_TEMP_SENSOR);
   gint32 current = read_i32(board, SIM_JK_REG_CURRENT_MA);
-  CU_ASSERT_TRUE(current < -19000 && current > -21000);
+  /* Uncalibrated: the board's own gain error (up to ±8 %) is in the reading. */
+  CU_ASSERT_TRUE(current < -18300 && current > -21700);
   gint32 power = read_i32(board, SIM_JK_REG_POWER_MW);
-  CU_ASSERT_TRUE(power > 19 * 79000 && power < 21 * 80000);
+  CU_ASSERT_TRUE(power > 18.3 * 79000 && power < 21.7 * 80000);
   /* Coulomb counter registers. */
   CU_ASSERT_EQUAL(read_i32(board, SIM_BOARD_REG_FULL_MAH), 100000);
   gint32 remaining = read_i32(board, SIM_BOARD_REG_REMAINING_MAH);

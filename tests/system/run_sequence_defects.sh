@@ -13,7 +13,7 @@ declare -A defect=(
   [BD6A17S6P-2648-00107]=heater-stuck-on
   [B5A25S60P-2648-00108]=balance-dead:7
   [B1A8S10P-2648-00109]=path-res:2
-  [BD4A8S4P-2648-00110]=shunt:20
+  [BD4A8S4P-2648-00110]=shunt:35
 )
 rules=()
 for serial in "${!defect[@]}"; do rules+=(--fault-rule "$serial=${defect[$serial]}"); done
