@@ -13,7 +13,8 @@ step {
   run = function()
     -- Cells in pairs, one raised and one lowered: the balancer must move the model's current
     -- out of the raised cell into the lowered one, as the two cell simulator channels see
-    -- it. Every channel is at one end of a pair once.
+    -- it. The pairs go round the stack (1 into 2, 2 into 3, ..., n into 1), so every channel
+    -- gives current once and takes it once: a channel dead in one direction is caught.
     local lim, n = limits.balance, board.cell_count
     local rest = rest_v()
     program({ { REG.BALANCE_START_MV, rest * 1000, "balance start (mV)" },
@@ -25,7 +26,7 @@ step {
       fixture.cells:set_current_limit(1, n, lim.cells_current_limit_a)
       local low_a = lim.current_a * (1 - lim.tolerance_pct / 100)
       local high_a = lim.current_a * (1 + lim.tolerance_pct / 100)
-      for high = 1, n, 2 do
+      for high = 1, n do
         local low = high < n and high + 1 or 1
         fixture.cells:set_voltage(high, rest + lim.offset_mv / 1000)
         fixture.cells:set_voltage(low, rest - lim.offset_mv / 1000)

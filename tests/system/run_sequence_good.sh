@@ -54,7 +54,10 @@ expect_eq "$(sql "select printf('%g,%g', low, high) from measurements m
   "path resistance limits from the characterised 0.25 mOhm"
 expect_eq "$(sql "select count(*) from measurements m join steps s on s.id = m.step_id
                   where s.run_id = $run and m.name like 'cell_%_balance_out'
-                  and m.value between 4.5 and 5.5")" 13 "5 A out of every raised cell of 25"
+                  and m.value between 4.5 and 5.5")" 25 "5 A out of every cell of 25"
+expect_eq "$(sql "select count(*) from measurements m join steps s on s.id = m.step_id
+                  where s.run_id = $run and m.name like 'cell_%_balance_in'
+                  and m.value between 4.5 and 5.5")" 25 "5 A into every cell of 25"
 
 # A Li-ion order; every main step leaves the relays open and nothing switched on.
 # The wrapped sequence sits beside a copy of the sequence's modules: require finds modules
