@@ -1,6 +1,8 @@
 -- Cell connections, voltage calibration and accuracy, current calibration (DESIGN.md §7
 -- steps 3 and 4).
 local common = require "eol.common"
+local pack = require "eol.pack"
+local set_cells = pack.set_cells
 local registers = require "eol.registers"
 local sum_of = common.sum_of
 local board_cells_mean = common.board_cells_mean
@@ -23,7 +25,7 @@ step {
     -- (which calibration corrects) cancels and a cell that reads wrong alone stands out.
     local n, chem = board.cell_count, board.chemistry
     local lim = limits.cell_connections
-    fixture.cells:set_voltages(1, n, limits.voltage_calibration["point_" .. chem .. "_v"])
+    set_cells(1, n, limits.voltage_calibration["point_" .. chem .. "_v"])
     wait(limits.cell_voltage.settle_s)
     local reference = fixture.cells:measure_voltages(1, n)
     local live = fixture.dut:read_live()
@@ -51,15 +53,15 @@ step {
   run = function()
     local n, chem = board.cell_count, board.chemistry
     local lim = limits.voltage_calibration
-    fixture.cells:set_voltages(1, n, lim["point_" .. chem .. "_v"])
+    set_cells(1, n, lim["point_" .. chem .. "_v"])
     wait(limits.cell_voltage.settle_s)
-    local pack = sum_of(fixture.cells:measure_voltages(1, n))
+    local pack_v = sum_of(fixture.cells:measure_voltages(1, n))
     local before = fixture.dut:read_live().pack_v
-    local ok, why = fixture.dut:calibrate_voltage(pack)
+    local ok, why = fixture.dut:calibrate_voltage(pack_v)
     measure { name = "calibration_accepted", value = ok and "accepted" or ("refused: " .. why),
               expected = "accepted" }
     if not ok then
-      calibration { kind = "voltage", unit = "mV", reference = pack * 1000,
+      calibration { kind = "voltage", unit = "mV", reference = pack_v * 1000,
                     before = before * 1000, passed = false }
       return
     end
@@ -68,9 +70,9 @@ step {
                                 value = live.voltage_factor, low = lim.factor_min,
                                 high = lim.factor_max }
     local error_ok = measure { name = "pack_voltage_error", unit = "mV",
-                               value = (live.pack_v - pack) * 1000, low = -lim.pack_error_mv,
+                               value = (live.pack_v - pack_v) * 1000, low = -lim.pack_error_mv,
                                high = lim.pack_error_mv }
-    calibration { kind = "voltage", unit = "mV", reference = pack * 1000, before = before * 1000,
+    calibration { kind = "voltage", unit = "mV", reference = pack_v * 1000, before = before * 1000,
                   after = live.pack_v * 1000, factor = live.voltage_factor,
                   passed = factor_ok and error_ok }
   end,
@@ -83,7 +85,7 @@ step {
     local lim = limits.cell_voltage
     local bound = lim.accuracy_mv - lim.reference_uncertainty_mv
     for _, volts in ipairs(lim["points_" .. chem .. "_v"]) do
-      fixture.cells:set_voltages(1, n, volts)
+      set_cells(1, n, volts)
       wait(lim.settle_s)
       local reference = fixture.cells:measure_voltages(1, n)
       local reading = board_cells_mean(lim.readings)
@@ -108,6 +110,7 @@ step {
     local bound = lim.accuracy_pct - lim.reference_uncertainty_pct
     load_chemistry_defaults()
     local pack_v = cells_to_rest()
+    pack.allow(amps, amps)
     with_cleanup(function()
       charger_on(amps, pack_v)
       wait(lim.settle_s)
@@ -160,6 +163,7 @@ step {
     end, function()
       charger_off()
       load_off()
+      pack.at_rest()
     end)
   end,
 }

@@ -1,6 +1,7 @@
 -- Helpers every step group uses: readings, cleanup, the instruments of the power path, the
 -- rest state. The run's globals (board, limits, fixture) exist only while steps run, so
 -- these are functions called from steps, never evaluated at load time.
+local pack = require "eol.pack"
 local M = {}
 
 function M.sum_of(values)
@@ -79,7 +80,7 @@ function M.rest_v() return limits.rest["cells_" .. board.chemistry .. "_v"] end
 -- All cells to the rest voltage; returns the pack voltage the cell simulator measures (V).
 function M.cells_to_rest()
   local n = board.cell_count
-  fixture.cells:set_voltages(1, n, M.rest_v())
+  pack.set_cells(1, n, M.rest_v())
   return M.sum_of(fixture.cells:measure_voltages(1, n))
 end
 

@@ -1,5 +1,6 @@
 -- The main path's resistance at a test current (DESIGN.md §7 step 5).
 local common = require "eol.common"
+local pack = require "eol.pack"
 local need = common.need
 local with_cleanup = common.with_cleanup
 local expect = common.expect
@@ -18,6 +19,7 @@ step {
             .. "add [path_resistance@" .. board.model.name .. "] characterised_mohm", 0)
     end
     cells_to_rest()
+    pack.allow(lim.test_a, 0)
     with_cleanup(function()
       need("dmm"):configure_voltage(lim.dmm_range_v, lim.dmm_nplc)
       need("switch"):close(fixture.relays.dmm_path)
@@ -41,6 +43,7 @@ step {
     end, function()
       load_off()
       fixture.switch:open(fixture.relays.dmm_path)
+      pack.at_rest()
     end)
   end,
 }

@@ -1,6 +1,7 @@
 -- Cell over- and under-voltage, charge and discharge over-current, short circuit
 -- (DESIGN.md §7 steps 6 to 10).
 local common = require "eol.common"
+local pack = require "eol.pack"
 local registers = require "eol.registers"
 local REG = jk.REG
 local ALARM = jk.ALARM
@@ -33,7 +34,7 @@ end
 local function cell_protection(p)
   local lim = p.lim
   for _, cell in ipairs(measured_cells()) do
-    local volts_at = function(mv) fixture.cells:set_voltage(cell, mv / 1000) end
+    local volts_at = function(mv) pack.set_cell(cell, mv / 1000) end
     threshold_test {
       trip = p.trip, release = p.release, direction = p.direction, window = lim.window_mv,
       resolution = lim.resolution_mv, tolerance = lim.tolerance_mv, unit = "mV",
@@ -44,7 +45,7 @@ local function cell_protection(p)
                     label = string.format("cell %d %s", cell, p.label), alarm = p.alarm,
                     mos = p.mos, blocked = p.blocked, blocked_max_a = lim.blocked_max_a } },
     }
-    fixture.cells:set_voltage(cell, rest_v())
+    pack.set_cell(cell, rest_v())
   end
 end
 
@@ -59,6 +60,7 @@ step {
     program({ { REG.CELL_OVP_MV, trip, "cell OVP (mV)" },
               { REG.CELL_OVPR_MV, release, "cell OVP release (mV)" } })
     local pack_v = cells_to_rest()
+    pack.allow(0, lim.charge_test_a)
     with_cleanup(function()
       charger_on(lim.charge_test_a, pack_v)
       cell_protection {
@@ -69,6 +71,7 @@ step {
     end, function()
       charger_off()
       cells_to_rest()
+      pack.at_rest()
     end)
   end,
 }
@@ -84,6 +87,7 @@ step {
     program({ { REG.CELL_UVP_MV, trip, "cell UVP (mV)" },
               { REG.CELL_UVPR_MV, release, "cell UVP release (mV)" } })
     cells_to_rest()
+    pack.allow(lim.discharge_test_a, 0)
     with_cleanup(function()
       load_on(lim.discharge_test_a)
       cell_protection {
@@ -94,6 +98,7 @@ step {
     end, function()
       load_off()
       cells_to_rest()
+      pack.at_rest()
     end)
   end,
 }
@@ -101,10 +106,12 @@ step {
 step {
   name = "charge-overcurrent",
   run = function()
+    local lim = limits.charge_ocp
     local pack_v = cells_to_rest()
+    pack.allow(0, lim.threshold_a * (1 + lim.above_pct / 100))
     with_cleanup(function()
       overcurrent_test {
-        lim = limits.charge_ocp, key = "charge_ocp", label = "charge over-current",
+        lim = lim, key = "charge_ocp", label = "charge over-current",
         alarm = ALARM.CHG_OCP, mos = "charge",
         regs = { REG.CHG_OCP_MA, REG.CHG_OCP_DELAY_S, REG.CHG_OCP_RECOVERY_S },
         start = function(amps) charger_on(amps, pack_v) end,
@@ -112,17 +119,22 @@ step {
         current = function() return fixture.charger:measure_current() end,
         stop = function() fixture.charger:output(false) end,
       }
-    end, charger_off)
+    end, function()
+      charger_off()
+      pack.at_rest()
+    end)
   end,
 }
 
 step {
   name = "discharge-overcurrent",
   run = function()
+    local lim = limits.discharge_ocp
     cells_to_rest()
+    pack.allow(lim.threshold_a * (1 + lim.above_pct / 100), 0)
     with_cleanup(function()
       overcurrent_test {
-        lim = limits.discharge_ocp, key = "discharge_ocp", label = "discharge over-current",
+        lim = lim, key = "discharge_ocp", label = "discharge over-current",
         alarm = ALARM.DSG_OCP, mos = "discharge",
         regs = { REG.DSG_OCP_MA, REG.DSG_OCP_DELAY_S,
                  REG.DSG_OCP_RECOVERY_S },
@@ -131,7 +143,10 @@ step {
         current = function() return fixture.load:measure_current() end,
         stop = function() fixture.load:input(false) end,
       }
-    end, load_off)
+    end, function()
+      load_off()
+      pack.at_rest()
+    end)
   end,
 }
 

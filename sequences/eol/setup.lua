@@ -1,8 +1,11 @@
--- Setup: the station offers what this sequence calls, the cells are on and the board boots.
+-- Setup: the station offers what this sequence calls, the pack is on and the board boots.
+local common = require "eol.common"
+local pack = require "eol.pack"
 
 -- The station functions this sequence needs besides the board's and instruments' basics
 -- (station.api_version covers the globals; these are instrument methods).
-local STATION_API = { { "dut", "write_u16" }, { "cells", "set_current_limit" } }
+local STATION_API = { { "dut", "write_u16" }, { "cells", "set_current_limit" },
+                      { "battery", "set_limits" } }
 
 setup {
   name = "power-on",
@@ -19,9 +22,10 @@ setup {
       error("this station lacks " .. table.concat(missing, ", ") .. ", which this sequence "
             .. "needs: update the station", 0)
     end
-    local n, chem = board.cell_count, board.chemistry
-    fixture.cells:set_voltages(1, n, limits.voltage_calibration["point_" .. chem .. "_v"])
-    fixture.cells:output(1, n, true)
+    -- The pack current flows through the battery emulator only: a fixture without one
+    -- cannot test (its cell channels would have to carry it).
+    common.need("battery")
+    pack.power_on(limits.voltage_calibration["point_" .. board.chemistry .. "_v"])
     wait(limits.power_on.boot_s)
   end,
 }

@@ -1,10 +1,10 @@
 -- The NTC inputs and the temperature protections, and the heater option (DESIGN.md §7
 -- steps 11 and 12).
 local common = require "eol.common"
+local pack = require "eol.pack"
 local registers = require "eol.registers"
 local REG = jk.REG
 local ALARM = jk.ALARM
-local sum_of = common.sum_of
 local on_off = common.on_off
 local need = common.need
 local with_cleanup = common.with_cleanup
@@ -96,18 +96,31 @@ step {
       skip("model " .. board.model.name .. " has no heater option")
     end
     local lim, prod = limits.heater, limits.production
-    local n = board.cell_count
     local bits = control_bits()
     local cold_c = prod.charge_utp_c - limits.temperature.step_c
-    -- The heater current is what every cell channel sources besides the (idle) stack.
-    local function heater_a()
-      return sum_of(fixture.cells:measure_currents(1, n)) / n
-    end
     local pack_v = cells_to_rest()
+    -- The heater is fed from the pack: the battery emulator sources its current, at most
+    -- U/R of the load.
+    pack.allow(pack_v / lim.load_ohm, 0)
+    -- What the pack sources: the emulator's current (a mean of readings) and the cell
+    -- stack's series current, which every channel carries (the median channel: the balancer
+    -- is idle).
+    local function pack_a()
+      local currents = fixture.cells:measure_currents(1, board.cell_count)
+      table.sort(currents)
+      local sum = 0
+      for _ = 1, lim.readings do sum = sum + fixture.battery:measure_current() end
+      return sum / lim.readings + currents[(#currents + 1) // 2]
+    end
+    -- The heater current is what the pack sources beyond its idle current (the board's own
+    -- supply).
+    local idle_a
+    local function heater_a() return pack_a() - idle_a end
     with_cleanup(function()
       program({ { REG.CHG_UTP, prod.charge_utp_c * 10, "charge UTP (0.1 degC)" },
                 { REG.CHG_UTPR, prod.charge_utpr_c * 10, "charge UTP release (0.1 degC)" } })
       write_control_bits(bits | HEATER_ENABLE_BIT)
+      idle_a = pack_a()
       need("switch"):close(fixture.relays.heater)
       wait(lim.settle_s)
       local amps = heater_a()
@@ -145,6 +158,7 @@ step {
       fixture.switch:open(fixture.relays.heater)
       ntc_all(limits.rest.temperature_c)
       write_control_bits(bits)
+      pack.at_rest()
     end)
   end,
 }

@@ -2,7 +2,8 @@
  * twin in-process on its virtual clock: Ohm's law through the board's main path (load CC and
  * the DMM across the path), the charger's CV/CC, a MOSFET that does not conduct, the
  * short-circuit protection timed by the load's digitizer and by the fixture's short switch,
- * the heater through relay 104, NTC resistances as the board's temperatures, the balancer's
+ * the heater through relay 104, NTC resistances as the board's temperatures, a short on the
+ * battery-emulator fixture fed by its energy store, the balancer's
  * currents at the cell simulator with its current limit, and determinism: the same script
  * gives the same bytes in two twins, in-process and as two fixture-sim processes. */
 #include "tests/cunit_main.h"
@@ -267,6 +268,35 @@ static void test_channels_limit_without_battery(void)
   if (fabs(ma - 300.0) > 6.0)   /* the load's CC set accuracy */
     fprintf(stderr, "\n  channel 7 at %.1f mA\n", ma);
   CU_ASSERT_DOUBLE_EQUAL(ma, 300.0, 6.0);
+  bench_free(bench);
+}
+
+static void test_battery_short_from_store(void)
+{
+  /* A short on the buildable fixture: the emulator stops at its source limit and the
+   * short-circuit energy store beside it delivers the peak, far above the board's SCP
+   * threshold (3 x 150 A); once the board cuts off, the store rests and the emulator is back
+   * in CV. */
+  Bench *bench = bench_new_built(SERIAL, NULL, SIM_POWER_PATH_BATTERY);
+  cells_on(bench, 24, CELL_V);
+  g_autofree char *setup = g_strdup_printf("VOLT %.4f;CURR:LIM 2;CURR:LIM:NEG -2;OUTP ON",
+                                           24 * CELL_V);
+  cmd(bench, "battery", setup);
+  cmd(bench, "switch", "ROUT:CLOS (@101)");
+  cmd(bench, "eload", "FUNC CURR;CURR 0;INP ON");
+  CU_ASSERT_TRUE(fabs(state_of(bench)->store_current_a) < 1e-9);
+  cmd(bench, "eload", "INP:SHOR ON");
+  const SimFixtureState *state = state_of(bench);
+  CU_ASSERT_TRUE(state->load_current_a > 1000.0);
+  CU_ASSERT_TRUE(state->store_current_a > 1000.0);
+  CU_ASSERT_DOUBLE_EQUAL(state->battery_current_a, 2.0, 1e-9);
+  CU_ASSERT_EQUAL(num(bench, "battery", "STAT:QUES:COND?"), 2);
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.01");
+  state = state_of(bench);
+  CU_ASSERT_TRUE(truth_alarms(bench) & SIM_JK_ALARM_DSG_SCP);
+  CU_ASSERT_TRUE(fabs(state->load_current_a) < 0.01);
+  CU_ASSERT_TRUE(fabs(state->store_current_a) < 1e-9);
+  CU_ASSERT_EQUAL(num(bench, "battery", "STAT:QUES:COND?"), 0);
   bench_free(bench);
 }
 
@@ -574,7 +604,8 @@ static void test_determinism_in_process(void)
 /* Runs the script against a fixture-sim process over TCP; returns every answer. */
 static char *script_over_tcp(void)
 {
-  const char *args[] = {"--quiet", "--board", SERIAL, NULL};
+  /* The stack-as-pack fixture, as bench_new() builds in process. */
+  const char *args[] = {"--quiet", "--power-path", "cells", "--board", SERIAL, NULL};
   g_autoptr(GError) error = NULL;
   SimHarness *harness = harness_start(args, &error);
   if (!harness)
@@ -630,6 +661,8 @@ int main(void)
   CU_add_test(suite, "charger: CC above the pack, CV and CC into the load", test_charger_cv_cc);
   CU_add_test(suite, "battery emulator carries the pack current; its limits reported",
               test_battery_carries_pack_current);
+  CU_add_test(suite, "short on the battery fixture: the store delivers the peak",
+              test_battery_short_from_store);
   CU_add_test(suite, "cell channels deliver at most their limit (CC, sag)",
               test_channels_limit_without_battery);
   CU_add_test(suite, "discharge MOSFET open: no discharge, charge still flows",

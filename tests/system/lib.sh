@@ -12,12 +12,14 @@ trap cleanup EXIT
 
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
-# start_twin [fixture-sim options...]: starts the twin, waits for "ready", writes
-# $WORK/fixture.conf describing it (autostart off: the test owns the twin).
+# start_twin [fixture-sim options...]: starts the twin (the buildable fixture: a battery
+# emulator on B+/B-), waits for "ready", writes $WORK/fixture.conf describing it (autostart
+# off: the test owns the twin), the battery emulator's ratings as fixtures/sim.conf has them.
 start_twin() {
   mkfifo "$WORK/twin.out"
   "$FIXTURE_SIM" --cellsim-port 0 --control-port 0 --eload-port 0 --charger-port 0 \
-    --dmm-port 0 --switch-port 0 --pty-dir "$WORK/pty" "$@" \
+    --dmm-port 0 --switch-port 0 --battery-port 0 --power-path battery --pty-dir "$WORK/pty" \
+    "$@" \
     >"$WORK/twin.out" 2>"$WORK/twin.err" &
   TWIN_PID=$!
   exec 7<"$WORK/twin.out"
@@ -46,6 +48,9 @@ start_twin() {
     [ -n "${RESOURCE[switch]:-}" ] &&
       printf '[switch]\ndriver = keysight-34980a\nresource = %s\n%s\n' "${RESOURCE[switch]}" \
         "$(sed -n '/^relay_\|^ntc_\|^boot0\|^nrst/p' "$SOURCE_ROOT/fixtures/sim.conf")"
+    [ -n "${RESOURCE[battery]:-}" ] &&
+      printf '[battery]\ndriver = itech-it6000c\nresource = %s\n%s\n' "${RESOURCE[battery]}" \
+        "$(sed -n '/^\[battery\]/,/^\[/{/^rated_/p}' "$SOURCE_ROOT/fixtures/sim.conf")"
     [ -n "${RESOURCE[boot]:-}" ] &&
       printf '[boot]\ndriver = stm32-rom\nresource = %s?baud=115200\n' \
         "${RESOURCE[boot]}"

@@ -9,8 +9,9 @@ expect_eq "$(sql "select count(*) from measurements where outcome = 'PASS'")" \
   "$(sql "select count(*) from measurements")" "all measurements pass"
 expect_eq "$(sql "select count(*) from steps where outcome = 'PASS'")" 6 \
   "connect, three steps, the board's identity and the safe state pass"
-# The safe state left the load off and every relay open.
-python_check=$(/usr/bin/python3 - "${RESOURCE[switch]}" "${RESOURCE[eload]}" <<'PY'
+# The safe state left the load and the battery emulator off and every relay open.
+python_check=$(/usr/bin/python3 - "${RESOURCE[switch]}" "${RESOURCE[eload]}" \
+  "${RESOURCE[battery]}" <<'PY'
 import socket, sys
 def query(resource, text):
     _, host, port, _ = resource.split("::")
@@ -18,8 +19,9 @@ def query(resource, text):
         s.sendall((text + "\n").encode())
         return s.makefile().readline().strip()
 print(query(sys.argv[1], "ROUT:CLOS? (@101,102,103,104,105,106,301,302)"),
-      query(sys.argv[2], "INP?"))
+      query(sys.argv[2], "INP?"), query(sys.argv[3], "OUTP?"))
 PY
 )
-expect_eq "$python_check" "0,0,0,0,0,0,0,0 0" "relays open and load off after the run"
+expect_eq "$python_check" "0,0,0,0,0,0,0,0 0 0" \
+  "relays open, load and battery emulator off after the run"
 echo "ok"

@@ -8,6 +8,10 @@ step {
     local n = board.cell_count
     fixture.cells:set_voltages(1, n, 3.3)
     fixture.cells:output(1, n, true)
+    -- The battery emulator on B+/B- carries the pack current, the cells only their taps.
+    fixture.battery:set_voltage(n * 3.3)
+    fixture.battery:set_limits(12, 7)
+    fixture.battery:output(true)
     wait(0.3)
     fixture.switch:close(fixture.relays.load, fixture.relays.dmm_path)
     fixture.load:set_current(10)
