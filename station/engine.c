@@ -3,6 +3,7 @@
  * and teardown steps, put the fixture in its safe state, judge and store the outcome. Every
  * step and measurement is stored as it happens and announced as an event. */
 #include "station/engine.h"
+#include "station/limit_types.h"
 #include "station/lua_host.h"
 #include "station/lua_interrupt.h"
 #include "station/station_error.h"
@@ -346,6 +347,10 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
                                                       : sequences_path("limits.conf");
   run->limits = limits_resolve(limits_path, engine->catalog, run->serial.model, error);
   if (!run->limits)
+    return FALSE;
+  /* Every limit the sequence will read, of the kind it reads it as, before anything moves. */
+  g_autofree char *types_path = limit_types_path_for(limits_path);
+  if (!limit_types_check(run->limits, limits_path, types_path, error))
     return FALSE;
   if (request->fixture) {
     run->fixture = request->fixture;

@@ -1,6 +1,7 @@
 /* station limits show MODEL: every limit the station applies to a model, where each value
  * comes from (generic, model override, catalog) and why (the comment in the limits file). */
 #include "station/cli/cli.h"
+#include "station/limit_types.h"
 #include "station/limit_table.h"
 #include "sequences/data_path.h"
 #include <stdio.h>
@@ -37,7 +38,8 @@ int cli_limits(int argc, char **argv)
   if (!limits_path)
     limits_path = sequences_path("limits.conf");
   g_autoptr(LimitTable) table = limits_resolve(limits_path, catalog, model, &error);
-  if (!table) {
+  g_autofree char *types_path = limit_types_path_for(limits_path);
+  if (!table || !limit_types_check(table, limits_path, types_path, &error)) {
     cli_error("%s", error->message);
     return EXIT_ERROR;
   }

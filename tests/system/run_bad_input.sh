@@ -33,4 +33,25 @@ printf 'step { name = "escape", run = function() os.execute("true") end }\n' >"$
 station_run B2A24S15P-2648-00017 --sequence "$WORK/escape.lua"
 expect_eq "$RUN_STATUS" 2 "exit status of a sandbox escape"
 expect_grep "escape.lua:1: .*global 'os'" "$WORK/run.out"
+
+# Limits are checked before the board is touched: a value of the wrong kind, a key whose name
+# is misspelt and a key the sequence reads that is missing are each refused at start, naming
+# the file, the group and the key; no run is stored and the cells stay off.
+limits=$SOURCE_ROOT/sequences/limits.conf
+sed 's/^headroom_v = .*/headroom_v = abc/' "$limits" >"$WORK/wrong_kind.conf"
+sed '0,/^boot_s = /s//boot_sec = /' "$limits" >"$WORK/misspelt.conf"
+sed '/^boot_s = /d' "$limits" >"$WORK/missing.conf"
+check_limits() {
+  local before
+  before=$(sql "select count(*) from runs")
+  station_run B2A24S15P-2648-00017 --limits "$WORK/$1"
+  expect_eq "$RUN_STATUS" 2 "exit status with $1"
+  expect_grep "$2" "$WORK/run.out"
+  expect_eq "$(sql "select count(*) from runs")" "$before" "no run stored with $1"
+  grep -q "power-on" "$WORK/run.out" && fail "the board was powered with $1"
+  return 0
+}
+check_limits wrong_kind.conf "wrong_kind.conf: \\[charger\\] headroom_v = 'abc' is not a number"
+check_limits misspelt.conf "misspelt.conf: \\[power_on\\] boot_sec is not a limit the sequence reads"
+check_limits missing.conf "missing.conf: \\[power_on\\] has no boot_s, which the sequence reads as number"
 echo "ok"
