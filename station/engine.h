@@ -3,7 +3,22 @@
  * measurements; the engine judges outcomes, emits events as things happen, stores them, and
  * leaves the fixture in its safe state however the run ends. It knows no GTK: the CLI and the
  * UI are clients that listen to its events. engine_run() blocks; call it on a worker thread
- * from a UI. engine_abort() may be called from any thread or from a signal handler. */
+ * from a UI. engine_abort() may be called from any thread or from a signal handler.
+ *
+ * Who is at fault, the board or the station (a FAIL ships no board; an ERROR says the
+ * station could not judge it, so the board is retested, not scrapped):
+ *   FAIL   the board showed something wrong that the station measured: a measurement
+ *          outside its limits, an answer the board should not give (a refused calibration, a
+ *          wrong identity, a flash that does not verify, a bootloader that stays silent on a
+ *          link the fixture proves sound). The sequence decides these (fail(), measure()).
+ *   ERROR  the station could not test: an instrument that errs, times out or is at a
+ *          compliance limit; a fixture file that is wrong (links swapped, a missing role);
+ *          a fixture that fails its self-check; a script, limits or firmware problem found
+ *          before the board is touched; a board that stops answering after it answered
+ *          (testing could not finish); the result store failing; a safe state not reached.
+ *          Lua errors raised by instrument calls (FIXTURE_ERROR) are ERROR unless a step
+ *          catches them, and the fixture's own checks (firmware/fixture_flash.c for swapped
+ *          links) turn what would look like a board's silence into a FIXTURE_ERROR. */
 #pragma once
 #include <glib.h>
 #include "station/measurement.h"

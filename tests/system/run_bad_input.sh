@@ -54,4 +54,29 @@ check_limits() {
 check_limits wrong_kind.conf "wrong_kind.conf: \\[charger\\] headroom_v = 'abc' is not a number"
 check_limits misspelt.conf "misspelt.conf: \\[power_on\\] boot_sec is not a limit the sequence reads"
 check_limits missing.conf "missing.conf: \\[power_on\\] has no boot_s, which the sequence reads as number"
+
+# The board link and the boot link swapped in the fixture file: the station's fault, so the
+# run is ERROR naming both links, never a FAIL of the board.
+release_firmware
+awk -v dut="${RESOURCE[rs485]}" -v boot="${RESOURCE[boot]}" '
+  /^\[/ { group = $0 }
+  group == "[dut]" && /^resource/ { print "resource = " boot "?baud=115200"; next }
+  group == "[boot]" && /^resource/ { print "resource = " dut "?baud=115200"; next }
+  { print }' "$WORK/fixture.conf" >"$WORK/swapped.conf"
+set +e
+timeout 120 "$STATION" run --fixture "$WORK/swapped.conf" --serial B2A24S15P-2648-00021 \
+  --db "$WORK/results.db" --trusted-keys "$TRUSTED" >"$WORK/run.out" 2>&1
+status=$?
+set -e
+cat "$WORK/run.out"
+expect_eq "$status" 2 "exit status with the links swapped"
+run=$(sql "select max(id) from runs")
+expect_eq "$(sql "select outcome from runs where id = $run")" ERROR "stored outcome, links swapped"
+sql "select message from runs where id = $run" |
+  grep -q "the fixture file has the two links swapped" ||
+  fail "the message does not say the links are swapped: $(sql "select message from runs where id = $run")"
+expect_eq "$(sql "select count(*) from steps where run_id = $run and outcome = 'FAIL'")" 0 \
+  "no step FAILs with the links swapped"
+expect_eq "$(sql "select outcome from steps where run_id = $run and name = 'safe-state'")" \
+  PASS "safe state with the links swapped"
 echo "ok"
