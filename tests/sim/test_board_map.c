@@ -285,7 +285,8 @@ static void test_frames(void)
   CU_ASSERT_EQUAL(le32(body + (SIM_JK_REG_CELLS_PRESENT - SIM_JK_REG_LIVE)), 0xFFFFFFu);
   CU_ASSERT_EQUAL(le16(body + (SIM_JK_REG_T1 - SIM_JK_REG_LIVE)), 250);
   CU_ASSERT_EQUAL(le16(body + (SIM_JK_REG_T3 - SIM_JK_REG_LIVE)), 250);
-  CU_ASSERT_EQUAL(le16(body + (SIM_JK_REG_MOS_TEMP - SIM_JK_REG_LIVE)), 250);
+  /* 25 °C within the MOS sensor's offset (±1.5 °C). */
+  CU_ASSERT_TRUE(abs((gint16)le16(body + (SIM_JK_REG_MOS_TEMP - SIM_JK_REG_LIVE)) - 250) <= 15);
   CU_ASSERT_EQUAL(body[SIM_JK_REG_CHG_MOS - SIM_JK_REG_LIVE], 1);
   CU_ASSERT_EQUAL(body[SIM_JK_REG_DSG_MOS - SIM_JK_REG_LIVE], 1);
   CU_ASSERT_EQUAL(le32(body + (SIM_JK_REG_ALARMS - SIM_JK_REG_LIVE)), 0);
@@ -517,6 +518,29 @@ static void test_sync_hook(void)
   sim_board_free(board);
 }
 
+/* The MOS sensor's reading at 25 °C: within ±1.5 °C, the same for a serial every time, and
+ * not the same on every board (a limit on it must see spread). */
+static void test_mos_sensor_spread(void)
+{
+  int lowest = G_MAXINT, highest = G_MININT;
+  for (int n = 1; n <= 20; n++) {
+    g_autofree char *serial = g_strdup_printf("B2A24S15P-2648-%05d", n);
+    int reading[2];
+    for (int again = 0; again < 2; again++) {
+      SimBoard *board = board_rig_new_board(serial, NULL);
+      guint8 regs[2];
+      read_regs(board, SIM_JK_REG_MOS_TEMP, 1, regs);
+      reading[again] = (gint16)(regs[0] << 8 | regs[1]);
+      sim_board_free(board);
+    }
+    CU_ASSERT_EQUAL(reading[0], reading[1]);
+    CU_ASSERT_TRUE(abs(reading[0] - 250) <= 15);
+    lowest = MIN(lowest, reading[0]);
+    highest = MAX(highest, reading[0]);
+  }
+  CU_ASSERT_TRUE(highest - lowest >= 10);        /* 1 °C or more over 20 boards */
+}
+
 int main(void)
 {
   if (CU_initialize_registry() != CUE_SUCCESS)
@@ -531,5 +555,6 @@ int main(void)
               test_correction_fields);
   CU_add_test(suite, "serial 16 bytes, user data 16 bytes, no overrun", test_serial_and_user_data);
   CU_add_test(suite, "sync hook", test_sync_hook);
+  CU_add_test(suite, "MOS sensor: per-board offset", test_mos_sensor_spread);
   return cunit_run_all();
 }

@@ -15,7 +15,8 @@ expect_eq "$(sql "select count(*) from measurements where name like 'cell_%_erro
 expect_eq "$(sql "select count(*) from measurements where outcome != 'PASS'")" 0 \
   "failing measurements"
 expect_eq "$(sql "select group_concat(name, ',') from (select name from steps order by idx)")" \
-  "firmware-release,connect-fixture,power-on,fixture-self-check,flash,identify,cell-connections,\
+  "firmware-release,connect-fixture,power-on,fixture-self-check,flash,identify,\
+mos-temperature,cell-connections,\
 voltage-calibration,cell-voltage-accuracy,current-calibration,path-resistance,overcharge,\
 overdischarge,charge-overcurrent,discharge-overcurrent,short-circuit,temperature,heater,\
 balance,final-configuration,board-identity,safe-state" \
