@@ -40,13 +40,17 @@ void run_result_clear(RunResult *result)
   g_clear_pointer(&result->timings, g_array_unref);
 }
 
-/* The fixture clock, or NAN when it cannot be read (no fixture, twin gone). */
+/* The fixture clock, or NAN when it cannot be read (no fixture, twin gone or hung). A clock
+ * that failed once is not asked again in this run: each try would wait out its timeout. */
 static double clock_now(Run *run)
 {
   double now;
-  if (!run->fixture || !fixture_is_connected(run->fixture) ||
-      !fixture_clock_now(run->fixture, &now, NULL))
+  if (run->clock_failed || !run->fixture || !fixture_is_connected(run->fixture))
     return NAN;
+  if (!fixture_clock_now(run->fixture, &now, NULL)) {
+    run->clock_failed = TRUE;
+    return NAN;
+  }
   return now;
 }
 

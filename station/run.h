@@ -34,6 +34,7 @@ typedef struct {
   const char *step_name;
   int step_failed_measurements;
   double step_clock_start;       /* s, fixture clock when the step began (NAN: unreadable) */
+  gboolean clock_failed;         /* the fixture clock could not be read: not asked again */
   double step_wait_s;            /* s waited in this step */
   double step_required_s;        /* s of those waits the physics requires */
   GArray *timings;               /* StepTiming, owned until handed to the result */
