@@ -1,6 +1,7 @@
 /* Limits resolution: generic layer, model overrides, catalog references, the hash, and the
  * errors a quality engineer gets for a wrong limits file. */
 #include "station/limit_table.h"
+#include "station/limit_types.h"
 #include "station/station_error.h"
 #include "tests/cunit_main.h"
 #include <glib/gstdio.h>
@@ -100,6 +101,24 @@ static void test_shipped_file_all_models(void)
   }
 }
 
+/* Every model's resolved limits are what limits.types says the sequence reads: a key added
+ * to limits.conf without its kind, or a kind without its key, fails here first. */
+static void test_shipped_kinds_all_models(void)
+{
+  g_autofree char *path = g_build_filename(g_getenv("STATION_DATA_DIR"), "limits.conf", NULL);
+  g_autofree char *types = limit_types_path_for(path);
+  CU_ASSERT_TRUE(g_str_has_suffix(types, "limits.types"));
+  for (guint i = 0; i < catalog_count(catalog); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LimitTable) table = limits_resolve(path, catalog, catalog_nth(catalog, i), NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(table);
+    gboolean ok = limit_types_check(table, path, types, &error);
+    if (!ok)
+      printf("\n  %s: %s\n", catalog_nth(catalog, i)->name, error->message);
+    CU_ASSERT_TRUE(ok);
+  }
+}
+
 int main(void)
 {
   catalog = catalog_load_default(NULL);
@@ -111,6 +130,8 @@ int main(void)
   CU_add_test(suite, "generic, override and catalog layers", test_layers);
   CU_add_test(suite, "errors name file, group and key", test_errors);
   CU_add_test(suite, "shipped limits resolve for all models", test_shipped_file_all_models);
+  CU_add_test(suite, "shipped limits have the kinds the sequence reads",
+              test_shipped_kinds_all_models);
   int status = cunit_run_all();
   g_autofree char *path = g_build_filename(tmpdir, "limits.conf", NULL);
   g_remove(path);
