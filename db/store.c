@@ -87,7 +87,9 @@ static gboolean configure_connection(Store *store, GError **error)
   return TRUE;
 }
 
-/* Marks every RUNNING run ABORTED and its RUNNING steps ERROR, in one transaction. */
+/* Marks every RUNNING run ABORTED and its RUNNING steps ERROR, in one transaction; each gets
+ * the time of its last result as its end (a step: its last measurement, else its start; a
+ * run: the end of its last step, else its start). */
 static gboolean abort_interrupted_runs(Store *store, GError **error)
 {
   const char *doing = "marking interrupted runs ABORTED";
@@ -97,10 +99,14 @@ static gboolean abort_interrupted_runs(Store *store, GError **error)
   sqlite3_stmt *steps = NULL, *runs = NULL;
   gboolean ok =
       sql_prepare(store,
-                  "UPDATE steps SET outcome = 'ERROR', message = ?1 WHERE outcome = 'RUNNING' "
+                  "UPDATE steps SET outcome = 'ERROR', message = ?1, ended_at = "
+                  "COALESCE(ended_at, (SELECT MAX(m.taken_at) FROM measurements m "
+                  "WHERE m.step_id = steps.id), started_at) WHERE outcome = 'RUNNING' "
                   "AND run_id IN (SELECT id FROM runs WHERE outcome = 'RUNNING')",
                   &steps, doing, error) &&
-      sql_prepare(store, "UPDATE runs SET outcome = 'ABORTED', message = ?1 "
+      sql_prepare(store, "UPDATE runs SET outcome = 'ABORTED', message = ?1, ended_at = "
+                     "COALESCE(ended_at, (SELECT MAX(COALESCE(s.ended_at, s.started_at)) "
+                     "FROM steps s WHERE s.run_id = runs.id), started_at) "
                      "WHERE outcome = 'RUNNING'", &runs, doing, error);
   if (ok) {
     sql_bind_text(steps, 1, INTERRUPTED_STEP_MESSAGE);

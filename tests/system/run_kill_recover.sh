@@ -35,4 +35,17 @@ expect_eq "$(sql "select outcome from runs where serial = 'B2A24S15P-2648-00018'
   "the next good board"
 expect_eq "$(sql "select outcome from runs where serial = 'B2A24S15P-2648-00017'")" ABORTED \
   "the killed run"
+# The killed run ends at its last result: after it started, before the next run started, and
+# no earlier than the last measurement it stored.
+expect_eq "$(sql "select count(*) from runs r where serial = 'B2A24S15P-2648-00017'
+                  and ended_at is not null and ended_at >= started_at
+                  and ended_at <= (select started_at from runs
+                                   where serial = 'B2A24S15P-2648-00018')
+                  and ended_at >= coalesce((select max(m.taken_at) from measurements m
+                                            join steps s on s.id = m.step_id
+                                            where s.run_id = r.id), started_at)")" 1 \
+  "the killed run's end is the time of its last result"
+expect_eq "$(sql "select count(*) from steps s join runs r on r.id = s.run_id
+                  where r.serial = 'B2A24S15P-2648-00017' and s.ended_at is null")" 0 \
+  "every step of the killed run has an end"
 echo "ok"
