@@ -62,6 +62,7 @@ step {
       end
     end, function()
       cells_to_rest()
+      wait(lim.settle_s)   -- the balancer stops at its next sample, not at once
       fixture.cells:set_current_limit(1, n, limits.rest.cells_current_limit_a)
     end)
   end,

@@ -45,7 +45,10 @@ local function cell_protection(p)
                     label = string.format("cell %d %s", cell, p.label), alarm = p.alarm,
                     mos = p.mos, blocked = p.blocked, blocked_max_a = lim.blocked_max_a } },
     }
+    -- Back at rest the protection must let go before the next cell: the board releases
+    -- only after its debounce, on its own samples.
     pack.set_cell(cell, rest_v())
+    wait(lim.settle_s)
   end
 end
 

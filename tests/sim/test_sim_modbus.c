@@ -276,7 +276,10 @@ static void test_adc_model_and_calibration(void)
   for (int i = 0; i < 24; i++) {
     if (i == 4)
       continue;
-    double expected = 1.008 * truth[i] + (i == 2 ? 12.0 : k->offset_mv[i]);
+    SimBoardConstants faulty = *k;       /* vref:0.8 and cell-offset:3:12 applied */
+    faulty.gain = 1.008;
+    faulty.offset_mv[2] = 12.0;
+    double expected = sim_board_cell_transfer_mv(&faulty, i + 1, truth[i]);
     if (fabs(mean[i] - expected) > 0.6)
       fprintf(stderr, "\n  cell %d: mean %.2f mV, expected %.2f mV\n", i + 1, mean[i], expected);
     CU_ASSERT_DOUBLE_EQUAL(mean[i], expected, 0.6);

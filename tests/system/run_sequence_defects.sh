@@ -43,7 +43,9 @@ check BD6A24S10P-2648-00102 current-calibration \
   "discharge MOSFET does not conduct: 0\.00 A of 10\.00 A into the load"
 check B2A20S20P-2648-00103 charge-overcurrent \
   "charge over-current protection does not trip: 11\.0 A for [0-9.]+ s"
-check B1A24S15P-2648-00104 short-circuit "short-circuit trip takes 700 us, programmed 300 us"
+# 300 µs on the board's timer (±1 %), its comparator latency (20..60 µs), a timer tick and
+# the defect's 400 µs.
+check B1A24S15P-2648-00104 short-circuit "short-circuit trip takes 7[1-7][0-9] us, programmed 300 us"
 check BD4A17S4P-2648-00105 temperature \
   "temperature sensor T2 reads -40\.0 degC at 25\.0 degC \(input open\)"
 check B2A24S20P-2648-00106 heater "heater draws -?0\.0[0-9] A .*\(heater output open\)"
