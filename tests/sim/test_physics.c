@@ -186,6 +186,26 @@ static void test_load_ohms_law(void)
 
 /* ---- the buildable fixture: a battery emulator on B+/B- carries the pack current ---- */
 
+/* An order of fewer cells than the board's cell count setting: the stack on B+/B- is the
+ * channels the fixture switched on (those above are open taps), so the pack is there before
+ * the sequence has written the order's cell count; written, the pack carries current. */
+static void test_stack_is_the_channels_on(void)
+{
+  Bench *bench = bench_new(SERIAL, NULL);                /* factory setting: 24 cells */
+  cells_on(bench, 8, CELL_V);
+  CU_ASSERT_EQUAL(sim_physics_stack_cells(sim_twin_physics(bench->twin)), 8);
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->pack_v, 8 * CELL_V, 0.012);
+  write_setting(bench, SIM_JK_REG_CELL_COUNT, 8);
+  cmd(bench, "switch", "ROUT:CLOS (@101)");
+  cmd(bench, "eload", "FUNC CURR;CURR 10;INP ON");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.5");
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->path_current_a, -10.0, 0.01);
+  /* A channel switched off inside the stack opens it. */
+  cmd(bench, "cellsim", "OUTP:ONOFF 0,(@4)");
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->path_current_a, 0.0, 0.01);
+  bench_free(bench);
+}
+
 static void test_battery_carries_pack_current(void)
 {
   Bench *bench = bench_new_built(SERIAL, NULL, SIM_POWER_PATH_BATTERY);
@@ -676,6 +696,8 @@ int main(void)
   CU_add_test(suite, "load CC: Ohm's law through the main path, DMM across it",
               test_load_ohms_law);
   CU_add_test(suite, "charger: CC above the pack, CV and CC into the load", test_charger_cv_cc);
+  CU_add_test(suite, "the stack is the channels switched on, not the board's cell count",
+              test_stack_is_the_channels_on);
   CU_add_test(suite, "battery emulator carries the pack current; its limits reported",
               test_battery_carries_pack_current);
   CU_add_test(suite, "short on the battery fixture: the store delivers the peak",
