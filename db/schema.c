@@ -268,6 +268,14 @@ static const char MIGRATION_5[] =
   "  AND NEW.purpose = 'eol' BEGIN"
   YIELD_STATION_ERROR_TRIGGER_BODY;
 
+/* Version 6: the rest of the order a run configured the board for: whether the board has
+ * its heater option (1) or not (0), and the protection profile of production settings
+ * (sequences/limits.conf, 'default' for the [production] group as it is). NULL before
+ * version 6. */
+static const char MIGRATION_6[] =
+  "ALTER TABLE runs ADD COLUMN heater INTEGER CHECK (heater IN (0, 1));"
+  "ALTER TABLE runs ADD COLUMN profile TEXT;";
+
 static const Migration MIGRATIONS[] = {
   { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
   { 2, "signed firmware releases per model", MIGRATION_2 },
@@ -275,6 +283,7 @@ static const Migration MIGRATIONS[] = {
   { 4, "the yield summary per day, shift, model, station, fixture, operator and order",
     MIGRATION_4 },
   { 5, "the purpose of a run (EOL test or flash), only EOL runs in the yield", MIGRATION_5 },
+  { 6, "the order's heater option and protection profile", MIGRATION_6 },
 };
 
 /* Returns the version of the last migration. */

@@ -26,6 +26,13 @@ void store_close(Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_close)
 int store_schema_version(Store *store);
 
+/* Whether the board of a run has its heater option, as its order says. */
+typedef enum {
+  RUN_HEATER_UNKNOWN,           /* not recorded (runs before the order had it): NULL */
+  RUN_HEATER_NO,                /* 0 */
+  RUN_HEATER_YES,               /* 1 */
+} RunHeater;
+
 typedef struct {
   const char *serial;
   const char *model;
@@ -41,6 +48,8 @@ typedef struct {
   const char *order_id;         /* production order, NULL when none */
   const char *chemistry;        /* "lfp", "liion", "lto" the board is configured for */
   int cell_count;               /* cells in series tested, 0 when unknown */
+  RunHeater heater;             /* the order's heater option */
+  const char *profile;          /* protection profile configured, NULL when unknown */
   const char *purpose;          /* "eol" (NULL: the same): a production test, counted in the
                                    yield; "flash": rework flashing, never a verdict */
   const char *started_at;       /* NULL: now; else a stored-format UTC time (runs imported
@@ -96,6 +105,8 @@ typedef struct {
   char *purpose;                /* "eol" or "flash" */
   int slot;
   int cell_count;               /* 0 when not recorded */
+  RunHeater heater;             /* RUN_HEATER_UNKNOWN when not recorded */
+  char *profile;                /* NULL when not recorded */
   double duration_s;            /* s, NAN while running */
 } RunRow;
 

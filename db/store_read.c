@@ -9,7 +9,7 @@
 #define RUN_COLUMNS                                                                            \
   "id, serial, model, station_id, fixture_id, slot, operator, sequence_name, sequence_sha256, " \
   "limits_sha256, firmware_sha256, app_version, outcome, first_failure, message, started_at, "  \
-  "ended_at, duration_s, order_id, chemistry, cell_count, purpose"
+  "ended_at, duration_s, order_id, chemistry, cell_count, purpose, heater, profile"
 
 /* Fills row from a statement selecting RUN_COLUMNS. */
 static void read_run_row(sqlite3_stmt *statement, RunRow *row)
@@ -36,6 +36,9 @@ static void read_run_row(sqlite3_stmt *statement, RunRow *row)
   row->chemistry = sql_column_text(statement, 19);
   row->cell_count = sqlite3_column_int(statement, 20);
   row->purpose = sql_column_text(statement, 21);
+  row->heater = sqlite3_column_type(statement, 22) == SQLITE_NULL ? RUN_HEATER_UNKNOWN
+                : sqlite3_column_int(statement, 22) ? RUN_HEATER_YES : RUN_HEATER_NO;
+  row->profile = sql_column_text(statement, 23);
 }
 
 /* Frees the strings of a run row, not the row itself. */
@@ -59,6 +62,7 @@ static void run_row_clear(RunRow *row)
   g_free(row->order_id);
   g_free(row->chemistry);
   g_free(row->purpose);
+  g_free(row->profile);
 }
 
 /* Frees a run row from store_list_runs(); NULL is ignored. */

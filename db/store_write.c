@@ -49,8 +49,9 @@ static gboolean insert_run(Store *store, const RunStart *run, const char *now, g
   if (!sql_prepare(store,
                    "INSERT INTO runs (serial, model, station_id, fixture_id, slot, operator, "
                    "sequence_name, sequence_sha256, limits_sha256, firmware_sha256, app_version, "
-                   "outcome, started_at, order_id, chemistry, cell_count, purpose) VALUES (?1, ?2, "
-                   "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'RUNNING', ?12, ?13, ?14, ?15, ?16)",
+                   "outcome, started_at, order_id, chemistry, cell_count, purpose, heater, profile) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'RUNNING', ?12, ?13, "
+                   "?14, ?15, ?16, ?17, ?18)",
                    &statement, doing, error))
     return FALSE;
   sql_bind_text(statement, 1, run->serial);
@@ -70,6 +71,9 @@ static gboolean insert_run(Store *store, const RunStart *run, const char *now, g
   if (run->cell_count > 0)
     sqlite3_bind_int(statement, 15, run->cell_count);
   sql_bind_text(statement, 16, run->purpose ? run->purpose : "eol");
+  if (run->heater != RUN_HEATER_UNKNOWN)
+    sqlite3_bind_int(statement, 17, run->heater == RUN_HEATER_YES);
+  sql_bind_text(statement, 18, run->profile);
   if (!sql_step_done(store, statement, doing, error))
     return FALSE;
   *run_id = sqlite3_last_insert_rowid(store->db);

@@ -22,6 +22,7 @@ sequence { name = "jk-eol", version = "0.5", firmware = true, api = 2 }
 require "eol.setup"             -- power-on
 require "eol.self_check"        -- the fixture's cell simulator against its DMM
 require "eol.flash"             -- flash, identify
+require "eol.order"             -- the order's cell count, taps above it disconnected
 require "eol.board_sensors"     -- MOS temperature, before any current warms the MOSFETs
 require "eol.calibration"       -- cell connections, voltage and current calibration
 require "eol.power_path"        -- main path resistance

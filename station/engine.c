@@ -6,6 +6,7 @@
 #include "station/limit_types.h"
 #include "station/lua_host.h"
 #include "station/lua_interrupt.h"
+#include "station/order.h"
 #include "station/station_error.h"
 #include "sequences/data_path.h"
 #include "fixtures/fixture_error.h"
@@ -330,14 +331,13 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
   run->request = request;
   if (!prepare_image(request, run, error) || !prepare_board(engine, request, run, error))
     return FALSE;
-  const char *chemistry = request->chemistry ? request->chemistry : "lfp";
-  if (!chemistry_from_string(chemistry, &run->chemistry)) {
-    g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
-                "unknown chemistry '%s': use lfp (LiFePO4), liion (Li-ion) or lto (LTO)",
-                chemistry);
+  Order order;
+  if (!order_resolve(run->serial.model, request->chemistry, request->cells, request->heater,
+                     &order, error))
     return FALSE;
-  }
-  run->cell_count = run->serial.model->strings[run->chemistry].max;
+  run->chemistry = order.chemistry;
+  run->cell_count = order.cell_count;
+  run->heater = order.heater;
 
   run->sequence_path = request->sequence_path ? g_strdup(request->sequence_path)
                        : sequences_path(request->purpose == RUN_PURPOSE_FLASH
@@ -349,7 +349,8 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
   }
   g_autofree char *limits_path = request->limits_path ? g_strdup(request->limits_path)
                                                       : sequences_path("limits.conf");
-  run->limits = limits_resolve(limits_path, engine->catalog, run->serial.model, error);
+  run->limits = limits_resolve(limits_path, engine->catalog, run->serial.model,
+                               request->profile, error);
   if (!run->limits)
     return FALSE;
   /* Every limit the sequence will read, of the kind it reads it as, before anything moves. */
@@ -660,6 +661,7 @@ static gboolean begin_stored_run(Engine *engine, Run *run, LuaHost *host, GError
     .firmware_sha256 = run->release ? run->release->sha256 : NULL,
     .app_version = STATION_VERSION, .order_id = request->order_id,
     .chemistry = chemistry_key(run->chemistry), .cell_count = run->cell_count,
+    .heater = run->heater ? RUN_HEATER_YES : RUN_HEATER_NO, .profile = run->limits->profile,
     .purpose = request->purpose == RUN_PURPOSE_FLASH ? "flash" : "eol",
   };
   run->run_id = store_run_begin(engine->store, &start, error);

@@ -90,7 +90,11 @@ typedef struct {
   const char *limits_path;        /* NULL: sequences/limits.conf */
   const char *operator_name;      /* NULL: the login name */
   const char *station_id;         /* NULL: the host name */
+  /* The order (station/order.h), checked against the model before anything is touched: */
   const char *chemistry;          /* "lfp" (default), "liion", "lto" */
+  const char *cells;              /* cells in series, as text; NULL: the model's maximum */
+  const char *heater;             /* "yes" / "no"; NULL: as the model (its heater option) */
+  const char *profile;            /* protection profile of the limits file; NULL: default */
   const char *order_id;           /* production order the board is built for; NULL: none */
   const char *trusted_keys_dir;   /* public keys of the firmware team; NULL: the default */
 } RunRequest;
@@ -126,7 +130,8 @@ void engine_free(Engine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
 void engine_set_event_handler(Engine *engine, EngineEventFunc func, gpointer user_data);
 
-/* Runs one board. Returns FALSE only when the run could not start at all (bad serial,
+/* Runs one board. Returns FALSE only when the run could not start at all (bad serial, an
+ * order the model cannot take (STATION_ERROR_ORDER),
  * missing sequence or limits file, a flash run's image that cannot be read or is not one the
  * board runs or is not built for its model, an abort while the sequence loaded:
  * STATION_ERROR_ABORTED): nothing was touched and nothing stored. Otherwise TRUE,

@@ -63,12 +63,15 @@ char *limit_types_path_for(const char *limits_path)
   return sequences_path("limits.types");
 }
 
-/* Where a limit came from, as the file names it: [group] or [group@MODEL]. */
+/* Where a limit came from, as the file names it: [group], [group@MODEL] or
+ * [group:PROFILE]. */
 static char *layer_name(const LimitTable *table, const Limit *limit)
 {
-  return limit->source == LIMIT_FROM_OVERRIDE
-             ? g_strdup_printf("[%s@%s]", limit->group, table->model)
-             : g_strdup_printf("[%s]", limit->group);
+  if (limit->source == LIMIT_FROM_OVERRIDE)
+    return g_strdup_printf("[%s@%s]", limit->group, table->model);
+  if (limit->source == LIMIT_FROM_PROFILE)
+    return g_strdup_printf("[%s:%s]", limit->group, table->profile);
+  return g_strdup_printf("[%s]", limit->group);
 }
 
 /* Every limit of the table is declared and of its kind. */

@@ -23,7 +23,8 @@
  *   wait(s [, required])                 waits on the fixture clock; `required` is the part
  *                                        the physics needs (default: all of it), the rest
  *                                        is margin (station plan reports both)
- *   board                                serial, model (catalog entry), chemistry, cell_count
+ *   board                                serial, model (catalog entry), and the order:
+ *                                        chemistry, cell_count, heater (boolean), profile
  *   limits                               the limits file: limits.group.key
  *   fixture.cells, fixture.dut           the instruments (lua_fixture.c)
  * An instrument error raises a Lua error naming the instrument and the script line; it ends
@@ -516,6 +517,10 @@ void lua_host_bind(LuaHost *host, Run *run)
   lua_setfield(L, -2, "chemistry");
   lua_pushinteger(L, run->cell_count);
   lua_setfield(L, -2, "cell_count");
+  lua_pushboolean(L, run->heater);
+  lua_setfield(L, -2, "heater");
+  lua_pushstring(L, run->limits->profile);
+  lua_setfield(L, -2, "profile");
   lua_setglobal(L, "board");
 
   push_limits(L, run->limits);

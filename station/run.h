@@ -12,9 +12,11 @@ typedef struct {
   Engine *engine;
   const RunRequest *request;
   SerialNumber serial;
-  Chemistry chemistry;
-  int cell_count;                /* cells in series tested: the model's maximum */
-  LimitTable *limits;            /* resolved for the board's model, owned */
+  Chemistry chemistry;           /* the order's */
+  int cell_count;                /* cells in series the order has, configured and tested */
+  gboolean heater;               /* the order has the heater option: its steps run */
+  LimitTable *limits;            /* resolved for the board's model and the order's protection
+                                    profile (limits->profile), owned */
   char *sequence_path;           /* owned */
   char *sequence_sha256;         /* owned */
   Fixture *fixture;              /* owned unless the request lent it */

@@ -13,4 +13,6 @@ typedef enum {
   STATION_ERROR_ABORTED,    /* the operator aborted */
   STATION_ERROR_USAGE,      /* a command line the station does not understand */
   STATION_ERROR_TIME_LIMIT, /* a step (or the sequence's top level) ran past its limit */
+  STATION_ERROR_ORDER,      /* an order the board's model cannot take: chemistry, cell count,
+                               heater option or protection profile */
 } StationErrorCode;

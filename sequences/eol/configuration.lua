@@ -13,13 +13,10 @@ local HEATER_ENABLE_BIT = registers.HEATER_ENABLE_BIT
 step {
   name = "final-configuration",
   run = function()
-    -- The order's chemistry: the board's one-key defaults, the cell count, the heater off;
-    -- then every production setting read back against the limits.
+    -- The order: the board's one-key defaults of its chemistry, then every production
+    -- setting of its protection profile and its cell count written, the heater off; then
+    -- every setting read back against the limits.
     local prod, chem = limits.production, board.chemistry
-    load_chemistry_defaults()
-    program({ { REG.CELL_COUNT, board.cell_count, "cell count" } })
-    local heater_bit = prod.heater_enable ~= 0 and HEATER_ENABLE_BIT or 0
-    write_control_bits((control_bits() & ~HEATER_ENABLE_BIT) | heater_bit)
     local function mv(name) return prod[name .. "_" .. chem .. "_mv"] end
     local expected = {
       { "cell_count", "CELL_COUNT", board.cell_count, "cells" },
@@ -56,6 +53,14 @@ step {
       { "discharge_enable", "DISCHARGE_ENABLE", prod.discharge_enable, "flag" },
       { "balance_enable", "BALANCE_ENABLE", prod.balance_enable, "flag" },
     }
+    load_chemistry_defaults()
+    local settings = {}
+    for _, e in ipairs(expected) do
+      table.insert(settings, { REG[e[2]], e[3], e[1] .. " (" .. e[4] .. ")" })
+    end
+    program(settings)
+    local heater_bit = prod.heater_enable ~= 0 and HEATER_ENABLE_BIT or 0
+    write_control_bits((control_bits() & ~HEATER_ENABLE_BIT) | heater_bit)
     local wrong
     for _, e in ipairs(expected) do
       local value = registers.read(e[2])

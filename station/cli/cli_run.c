@@ -5,6 +5,7 @@
 #include "station/cli/cli.h"
 #include "db/users.h"
 #include "station/engine.h"
+#include "station/order.h"
 #include "station/station_error.h"
 #include "db/store.h"
 #include "sequences/data_path.h"
@@ -83,59 +84,123 @@ int cli_exit_code(Outcome outcome)
   }
 }
 
-int cli_run(int argc, char **argv)
+/* What `station run` was given. */
+typedef struct {
+  char *fixture, *serial, *db, *operator_name, *sequence, *limits, *station_id, *trusted_keys;
+  char *order, *order_file, *chemistry, *cells, *heater, *profile;
+  gboolean quiet;
+} RunOptions;
+
+static void run_options_clear(RunOptions *o)
 {
-  g_autofree char *fixture = NULL, *serial = NULL, *db = NULL, *operator_name = NULL,
-                  *sequence = NULL, *limits = NULL, *chemistry = NULL, *station_id = NULL,
-                  *trusted_keys = NULL, *order = NULL;
-  gboolean quiet = FALSE;
+  char **fields[] = {&o->fixture, &o->serial, &o->db, &o->operator_name, &o->sequence,
+                     &o->limits, &o->station_id, &o->trusted_keys, &o->order, &o->order_file,
+                     &o->chemistry, &o->cells, &o->heater, &o->profile};
+  for (guint i = 0; i < G_N_ELEMENTS(fields); i++)
+    g_clear_pointer(fields[i], g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunOptions, run_options_clear)
+
+/* Parses the command line into o; FALSE (usage printed) when it is wrong. */
+static gboolean parse_run_options(int *argc, char ***argv, RunOptions *o)
+{
   GOptionEntry entries[] = {
-    {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture,
+    {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &o->fixture,
      "Fixture description (default: the twin, fixtures/sim.conf)", "FILE"},
-    {"serial", 's', 0, G_OPTION_ARG_STRING, &serial, "The board's scanned serial number",
+    {"serial", 's', 0, G_OPTION_ARG_STRING, &o->serial, "The board's scanned serial number",
      "SERIAL"},
-    {"db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Results database (default: user data dir)",
+    {"db", 0, 0, G_OPTION_ARG_FILENAME, &o->db, "Results database (default: user data dir)",
      "FILE"},
-    {"operator", 'o', 0, G_OPTION_ARG_STRING, &operator_name, "Operator name (default: login)",
-     "NAME"},
-    {"user", 'u', 0, G_OPTION_ARG_STRING, &operator_name, "The same as --operator: a user's "
-     "name or badge code", "NAME"},
-    {"station", 0, 0, G_OPTION_ARG_STRING, &station_id, "Station id (default: host name)",
+    {"operator", 'o', 0, G_OPTION_ARG_STRING, &o->operator_name,
+     "Operator name (default: login)", "NAME"},
+    {"user", 'u', 0, G_OPTION_ARG_STRING, &o->operator_name, "The same as --operator: a "
+     "user's name or badge code", "NAME"},
+    {"station", 0, 0, G_OPTION_ARG_STRING, &o->station_id, "Station id (default: host name)",
      "ID"},
-    {"chemistry", 'c', 0, G_OPTION_ARG_STRING, &chemistry,
+    {"order", 0, 0, G_OPTION_ARG_STRING, &o->order, "Production order the board is built for",
+     "ID"},
+    {"order-file", 0, 0, G_OPTION_ARG_FILENAME, &o->order_file, "The order as a key file "
+     "([order] id, cells, chemistry, heater, profile); the options below override it", "FILE"},
+    {"chemistry", 'c', 0, G_OPTION_ARG_STRING, &o->chemistry,
      "Cell chemistry of the order: lfp (default), liion, lto", "CHEM"},
-    {"order", 0, 0, G_OPTION_ARG_STRING, &order, "Production order the board is built for",
-     "ID"},
-    {"sequence", 0, 0, G_OPTION_ARG_FILENAME, &sequence, "Sequence (default sequences/eol.lua)",
-     "FILE"},
-    {"limits", 0, 0, G_OPTION_ARG_FILENAME, &limits, "Limits (default sequences/limits.conf)",
-     "FILE"},
-    {"trusted-keys", 0, 0, G_OPTION_ARG_FILENAME, &trusted_keys,
+    {"cells", 0, 0, G_OPTION_ARG_STRING, &o->cells, "Cells in series of the order (default: "
+     "the model's maximum for the chemistry)", "N"},
+    {"heater", 0, 0, G_OPTION_ARG_STRING, &o->heater, "The order has the heater option: yes "
+     "or no (default: the model's)", "yes|no"},
+    {"profile", 0, 0, G_OPTION_ARG_STRING, &o->profile, "Protection profile of production "
+     "settings in the limits file (default: [production] as it is)", "NAME"},
+    {"sequence", 0, 0, G_OPTION_ARG_FILENAME, &o->sequence,
+     "Sequence (default sequences/eol.lua)", "FILE"},
+    {"limits", 0, 0, G_OPTION_ARG_FILENAME, &o->limits,
+     "Limits (default sequences/limits.conf)", "FILE"},
+    {"trusted-keys", 0, 0, G_OPTION_ARG_FILENAME, &o->trusted_keys,
      "Folder of the firmware team's public keys (default: the user's config dir)", "DIR"},
-    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only step results and failures", NULL},
+    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Print only step results and failures",
+     NULL},
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context = g_option_context_new("");
   g_option_context_set_summary(context,
       "Runs the end-of-line test on one board and stores the result.\n"
-      "Exit status: 0 PASS, 1 FAIL, 2 ERROR, 3 ABORTED, 64 usage.");
+      "Exit status: 0 PASS, 1 FAIL, 2 ERROR, 3 ABORTED, 64 usage or an order the board's "
+      "model cannot take.");
   g_option_context_add_main_entries(context, entries, NULL);
-  if (!cli_parse(context, &argc, &argv))
-    return EXIT_USAGE;
-  if (argc != 1 || !serial) {
+  if (!cli_parse(context, argc, argv))
+    return FALSE;
+  if (*argc != 1 || !o->serial) {
     cli_error("usage: station run --serial SERIAL [--fixture FILE] [--db FILE] (see --help)");
-    return EXIT_USAGE;
+    return FALSE;
   }
-  if (!fixture)
-    fixture = default_fixture_path();
+  return TRUE;
+}
+
+/* The order file's values, where the command line gave none. */
+static gboolean apply_order_file(RunOptions *o, GError **error)
+{
+  if (!o->order_file)
+    return TRUE;
+  OrderFile file;
+  if (!order_file_load(o->order_file, &file, error))
+    return FALSE;
+  char **options[] = {&o->order, &o->cells, &o->chemistry, &o->heater, &o->profile};
+  char **values[] = {&file.id, &file.cells, &file.chemistry, &file.heater, &file.profile};
+  for (guint i = 0; i < G_N_ELEMENTS(options); i++)
+    if (!*options[i])
+      *options[i] = g_steal_pointer(values[i]);
+  order_file_clear(&file);
+  return TRUE;
+}
+
+/* The exit status of a run that could not start: 64 for what the command line got wrong (an
+ * order the model cannot take included), 3 aborted, else 2. */
+static int refused_status(const GError *error)
+{
+  if (g_error_matches(error, STATION_ERROR, STATION_ERROR_USAGE) ||
+      g_error_matches(error, STATION_ERROR, STATION_ERROR_ORDER))
+    return EXIT_USAGE;
+  return g_error_matches(error, STATION_ERROR, STATION_ERROR_ABORTED) ? EXIT_ABORTED
+                                                                      : EXIT_ERROR;
+}
+
+int cli_run(int argc, char **argv)
+{
+  g_auto(RunOptions) o = {0};
+  if (!parse_run_options(&argc, &argv, &o))
+    return EXIT_USAGE;
+  if (!o.fixture)
+    o.fixture = default_fixture_path();
 
   g_autoptr(GError) error = NULL;
+  if (!apply_order_file(&o, &error)) {
+    cli_error("%s", error->message);
+    return EXIT_USAGE;
+  }
   g_autoptr(Catalog) catalog = catalog_load_default(&error);
   if (!catalog) {
     cli_error("%s", error->message);
     return EXIT_ERROR;
   }
-  g_autofree char *db_path = db ? g_strdup(db) : store_default_path();
+  g_autofree char *db_path = o.db ? g_strdup(o.db) : store_default_path();
   g_autoptr(Store) store = store_open(db_path, &error);
   if (!store) {
     cli_error("%s", error->message);
@@ -144,27 +209,27 @@ int cli_run(int argc, char **argv)
 
   /* A badge scanned for the operator is recorded as the user's name; once the station has an
    * admin, only its users test boards. */
-  g_autofree char *user = cli_user_name(store, operator_name);
+  g_autofree char *user = cli_user_name(store, o.operator_name);
   if (!store_user_authorize(store, user, USER_ROLE_OPERATOR, "testing a board", &error)) {
     cli_error("%s", error->message);
     return EXIT_USAGE;
   }
 
-  CliPrinter printer = {.quiet = quiet, .last_percent = -10};
+  CliPrinter printer = {.quiet = o.quiet, .last_percent = -10};
   g_autoptr(Engine) engine = engine_new(catalog, store);
   engine_set_event_handler(engine, cli_print_event, &printer);
   RunRequest request = {
-    .fixture_path = fixture, .serial = serial, .sequence_path = sequence,
-    .limits_path = limits, .operator_name = user, .station_id = station_id,
-    .chemistry = chemistry, .order_id = order, .trusted_keys_dir = trusted_keys,
+    .fixture_path = o.fixture, .serial = o.serial, .sequence_path = o.sequence,
+    .limits_path = o.limits, .operator_name = user, .station_id = o.station_id,
+    .chemistry = o.chemistry, .cells = o.cells, .heater = o.heater, .profile = o.profile,
+    .order_id = o.order, .trusted_keys_dir = o.trusted_keys,
   };
   RunResult result;
   if (!cli_engine_run(engine, &request, &result, &error)) {
     cli_error("%s", error->message);
-    return g_error_matches(error, STATION_ERROR, STATION_ERROR_ABORTED) ? EXIT_ABORTED
-                                                                        : EXIT_ERROR;
+    return refused_status(error);
   }
-  cli_print_verdict(&result, serial, db_path);
+  cli_print_verdict(&result, o.serial, db_path);
   int code = cli_exit_code(result.outcome);
   run_result_clear(&result);
   return code;

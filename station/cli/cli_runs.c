@@ -81,8 +81,10 @@ void cli_print_run(const RunDetail *detail)
   printf("  limits sha256 %s\n", r->limits_sha256 ? r->limits_sha256 : "-");
   printf("  firmware sha256 %s, station version %s\n",
          r->firmware_sha256 ? r->firmware_sha256 : "-", r->app_version);
-  printf("  order %s, chemistry %s, %d cells\n", r->order_id ? r->order_id : "-",
-         r->chemistry ? r->chemistry : "-", r->cell_count);
+  static const char *const heater_words[] = {"heater -", "no heater", "heater"};
+  printf("  order %s, chemistry %s, %d cells, %s, profile %s\n",
+         r->order_id ? r->order_id : "-", r->chemistry ? r->chemistry : "-", r->cell_count,
+         heater_words[r->heater], r->profile ? r->profile : "-");
   for (guint i = 0; i < detail->calibrations->len; i++) {
     const CalibrationRow *c = g_ptr_array_index(detail->calibrations, i);
     printf("  calibration %-7s %-4s reference %.6g %s, before %.6g, after %.6g, factor %.6g\n",

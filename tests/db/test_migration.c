@@ -104,6 +104,8 @@ static void check_old_run(Store *store)
   CU_ASSERT_PTR_NULL(run->run.chemistry);
   CU_ASSERT_PTR_NULL(run->run.order_id);
   CU_ASSERT_EQUAL(run->run.cell_count, 0);
+  CU_ASSERT_EQUAL(run->run.heater, RUN_HEATER_UNKNOWN);
+  CU_ASSERT_PTR_NULL(run->run.profile);
   CU_ASSERT_EQUAL_FATAL(run->steps->len, 2);
   const StepRow *failing = g_ptr_array_index(run->steps, 1);
   CU_ASSERT_EQUAL_FATAL(failing->measurements->len, 1);
@@ -136,9 +138,14 @@ static void test_migrate_every_version(void)
     /* a new run on the migrated database records what the new schema adds */
     RunStart start = {.serial = "B2A24S15P-2501-00002", .model = "B2A24S15P",
                       .station_id = "EOL-1", .fixture_id = "FX-1", .operator_name = "carol",
-                      .order_id = "PO-42", .chemistry = "lto", .cell_count = 24};
+                      .order_id = "PO-42", .chemistry = "lto", .cell_count = 24,
+                      .heater = RUN_HEATER_NO, .profile = "cold"};
     gint64 run_id = store_run_begin(store, &start, &error);
     CU_ASSERT_TRUE_FATAL(run_id > 0);
+    g_autoptr(RunDetail) stored = store_get_run(store, run_id, &error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(stored);
+    CU_ASSERT_EQUAL(stored->run.heater, RUN_HEATER_NO);
+    CU_ASSERT_STRING_EQUAL(stored->run.profile, "cold");
     /* a rework flash of the old board, passed: stored as a flash run, not a verdict */
     RunStart flash = {.serial = "B2A24S15P-2501-00001", .model = "B2A24S15P",
                       .station_id = "EOL-1", .fixture_id = "FX-1", .operator_name = "carol",
@@ -155,7 +162,8 @@ static void test_migrate_every_version(void)
     CU_ASSERT_EQUAL(int_on_file(path, "SELECT count(*) FROM audit_log WHERE actor = 'bob' "
                                       "AND old_value IS NULL"), 1);
     CU_ASSERT_EQUAL(int_on_file(path, "SELECT count(*) FROM runs WHERE order_id = 'PO-42' "
-                                      "AND chemistry = 'lto' AND cell_count = 24"), 1);
+                                      "AND chemistry = 'lto' AND cell_count = 24 AND heater = 0 "
+                                      "AND profile = 'cold'"), 1);
     CU_ASSERT_EQUAL(int_on_file(path, "SELECT count(*) FROM firmware_images"),
                     version >= 2 ? 1 : 0);
     CU_ASSERT_EQUAL(int_on_file(path, "PRAGMA user_version"), schema_latest_version());

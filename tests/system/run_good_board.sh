@@ -15,11 +15,11 @@ expect_eq "$(sql "select count(*) from measurements where name like 'cell_%_erro
 expect_eq "$(sql "select count(*) from measurements where outcome != 'PASS'")" 0 \
   "failing measurements"
 expect_eq "$(sql "select group_concat(name, ',') from (select name from steps order by idx)")" \
-  "firmware-release,connect-fixture,power-on,fixture-self-check,flash,identify,\
-mos-temperature,cell-connections,\
-voltage-calibration,cell-voltage-accuracy,current-calibration,path-resistance,overcharge,\
-overdischarge,charge-overcurrent,discharge-overcurrent,short-circuit,temperature,heater,\
-balance,final-configuration,board-identity,safe-state" \
+  "firmware-release,connect-fixture,power-on,fixture-self-check,flash,identify,order,\
+mos-temperature,cell-connections,voltage-calibration,cell-voltage-accuracy,\
+current-calibration,path-resistance,overcharge,overdischarge,charge-overcurrent,\
+discharge-overcurrent,short-circuit,temperature,heater,balance,final-configuration,\
+board-identity,safe-state" \
   "steps in order"
 expect_eq "$(sql "select length(sequence_sha256) || ',' || length(limits_sha256) from runs")" \
   "64,64" "sequence and limits hashes"

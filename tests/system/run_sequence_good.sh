@@ -7,9 +7,10 @@
 start_twin
 release_firmware
 printf 'clock = virtual\n' >>"$WORK/fixture.conf"   # [twin] is the file's last group
-main_steps="flash,identify,mos-temperature,cell-connections,voltage-calibration,cell-voltage-accuracy,\
-current-calibration,path-resistance,overcharge,overdischarge,charge-overcurrent,\
-discharge-overcurrent,short-circuit,temperature,heater,balance,final-configuration"
+main_steps="flash,identify,order,mos-temperature,cell-connections,voltage-calibration,\
+cell-voltage-accuracy,current-calibration,path-resistance,overcharge,overdischarge,\
+charge-overcurrent,discharge-overcurrent,short-circuit,temperature,heater,balance,\
+final-configuration"
 
 # A heater model: every step passes, every measurement passes and has its unit.
 station_run B2A8S20P-2648-00021
@@ -50,7 +51,7 @@ run=$(sql "select max(id) from runs")
 expect_eq "$(sql "select group_concat(name || '=' || outcome, ',') from steps
                   where run_id = $run and outcome != 'PASS'")" "heater=SKIP" \
   "only the heater step is skipped"
-expect_grep "heater +SKIP: model B5A25S60P has no heater option" "$WORK/run.out"
+expect_grep "heater +SKIP: order has no heater" "$WORK/run.out"
 expect_eq "$(sql "select printf('%g,%g', low, high) from measurements m
                   join steps s on s.id = m.step_id
                   where s.run_id = $run and m.name = 'path_resistance'")" "0.1875,0.3125" \
@@ -73,7 +74,7 @@ expect_eq "$RUN_STATUS" 0 "exit status of a good Li-ion order"
 run=$(sql "select max(id) from runs")
 expect_eq "$(sql "select count(*) from measurements m join steps s on s.id = m.step_id
                   where s.run_id = $run and m.name like '%_after_step'
-                  and m.outcome = 'PASS'")" 68 "17 main steps x 4 idle checks pass"
+                  and m.outcome = 'PASS'")" 72 "18 main steps x 4 idle checks pass"
 expect_eq "$(sql "select cast(value as int) from measurements m join steps s on s.id = m.step_id
                   where s.run_id = $run and m.name = 'cell_ovp_setting'")" 4200 "Li-ion OVP"
 echo "ok"
