@@ -71,6 +71,13 @@ static char *draw_flash_bad(GRand *rand, int cells)
   return g_strdup_printf("flash-bad:0x%08X", JK_IMAGE_FLASH_BASE + offset);
 }
 
+static char *draw_hw_rev(GRand *rand, int cells)
+{
+  /* A neighbouring PCB revision, earlier or later than the one the factory builds. */
+  static const int revisions[] = {9, 10, 12, 13};
+  return g_strdup_printf("hw-rev:%d", revisions[g_rand_int_range(rand, 0, 4)]);
+}
+
 static const FaultKind fault_kinds[] = {
   {"cell-offset", "cell-voltage-accuracy", FALSE, draw_cell_offset},
   {"vref", "voltage-calibration", FALSE, draw_vref},
@@ -86,6 +93,7 @@ static const FaultKind fault_kinds[] = {
   {"shunt", "current-calibration", FALSE, draw_shunt},
   {"flash-bad", "flash", FALSE, draw_flash_bad},
   {"rs485-dead", "identify", FALSE, NULL},
+  {"hw-rev", "identify", FALSE, draw_hw_rev},
   {"path-res", "path-resistance", FALSE, draw_path_res},
 };
 

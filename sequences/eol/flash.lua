@@ -23,7 +23,12 @@ step {
     local answered, info = pcall(fixture.dut.device_info, fixture.dut)
     if not answered then fail("the board does not answer on RS485: " .. tostring(info)) end
     measure { name = "model", value = info.model, expected = "JK_" .. board.model.name }
-    measure { name = "hw_version", value = info.hw_version }
+    -- The PCB revision the model is built on: a board from another revision (its BOM, its
+    -- layout) is not what this sequence's limits were made for.
+    local hw = limits.identify.hw_version
+    common.expect({ name = "hw_version", value = info.hw_version, expected = hw },
+                  string.format("hardware version %s, the model is built on %s (a board of "
+                                .. "another PCB revision)", info.hw_version, hw))
     measure { name = "sw_version", value = info.sw_version, expected = firmware.version }
     -- The board's serial field holds 16 bytes and the model is in its own field (0x1400), so
     -- the board keeps the label's serial without the model: <YYWW>-<NNNNN>.
