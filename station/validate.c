@@ -142,6 +142,41 @@ static GPtrArray *chosen_kinds(const ValidateRequest *request, GError **error)
   return kinds;
 }
 
+/* A drawn order for the model: the chemistry evenly, the cell count at the chemistry's
+ * minimum, the model's maximum or between (a third each: the ends are where a sequence's
+ * assumptions break), the heater ordered on three boards in four of a heater model. */
+typedef struct {
+  Chemistry chemistry;
+  int cells;
+  gboolean heater;
+} DrawnOrder;
+
+static DrawnOrder draw_order(GRand *rand, const ModelInfo *model, gboolean default_order)
+{
+  DrawnOrder order = {CHEMISTRY_LFP, model->strings[CHEMISTRY_LFP].max, model->heater};
+  if (default_order)
+    return order;
+  order.chemistry = (Chemistry)g_rand_int_range(rand, 0, CHEMISTRY_COUNT);
+  CellRange range = model->strings[order.chemistry];
+  switch (g_rand_int_range(rand, 0, 3)) {
+  case 0: order.cells = range.min; break;
+  case 1: order.cells = range.max; break;
+  default: order.cells = g_rand_int_range(rand, range.min, range.max + 1); break;
+  }
+  order.heater = model->heater && g_rand_double(rand) < 0.75;
+  return order;
+}
+
+static void count_order(ValidateOrders *orders, const ModelInfo *model, DrawnOrder order)
+{
+  if (!orders)
+    return;
+  orders->boards[order.chemistry]++;
+  orders->at_minimum[order.chemistry] += order.cells == model->strings[order.chemistry].min;
+  orders->at_maximum[order.chemistry] += order.cells == model->strings[order.chemistry].max;
+  orders->heater_off += model->heater && !order.heater;
+}
+
 /* Keeps a copy of every measurement of the run in progress (for the spread table). */
 static void keep_measurement(const EngineEvent *event, gpointer user_data)
 {
@@ -197,17 +232,18 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
   gboolean ok = TRUE;
   for (int i = 0; i < request->boards && ok; i++) {
     const ModelInfo *model = catalog_nth(catalog, (guint)i % catalog_count(catalog));
-    int cells = model->strings[CHEMISTRY_LFP].max;
+    DrawnOrder order = draw_order(rand, model, request->default_orders);
+    int cells = order.cells;
     /* The seed picks the date code, the index the unit: other seeds, other boards. */
     g_autofree char *serial =
         g_strdup_printf("%s-26%02u-%05d", model->name, 1 + request->seed % 52, i % 100000);
     /* Defective or good. Defect kinds take turns, so a small run covers them all; only
-     * defects the model can have (the heater needs the option) are given to it. */
+     * defects the board can have (the heater needs it in the order) are given to it. */
     const FaultKind *kind = NULL;
     if (kinds->len > 0 && g_rand_double(rand) >= request->good_share) {
       for (guint tries = 0; tries < kinds->len && !kind; tries++) {
         const FaultKind *candidate = g_ptr_array_index(kinds, next_kind++ % kinds->len);
-        if (!candidate->heater_only || model->heater)
+        if (!candidate->heater_only || order.heater)
           kind = candidate;
       }
     }
@@ -218,9 +254,13 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
       ok = FALSE;
       break;
     }
+    g_autofree char *cells_text = g_strdup_printf("%d", order.cells);
     RunRequest run = {.fixture = fixture, .serial = serial,
                       .operator_name = "validation",
-                      .trusted_keys_dir = line.trusted_keys_dir};
+                      .trusted_keys_dir = line.trusted_keys_dir,
+                      .chemistry = chemistry_key(order.chemistry), .cells = cells_text,
+                      .heater = order.heater ? "yes" : "no"};
+    count_order(request->orders, model, order);
     RunResult result;
     if (!engine_run(engine, &run, &result, error)) {
       ok = FALSE;
@@ -244,8 +284,10 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
       row->caught++;
     else
       row->elsewhere++;
+    g_autofree char *order_text = g_strdup_printf("%s %dS%s", chemistry_key(order.chemistry),
+                                                  order.cells, order.heater ? " heater" : "");
     if (progress)
-      progress(i + 1, serial, fault, outcome_name(result.outcome), result.first_failure,
+      progress(i + 1, serial, order_text, fault, outcome_name(result.outcome), result.first_failure,
                user_data);
     run_result_clear(&result);
   }

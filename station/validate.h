@@ -8,6 +8,15 @@
 #include "sequences/catalog.h"
 #include "station/spread.h"
 
+/* How many boards of each order validation ran (its orders are drawn: every chemistry, cell
+ * counts from the chemistry's minimum to the model's maximum, the heater on or off). */
+typedef struct {
+  int boards[CHEMISTRY_COUNT];  /* boards per chemistry */
+  int at_minimum[CHEMISTRY_COUNT]; /* of them, at the chemistry's minimum cell count */
+  int at_maximum[CHEMISTRY_COUNT]; /* of them, at the model's maximum */
+  int heater_off;               /* boards of a heater model ordered without it */
+} ValidateOrders;
+
 typedef struct {
   const char *fixture_path;     /* a fixture description with a [twin] group */
   int boards;                   /* how many boards to run */
@@ -17,6 +26,9 @@ typedef struct {
   const char *db_path;          /* where the runs are stored; NULL = a temporary database */
   SpreadTable *spread;          /* when set, gets every measurement of good boards that
                                  * passed (caller-owned) */
+  gboolean default_orders;      /* every board at its model's default order (LiFePO4, the
+                                 * maximum cell count, the model's heater option) */
+  ValidateOrders *orders;       /* when set, counts the orders run (caller-owned) */
 } ValidateRequest;
 
 typedef struct {
@@ -29,11 +41,11 @@ typedef struct {
   int errors;                   /* the run ended ERROR or ABORTED */
 } ValidateRow;
 
-/* Called after each board: its number (1-based), serial, defect text ("" when good), the
- * outcome name and the first failing step (or NULL). */
-typedef void (*ValidateProgressFunc)(int index, const char *serial, const char *fault,
-                                     const char *outcome, const char *first_failure,
-                                     gpointer user_data);
+/* Called after each board: its number (1-based), serial, its order ("lfp 16S heater"),
+ * defect text ("" when good), the outcome name and the first failing step (or NULL). */
+typedef void (*ValidateProgressFunc)(int index, const char *serial, const char *order,
+                                     const char *fault, const char *outcome,
+                                     const char *first_failure, gpointer user_data);
 
 /* Runs the validation; rows (ValidateRow*, good boards first, then defects in catalog order)
  * go to *rows. FALSE only when it could not run (fixture, database, unknown defect name). */

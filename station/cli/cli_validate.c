@@ -4,11 +4,12 @@
 #include "sequences/data_path.h"
 #include <stdio.h>
 
-static void print_progress(int index, const char *serial, const char *fault,
-                           const char *outcome, const char *first_failure, gpointer user_data)
+static void print_progress(int index, const char *serial, const char *order,
+                           const char *fault, const char *outcome, const char *first_failure,
+                           gpointer user_data)
 {
-  printf("%5d  %-22s %-28s %-7s %s\n", index, serial, *fault ? fault : "(good)", outcome,
-         first_failure ? first_failure : "");
+  printf("%5d  %-22s %-17s %-28s %-7s %s\n", index, serial, order, *fault ? fault : "(good)",
+         outcome, first_failure ? first_failure : "");
   fflush(stdout);
 }
 
@@ -32,12 +33,24 @@ static guint print_spread(SpreadTable *spread)
   return flagged;
 }
 
+/* The orders the boards were built for, per chemistry. */
+static void print_orders(const ValidateOrders *orders, gboolean default_orders)
+{
+  printf("Orders%s:", default_orders ? " (each model's default)" : " (drawn)");
+  for (int c = 0; c < CHEMISTRY_COUNT; c++)
+    if (orders->boards[c])
+      printf(" %s %d (%d at the minimum cell count, %d at the maximum);",
+             chemistry_key((Chemistry)c), orders->boards[c], orders->at_minimum[c],
+             orders->at_maximum[c]);
+  printf(" heater left out on %d\n\n", orders->heater_off);
+}
+
 int cli_validate(int argc, char **argv)
 {
   g_autofree char *fixture = NULL, *db = NULL, *faults = NULL;
   int boards = 100, seed = 1;
   double good_share = 0.3;
-  gboolean verbose = FALSE, stats = FALSE;
+  gboolean verbose = FALSE, stats = FALSE, default_orders = FALSE;
   GOptionEntry entries[] = {
     {"boards", 'n', 0, G_OPTION_ARG_INT, &boards, "Boards to run (default 100)", "N"},
     {"seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of the draws (default 1)", "S"},
@@ -48,6 +61,9 @@ int cli_validate(int argc, char **argv)
     {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture,
      "Fixture description with a [twin] group (default fixtures/sim.conf)", "FILE"},
     {"db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Keep the runs in this database", "FILE"},
+    {"default-orders", 0, 0, G_OPTION_ARG_NONE, &default_orders,
+     "Every board at its model's default order (LiFePO4, the most cells, its heater option) "
+     "instead of drawn orders", NULL},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every board", NULL},
     {"stats", 0, 0, G_OPTION_ARG_NONE, &stats,
      "Print n, mean and sigma per measurement over good boards; a limited measurement "
@@ -67,7 +83,7 @@ int cli_validate(int argc, char **argv)
   if (argc != 1 || boards < 1 || boards > 100000 || seed < 0 || good_share < 0 ||
       good_share > 1) {
     cli_error("usage: station validate [--boards 1..100000] [--seed S] [--faults LIST] "
-              "[--good-share 0..1] [--fixture FILE] [--db FILE] [--stats]");
+              "[--good-share 0..1] [--fixture FILE] [--db FILE] [--stats] [--default-orders]");
     return EXIT_USAGE;
   }
   g_autoptr(GError) error = NULL;
@@ -83,7 +99,10 @@ int cli_validate(int argc, char **argv)
   ValidateRequest request = {
     .fixture_path = fixture_path, .boards = boards, .seed = (guint32)seed,
     .faults = (const char *const *)fault_list, .good_share = good_share, .db_path = db,
+    .default_orders = default_orders,
   };
+  ValidateOrders orders = {0};
+  request.orders = &orders;
   g_autoptr(SpreadTable) spread = stats ? spread_table_new() : NULL;
   request.spread = spread;
   g_autoptr(GPtrArray) rows = NULL;
@@ -95,6 +114,7 @@ int cli_validate(int argc, char **argv)
   double seconds = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
   printf("Validation: %d boards over %u models, seed %d, %.1f s (%.3f s per board)\n\n",
          boards, catalog_count(catalog), seed, seconds, seconds / boards);
+  print_orders(&orders, default_orders);
   printf("%-16s %-24s %7s %7s %9s %8s %6s\n", "DEFECT", "MUST FAIL AT", "BOARDS", "CAUGHT",
          "ELSEWHERE", "ESCAPED", "ERROR");
   int escapes = 0, false_fails = 0, elsewhere = 0, errors = 0;

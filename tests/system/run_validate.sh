@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The station validates its own verdicts on the twin: good boards pass, each injected defect
-# is caught at the step that tests it. Every defect of the catalog is drawn twice: defect
-# kinds take turns, so 38 boards with a fifth of them good give 30 defective boards; the
-# benchmark runs many more.
+# is caught at the step that tests it, over orders of every chemistry and cell count. Every
+# defect of the catalog is drawn twice: defect kinds take turns, so 42 boards with a fifth of
+# them good give about 34 defective boards; the benchmark runs many more.
 . "$(dirname "$0")/lib.sh"
 start_twin
 defects=(cell-offset vref open-sense chg-fet-short dsg-fet-open ocp-dead scp-slow ntc-open
-         balance-dead heater-open heater-stuck-on shunt flash-bad rs485-dead path-res)
+         balance-dead heater-open heater-stuck-on shunt flash-bad rs485-dead path-res hw-rev)
 set +e
-"$STATION" validate --boards 38 --seed 7 --good-share 0.2 \
+"$STATION" validate --boards 42 --seed 7 --good-share 0.2 \
   --faults "$(IFS=,; echo "${defects[*]}")" --fixture "$WORK/fixture.conf" -v \
   >"$WORK/validate.out" 2>&1
 status=$?
@@ -17,6 +17,13 @@ cat "$WORK/validate.out"
 expect_eq "$status" 0 "exit status of a clean validation"
 expect_grep '^escapes: 0, false fails: 0, caught at another step: 0, could not test: 0$' \
   "$WORK/validate.out"
+# The boards were built for drawn orders: every chemistry, some at its minimum cell count,
+# some heater models without the heater.
+for chemistry in lfp liion lto; do
+  grep -qE "^Orders \(drawn\):.* $chemistry [1-9][0-9]* \([1-9][0-9]* at the minimum" \
+    "$WORK/validate.out" || fail "no $chemistry order at its minimum cell count was run"
+done
+expect_grep '^Orders .* heater left out on [1-9]' "$WORK/validate.out"
 # Good boards were among them and passed.
 grep -qE '^\(good board\) +- \(must pass\) +[1-9][0-9]* +[1-9]' "$WORK/validate.out" ||
   fail "no good board was drawn or none passed"
