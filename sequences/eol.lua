@@ -17,7 +17,7 @@
 -- firmware = true: the station loads the image released for the board's model (checked
 -- again: signature, hash, header) before the run starts, and records its SHA-256 and version.
 -- api: the station's Lua API this sequence is written for (station.api_version).
-sequence { name = "jk-eol", version = "0.5", firmware = true, api = 2 }
+sequence { name = "jk-eol", version = "0.5", firmware = true, heater = true, api = 2 }
 
 require "eol.setup"             -- power-on
 require "eol.self_check"        -- the fixture's cell simulator against its DMM

@@ -3,6 +3,7 @@
  * and teardown steps, put the fixture in its safe state, judge and store the outcome. Every
  * step and measurement is stored as it happens and announced as an event. */
 #include "station/engine.h"
+#include "station/heater_load.h"
 #include "station/limit_types.h"
 #include "station/lua_host.h"
 #include "station/lua_interrupt.h"
@@ -360,10 +361,19 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
   if (request->fixture) {
     run->fixture = request->fixture;
     run->fixture_borrowed = TRUE;
-    return TRUE;
+  } else {
+    run->fixture = fixture_load(request->fixture_path, error);
   }
-  run->fixture = fixture_load(request->fixture_path, error);
   return run->fixture != NULL;
+}
+
+/* The fixture's heater load for the order, when the sequence drives the heater: a bank with
+ * no load that fits refuses the run before the board is touched. */
+static gboolean choose_heater_load(Run *run, LuaHost *host, GError **error)
+{
+  return !run->heater || !lua_host_needs_heater_load(host) ||
+         heater_load_for_order(run->fixture, run->serial.model, run->chemistry,
+                               run->cell_count, run->limits, &run->heater_load, error);
 }
 
 /* The image released for the board's model, checked again (signature, hash, header). When
@@ -727,7 +737,8 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   g_autoptr(LuaHost) host = NULL;
   lua_interrupt_begin(&run.interrupt);
   if (!prepare(engine, request, &run, error) || !(host = load_sequence(&run, error)) ||
-      !choose_firmware(engine, request, &run, host, error)) {
+      !choose_firmware(engine, request, &run, host, error) ||
+      !choose_heater_load(&run, host, error)) {
     lua_interrupt_end();
     run_clear(&run);
     return FALSE;

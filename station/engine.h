@@ -131,7 +131,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
 void engine_set_event_handler(Engine *engine, EngineEventFunc func, gpointer user_data);
 
 /* Runs one board. Returns FALSE only when the run could not start at all (bad serial, an
- * order the model cannot take (STATION_ERROR_ORDER),
+ * order the model cannot take (STATION_ERROR_ORDER), a fixture whose heater load bank has
+ * no load for the order (FIXTURE_ERROR_CONFIG),
  * missing sequence or limits file, a flash run's image that cannot be read or is not one the
  * board runs or is not built for its model, an abort while the sequence loaded:
  * STATION_ERROR_ABORTED): nothing was touched and nothing stored. Otherwise TRUE,

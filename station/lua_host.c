@@ -2,10 +2,12 @@
  * string, table, math and utf8; no io, os, package or debug. What it may touch is given to it
  * as globals:
  *   station.api_version                  this host's API (STATION_LUA_API_VERSION)
- *   sequence{name = ..., firmware = true, api = N}
+ *   sequence{name = ..., firmware = true, heater = true, api = N}
  *                                        names the sequence; firmware = true: the run needs
  *                                        an image, the model's release or a flash run's own
- *                                        (firmware.flash); api:
+ *                                        (firmware.flash); heater = true: it drives the
+ *                                        board's heater, so an order with the heater needs a
+ *                                        load from the fixture's bank (board.heater_load); api:
  *                                        the API the sequence is written for, refused when
  *                                        it is not this host's
  *   require(name)                        a module of the sequence's folder (lua_modules.h)
@@ -24,7 +26,10 @@
  *                                        the physics needs (default: all of it), the rest
  *                                        is margin (station plan reports both)
  *   board                                serial, model (catalog entry), and the order:
- *                                        chemistry, cell_count, heater (boolean), profile
+ *                                        chemistry, cell_count, heater (boolean), profile;
+ *                                        with the heater and sequence{heater = true},
+ *                                        heater_load = {name, relay, ohm}: the fixture's
+ *                                        load the run applies (heater_load.h)
  *   limits                               the limits file: limits.group.key
  *   fixture.cells, fixture.dut           the instruments (lua_fixture.c)
  * An instrument error raises a Lua error naming the instrument and the script line; it ends
@@ -47,6 +52,7 @@ struct LuaHost {
   LuaModules *modules;           /* the sequence's folder, its require and digest */
   char *sequence_name;
   gboolean needs_firmware;       /* sequence{firmware = true}: flashes the released image */
+  gboolean needs_heater_load;    /* sequence{heater = true}: drives the board's heater */
   GPtrArray *steps;              /* of SequenceStep* */
   Run *run;                      /* bound run, borrowed */
 };
@@ -123,6 +129,8 @@ static int l_sequence(lua_State *L)
   host->sequence_name = g_strdup(name);
   lua_getfield(L, 1, "firmware");
   host->needs_firmware = lua_toboolean(L, -1);
+  lua_getfield(L, 1, "heater");
+  host->needs_heater_load = lua_toboolean(L, -1);
   lua_getfield(L, 1, "api");
   if (!lua_isnil(L, -1)) {
     int is_integer = 0;
@@ -411,6 +419,11 @@ gboolean lua_host_needs_firmware(const LuaHost *host)
   return host->needs_firmware;
 }
 
+gboolean lua_host_needs_heater_load(const LuaHost *host)
+{
+  return host->needs_heater_load;
+}
+
 char *lua_host_sequence_sha256(const LuaHost *host)
 {
   return lua_modules_sha256(host->modules);
@@ -519,6 +532,17 @@ void lua_host_bind(LuaHost *host, Run *run)
   lua_setfield(L, -2, "cell_count");
   lua_pushboolean(L, run->heater);
   lua_setfield(L, -2, "heater");
+  if (run->heater_load.channel) {
+    lua_createtable(L, 0, 3);
+    g_autofree char *name = g_strdup_printf("heater_load_%d", run->heater_load.number);
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "name");
+    lua_pushinteger(L, run->heater_load.channel);
+    lua_setfield(L, -2, "relay");
+    lua_pushnumber(L, run->heater_load.ohm);
+    lua_setfield(L, -2, "ohm");
+    lua_setfield(L, -2, "heater_load");
+  }
   lua_pushstring(L, run->limits->profile);
   lua_setfield(L, -2, "profile");
   lua_setglobal(L, "board");

@@ -34,6 +34,9 @@ char *lua_host_sequence_sha256(const LuaHost *host);
 /* The sequence declared sequence{firmware = true}: the run needs an image (the model's
  * release, or a flash run's own). */
 gboolean lua_host_needs_firmware(const LuaHost *host);
+/* The sequence declared sequence{heater = true}: it drives the board's heater, so an order
+ * with the heater needs a load from the fixture's heater load bank. */
+gboolean lua_host_needs_heater_load(const LuaHost *host);
 GPtrArray *lua_host_steps(const LuaHost *host);     /* of SequenceStep*, borrowed */
 
 /* Binds the run (board, fixture, limits) into the sequence's globals. */

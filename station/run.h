@@ -6,6 +6,7 @@
 #include "fixtures/fixture.h"
 #include "station/limit_table.h"
 #include "firmware/release.h"
+#include "fixtures/switchunit/heater_bank.h"
 #include "station/lua_interrupt.h"
 
 typedef struct {
@@ -15,6 +16,8 @@ typedef struct {
   Chemistry chemistry;           /* the order's */
   int cell_count;                /* cells in series the order has, configured and tested */
   gboolean heater;               /* the order has the heater option: its steps run */
+  HeaterLoad heater_load;        /* with the heater, when the sequence drives it: the bank's
+                                    load the run applies (channel 0: none) */
   LimitTable *limits;            /* resolved for the board's model and the order's protection
                                     profile (limits->profile), owned */
   char *sequence_path;           /* owned */

@@ -90,16 +90,24 @@ step {
   name = "heater",
   run = function()
     -- Below the charge under-temperature threshold the board stops charging and drives its
-    -- heater output into the fixture's load: U/R of the pack, at most 3 A, within the
-    -- model's power. Above it, the heater must be off.
+    -- heater output into the fixture's load the station chose for the order
+    -- (board.heater_load: within 3 A and the model's power at the order's highest pack
+    -- voltage). The heater's voltage across the load (the DMM) and its current (what the
+    -- pack sources) are measured, its power is their product. Above it, the heater is off.
     if not board.heater then skip("order has no heater") end
     local lim, prod = limits.heater, limits.production
+    local load = board.heater_load
+    local dmm_relay = fixture.relays and fixture.relays.dmm_heater
+    if not dmm_relay then
+      error("the fixture file has no [switch] relay_dmm_heater (the DMM across the heater "
+            .. "load): the heater voltage cannot be measured", 0)
+    end
     local bits = control_bits()
     local cold_c = prod.charge_utp_c - limits.temperature.step_c
     local pack_v = cells_to_rest()
     -- The heater is fed from the pack: the battery emulator sources its current, at most
     -- U/R of the load.
-    pack.allow(pack_v / lim.load_ohm, 0)
+    pack.allow(pack_v / load.ohm, 0)
     -- What the pack sources: the emulator's current (a mean of readings) and the cell
     -- stack's series current, which every channel carries (the median channel: the balancer
     -- is idle).
@@ -118,8 +126,9 @@ step {
       program({ { REG.CHG_UTP, prod.charge_utp_c * 10, "charge UTP (0.1 degC)" },
                 { REG.CHG_UTPR, prod.charge_utpr_c * 10, "charge UTP release (0.1 degC)" } })
       write_control_bits(bits | HEATER_ENABLE_BIT)
+      need("dmm"):configure_voltage(lim.dmm_range_v, lim.dmm_nplc)
       idle_a = pack_a()
-      need("switch"):close(fixture.relays.heater)
+      need("switch"):close(load.relay, dmm_relay)
       wait(lim.settle_s)
       local amps = heater_a()
       expect({ name = "heater_current_warm", unit = "A", value = amps, high = lim.off_max_a },
@@ -132,16 +141,22 @@ step {
       expect({ name = "charge_mos_cold", value = on_off(live.charge_mos), expected = "off" },
              string.format("charging not off at %.1f degC", cold_c))
       amps = heater_a()
-      local expected = math.min(pack_v / lim.load_ohm, lim.max_a)
+      local volts = fixture.dmm:read()
+      local open = amps < lim.off_max_a and " (heater output open)" or ""
+      expect({ name = "heater_voltage", unit = "V", value = volts,
+               low = pack_v * (1 - lim.voltage_drop_max_pct / 100),
+               high = pack_v * (1 + lim.voltage_over_max_pct / 100) },
+             string.format("heater gives %.2f V across the %.2f Ohm load of a %.2f V pack at "
+                           .. "%.1f degC%s", volts, load.ohm, pack_v, cold_c, open))
+      local expected = volts / load.ohm
       expect({ name = "heater_current", unit = "A", value = amps,
                low = expected * (1 - lim.tolerance_pct / 100),
-               high = expected * (1 + lim.tolerance_pct / 100) },
-             string.format("heater draws %.2f A at %.1f degC, U/R is %.2f A%s", amps, cold_c,
-                           expected, amps < lim.off_max_a and " (heater output open)" or ""))
-      expect({ name = "heater_current_max", unit = "A", value = amps,
-               high = lim.max_a + lim.max_uncertainty_a },
-             string.format("heater current %.2f A above the board's %.1f A", amps, lim.max_a))
-      local watts = amps * amps * lim.load_ohm
+               high = math.min(expected * (1 + lim.tolerance_pct / 100),
+                               lim.max_a + lim.max_uncertainty_a) },
+             string.format("heater draws %.2f A at %.2f V over %.2f Ohm, U/R is %.2f A, the "
+                           .. "board's maximum %.1f A%s", amps, volts, load.ohm, expected,
+                           lim.max_a, open))
+      local watts = volts * amps
       expect({ name = "heater_power", unit = "W", value = watts, high = lim.max_w },
              string.format("heater power %.0f W above the model's %.0f W", watts, lim.max_w))
 
@@ -153,7 +168,7 @@ step {
              string.format("heater stays on at %.1f degC: %.2f A", limits.rest.temperature_c,
                            amps))
     end, function()
-      fixture.switch:open(fixture.relays.heater)
+      fixture.switch:open(load.relay, dmm_relay)
       ntc_all(limits.rest.temperature_c)
       write_control_bits(bits)
       pack.at_rest()

@@ -2,8 +2,8 @@
  * twin in-process on its virtual clock: Ohm's law through the board's main path (load CC and
  * the DMM across the path), the charger's CV/CC, a MOSFET that does not conduct, the
  * short-circuit protection timed by the load's digitizer and by the fixture's short switch,
- * the heater through relay 104, NTC resistances as the board's temperatures, a short on the
- * battery-emulator fixture fed by its energy store, the balancer's
+ * the heater through its load bank (no 3 A limiter), NTC resistances as the board's
+ * temperatures, a short on the battery-emulator fixture fed by its energy store, the balancer's
  * currents at the cell simulator with its current limit, and determinism: the same script
  * gives the same bytes in two twins, in-process and as two fixture-sim processes. */
 #include "tests/cunit_main.h"
@@ -458,7 +458,17 @@ static void test_short_switch_trips(void)
   bench_free(bench);
 }
 
-static void test_heater_through_relay_104(void)
+/* Ω of the heater load bank's resistor behind relay `relay`. */
+static double heater_load_ohm(int relay)
+{
+  static const struct { int relay; double ohm; } loads[SIM_HEATER_LOAD_COUNT] = SIM_HEATER_LOADS;
+  for (int i = 0; i < SIM_HEATER_LOAD_COUNT; i++)
+    if (loads[i].relay == relay)
+      return loads[i].ohm;
+  return NAN;
+}
+
+static void test_heater_through_load_bank(void)
 {
   Bench *bench = bench_new(SMALL_SERIAL, NULL);
   cells_on(bench, 8, CELL_V);
@@ -480,11 +490,23 @@ static void test_heater_through_relay_104(void)
   cmd(bench, "switch", "ROUT:CLOS (@104)");
   const SimFixtureState *state = state_of(bench);
   /* U over the load and the board's heater switch. */
-  double ohm = SIM_HEATER_LOAD_OHM + sim_board_constants(sim_twin_board(bench->twin))->heater_switch_ohm;
+  double load = heater_load_ohm(104);
+  double switch_ohm = sim_board_constants(sim_twin_board(bench->twin))->heater_switch_ohm;
+  double ohm = load + switch_ohm;
   CU_ASSERT_DOUBLE_EQUAL(state->heater_current_a, state->pack_v / ohm, 1e-9);
   CU_ASSERT_DOUBLE_EQUAL(state->heater_current_a, 8 * CELL_V / ohm, 0.001);
-  CU_ASSERT_TRUE(state->heater_current_a < 8 * CELL_V / SIM_HEATER_LOAD_OHM * 0.995);
-  CU_ASSERT_DOUBLE_EQUAL(state->heater_v, state->pack_v * SIM_HEATER_LOAD_OHM / ohm, 1e-9);
+  CU_ASSERT_TRUE(state->heater_current_a < 8 * CELL_V / load * 0.99);
+  CU_ASSERT_DOUBLE_EQUAL(state->heater_v, state->pack_v * load / ohm, 1e-9);
+  /* Relay 108 puts the DMM across the load: the pack less the board's switch drop. */
+  cmd(bench, "switch", "ROUT:CLOS (@108)");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "dmm", "MEAS:VOLT:DC?"), state_of(bench)->heater_v, 0.002);
+  cmd(bench, "switch", "ROUT:OPEN (@108)");
+  /* A second resistor of the bank (relay 110) in parallel: U over both and the switch. */
+  cmd(bench, "switch", "ROUT:CLOS (@110)");
+  double both = 1.0 / (1.0 / load + 1.0 / heater_load_ohm(110));
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->heater_current_a,
+                         state_of(bench)->pack_v / (both + switch_ohm), 1e-9);
+  cmd(bench, "switch", "ROUT:OPEN (@110)");
   /* The heater's current comes out of every cell of the stack. */
   CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS4:CURR?"),
                          1000.0 * state->heater_current_a, 0.1);
@@ -497,7 +519,8 @@ static void test_heater_through_relay_104(void)
   CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->heater_current_a, 0.0, 1e-12);
   bench_free(bench);
 
-  /* A 24-cell pack would drive 3.96 A into 20 Ω: the board's driver holds 3 A. */
+  /* A 24-cell pack drives 6.5 A into the 12 Ω load: nothing limits it at 3 A, so the station
+   * must never apply a load that small. */
   bench = bench_new(SERIAL, NULL);
   cells_on(bench, 24, CELL_V);
   CU_ASSERT_TRUE(sim_board_write_settings(sim_twin_board(bench->twin),
@@ -506,7 +529,10 @@ static void test_heater_through_relay_104(void)
   cmd(bench, "switch", cold);
   cmd(bench, "switch", "ROUT:CLOS (@104)");
   cmd(bench, "control", "SIM:CLOCK:ADV 1");
-  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->heater_current_a, SIM_BOARD_HEATER_MAX_A, 1e-9);
+  double ohm24 = heater_load_ohm(104) +
+                 sim_board_constants(sim_twin_board(bench->twin))->heater_switch_ohm;
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->heater_current_a, state_of(bench)->pack_v / ohm24, 1e-9);
+  CU_ASSERT_TRUE(state_of(bench)->heater_current_a > 6.0);
   bench_free(bench);
 }
 
@@ -709,7 +735,7 @@ int main(void)
   CU_add_test(suite, "load short: SCP after the board's delay, digitizer pulse width",
               test_short_timed_by_digitizer);
   CU_add_test(suite, "short switch (relay 103) trips SCP at the delay", test_short_switch_trips);
-  CU_add_test(suite, "heater: U/R through relay 104, 3 A limit", test_heater_through_relay_104);
+  CU_add_test(suite, "heater: U/R through the load bank, DMM across it", test_heater_through_load_bank);
   CU_add_test(suite, "NTC resistances become the board's temperatures", test_ntc_temperatures);
   CU_add_test(suite, "balancer currents at the cell channels, OUTCURR limit",
               test_balancer_at_cell_channels);

@@ -47,7 +47,7 @@ start_twin() {
       printf '[dmm]\ndriver = keysight-34461a\nresource = %s\n' "${RESOURCE[dmm]}"
     [ -n "${RESOURCE[switch]:-}" ] &&
       printf '[switch]\ndriver = keysight-34980a\nresource = %s\n%s\n' "${RESOURCE[switch]}" \
-        "$(sed -n '/^relay_\|^ntc_\|^boot0\|^nrst/p' "$SOURCE_ROOT/fixtures/sim.conf")"
+        "$(sed -n '/^relay_\|^heater_load_\|^ntc_\|^boot0\|^nrst/p' "$SOURCE_ROOT/fixtures/sim.conf")"
     [ -n "${RESOURCE[battery]:-}" ] &&
       printf '[battery]\ndriver = itech-it6000c\nresource = %s\n%s\n' "${RESOURCE[battery]}" \
         "$(sed -n '/^\[battery\]/,/^\[/{/^rated_/p}' "$SOURCE_ROOT/fixtures/sim.conf")"

@@ -38,11 +38,12 @@ expect_eq "$(sql "select group_concat(name, ',') from (select m.name from measur
   "cell_01_ovp_trip,cell_08_ovp_trip" "OVP measured on the order's first and last cell"
 expect_eq "$(sql "select outcome from steps where run_id = $run and name = 'heater'")" PASS \
   "heater tested: the model's option"
-# U/R of the 8-cell pack into the fixture's 20 Ohm, as the battery emulator sees it (its
-# readback noise is 10 mA rms).
-expect_eq "$(sql "select abs(value - 1.32) < 0.04 from measurements m join steps s
+# The 8-cell order (at most 29.2 V) gets the bank's 12.07 Ohm, not the 56.22 Ohm the model's
+# full 24 cells need: U/R of the 8-cell pack into it, as the battery emulator sees it (its
+# readback noise is 10 mA rms), less the board's heater switch (0.1..0.5 Ohm).
+expect_eq "$(sql "select abs(value - 8 * 3.3 / 12.37) < 0.04 from measurements m join steps s
                   on s.id = m.step_id where s.run_id = $run and m.name = 'heater_current'")" 1 \
-  "heater current of 8 x 3.30 V into 20 Ohm within 0.04 A"
+  "heater current of 8 x 3.30 V into 12.07 Ohm within 0.04 A"
 
 # Li-ion at its minimum, from an order file: no heater, the cold protection profile.
 printf '[order]\nid = PO-7S\ncells = 7\nchemistry = liion\nheater = no\nprofile = cold\n' \
@@ -86,4 +87,20 @@ refuse "unknown protection profile 'arctic': .* has the profiles default, cold" 
   BD4A17S4P-2648-00044 --profile arctic
 printf '[order]\ncell = 8\n' >"$WORK/typo.conf"
 refuse "unknown key 'cell' in \[order\]" BD4A17S4P-2648-00044 --order-file "$WORK/typo.conf"
+
+# A heater load bank with no load for the order: refused before the board is touched, as a
+# station fault (exit 2) naming the fixture file, the model, the voltage and the resistance
+# needed; nothing stored. 24 LiFePO4 cells reach 87.6 V, which needs 38.4 Ohm for 200 W; this
+# fixture's largest load is 27.14 Ohm.
+cp "$WORK/fixture.conf" "$WORK/fixture.full.conf"
+grep -v '^heater_load_[34] ' "$WORK/fixture.full.conf" >"$WORK/fixture.conf"
+station_run BD4A24S4P-2648-00046 --cells 24
+expect_eq "$RUN_STATUS" 2 "exit status of an order the fixture's heater loads cannot take"
+expect_grep "fixture.conf has no heater load for model BD4A24S4P: at 87.6 V \\(24 cells x 3.65 V \
+LiFePO4\\) the heater needs a load of at least 38.4 Ohm" "$WORK/run.out"
+expect_eq "$(sql "select count(*) from runs")" "$runs" "runs stored after the refused heater load"
+# The same fixture takes an order without the heater.
+station_run BD4A24S4P-2648-00046 --cells 24 --heater no
+expect_eq "$RUN_STATUS" 0 "exit status of the order without heater on that fixture"
+cp "$WORK/fixture.full.conf" "$WORK/fixture.conf"
 echo "ok"

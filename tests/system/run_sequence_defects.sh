@@ -49,7 +49,7 @@ check B2A20S20P-2648-00103 charge-overcurrent \
 check B1A24S15P-2648-00104 short-circuit "short-circuit trip takes 7[1-7][0-9] us, programmed 300 us"
 check BD4A17S4P-2648-00105 temperature \
   "temperature sensor T2 reads -40\.0 degC at 25\.0 degC \(input open\)"
-check B2A24S20P-2648-00106 heater "heater draws -?0\.0[0-9] A .*\(heater output open\)"
+check B2A24S20P-2648-00106 heater "heater gives -?0\.0[0-9] V .*\(heater output open\)"
 check BD6A17S6P-2648-00107 heater "heater conducts at 25\.0 degC: .* \(heater switch stuck on\)"
 check B5A25S60P-2648-00108 balance "balancer moves .* (out of|into) cell 7"
 check B1A8S10P-2648-00109 path-resistance "main path resistance 0\.[56][0-9]* mOhm, nominal 0\.300"

@@ -27,13 +27,24 @@ expect_eq "$(sql "select count(*) from measurements m join steps s on s.id = m.s
 expect_eq "$(sql "select count(*) from measurements m join steps s on s.id = m.step_id
                   where s.run_id = $run and m.value is not null and m.unit = ''
                   and s.name not in ('connect-fixture')")" 0 "numeric measurements without unit"
-# The heater drove the 8-cell pack's voltage over the fixture's 20 Ω and the board's heater
-# switch (0.1..0.5 Ω) into the load, within its 100 W, as the battery emulator sees it (its
-# readback noise is 10 mA rms).
-heater=$(sql "select value between 8 * 3.3 / 20.5 - 0.04 and 8 * 3.3 / 20.1 + 0.04
+# The B2A8S20P's order (8 LiFePO4 cells, at most 8 x 3.65 = 29.2 V) gets the bank's 12.07 Ohm:
+# the smallest that keeps 3 A (9.7 Ohm) and 100 W (8.5 Ohm). The heater gave the pack's
+# voltage less the board's heater switch (0.1..0.5 Ohm) across it, drew U/R of what the DMM
+# measured (the battery emulator's readback noise is 10 mA rms), and its power is U x I.
+heater_v=$(sql "select value from measurements m join steps s on s.id = m.step_id
+                where s.run_id = $run and m.name = 'heater_voltage'")
+expect_eq "$(awk -v v="$heater_v" 'BEGIN { r = 8 * 3.3 * 12.07; print (v > r / 12.6 && v < r / 12.15) }')" 1 \
+  "heater voltage (8 x 3.30 V over 12.07 Ohm of 12.07 + 0.1..0.5 Ohm): $heater_v V"
+heater=$(sql "select abs(value - $heater_v / 12.07) < 0.04
               from measurements m join steps s on s.id = m.step_id
               where s.run_id = $run and m.name = 'heater_current'")
-expect_eq "$heater" 1 "heater current (8 x 3.30 V / (20 + 0.1..0.5) Ohm) within 0.04 A"
+expect_eq "$heater" 1 "heater current U/R of the 12.07 Ohm load within 0.04 A"
+expect_eq "$(sql "select abs(p.value - v.value * i.value) < 1e-6
+                  from measurements p join steps s on s.id = p.step_id
+                  join measurements v on v.step_id = s.id and v.name = 'heater_voltage'
+                  join measurements i on i.step_id = s.id and i.name = 'heater_current'
+                  where s.run_id = $run and p.name = 'heater_power'")" 1 \
+  "heater power is the measured U x I"
 expect_eq "$(sql "select high from measurements m join steps s on s.id = m.step_id
                   where s.run_id = $run and m.name = 'heater_power'")" 100.0 \
   "the B2A8S20P's heater power limit"
