@@ -9,14 +9,17 @@
  * marked ABORTED by the next store_open(). So that `station runs` opened while a test is
  * going does not abort the live run, every open Store holds a shared flock() on a lock file
  * beside the database (<path>.lock) and only an opener that can take it exclusively, that
- * is when no other Store has the database open, marks RUNNING runs ABORTED. The kernel drops
- * the lock of a process that dies, so its runs are recovered by the next start.
+ * is when no other Store has the database open, marks every RUNNING run ABORTED. An opener
+ * that shares the database marks only the runs whose owner has died: each run going on holds
+ * its own byte lock (run_owner.h). The kernel drops the locks of a process that dies, so its
+ * runs are recovered by the next start, even while other stations have the database open.
  *
  * One Store may be shared by threads (the engine's worker and the UI): each call holds the
  * Store's mutex. */
 #include "db/store.h"
 #include "db/schema.h"
 #include "db/store_sql.h"
+#include "db/run_owner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,31 +90,49 @@ static gboolean configure_connection(Store *store, GError **error)
   return TRUE;
 }
 
-/* Marks every RUNNING run ABORTED and its RUNNING steps ERROR, in one transaction; each gets
+/* Marks RUNNING runs ABORTED and their RUNNING steps ERROR, in one transaction; each gets
  * the time of its last result as its end (a step: its last measurement, else its start; a
- * run: the end of its last step, else its start). */
-static gboolean abort_interrupted_runs(Store *store, GError **error)
+ * run: the end of its last step, else its start). All of them when nobody else has the
+ * database open, else only those whose owner process has died (run_owner.h). */
+static gboolean abort_interrupted_runs(Store *store, gboolean only_dead_owners, GError **error)
 {
   const char *doing = "marking interrupted runs ABORTED";
   if (!sql_exec(store, "BEGIN IMMEDIATE", doing, error))
     return FALSE;
 
-  sqlite3_stmt *steps = NULL, *runs = NULL;
+  sqlite3_stmt *running = NULL, *steps = NULL, *runs = NULL;
   gboolean ok =
+      sql_prepare(store, "SELECT id FROM runs WHERE outcome = 'RUNNING'", &running, doing,
+                  error) &&
       sql_prepare(store,
                   "UPDATE steps SET outcome = 'ERROR', message = ?1, ended_at = "
                   "COALESCE(ended_at, (SELECT MAX(m.taken_at) FROM measurements m "
                   "WHERE m.step_id = steps.id), started_at) WHERE outcome = 'RUNNING' "
-                  "AND run_id IN (SELECT id FROM runs WHERE outcome = 'RUNNING')",
-                  &steps, doing, error) &&
+                  "AND run_id = ?2", &steps, doing, error) &&
       sql_prepare(store, "UPDATE runs SET outcome = 'ABORTED', message = ?1, ended_at = "
                      "COALESCE(ended_at, (SELECT MAX(COALESCE(s.ended_at, s.started_at)) "
                      "FROM steps s WHERE s.run_id = runs.id), started_at) "
-                     "WHERE outcome = 'RUNNING'", &runs, doing, error);
-  if (ok) {
+                     "WHERE outcome = 'RUNNING' AND id = ?2", &runs, doing, error);
+  g_autoptr(GArray) dead = g_array_new(FALSE, FALSE, sizeof(gint64));
+  int rc = SQLITE_DONE;
+  while (ok && (rc = sqlite3_step(running)) == SQLITE_ROW) {
+    gint64 id = sqlite3_column_int64(running, 0);
+    if (!only_dead_owners || !run_owner_alive(store->run_owner_fd, id))
+      g_array_append_val(dead, id);
+  }
+  if (ok && rc != SQLITE_DONE) {
+    store_set_sql_error(store, error, rc, doing);
+    ok = FALSE;
+  }
+  for (guint i = 0; ok && i < dead->len; i++) {
+    gint64 id = g_array_index(dead, gint64, i);
+    sqlite3_reset(steps);
+    sqlite3_reset(runs);
     sql_bind_text(steps, 1, INTERRUPTED_STEP_MESSAGE);
+    sqlite3_bind_int64(steps, 2, id);
     sql_bind_text(runs, 1, INTERRUPTED_RUN_MESSAGE);
-    int rc = sqlite3_step(steps);
+    sqlite3_bind_int64(runs, 2, id);
+    rc = sqlite3_step(steps);
     if (rc == SQLITE_DONE)
       rc = sqlite3_step(runs);
     if (rc != SQLITE_DONE) {
@@ -119,6 +140,7 @@ static gboolean abort_interrupted_runs(Store *store, GError **error)
       ok = FALSE;
     }
   }
+  sqlite3_finalize(running);
   sqlite3_finalize(steps);
   sqlite3_finalize(runs);
   if (ok)
@@ -142,11 +164,14 @@ static gboolean take_owner_lock(Store *store, GError **error)
     return FALSE;
   }
 
-  if (flock(store->owner_lock_fd, LOCK_EX | LOCK_NB) == 0) {
-    /* nobody else has the database open: RUNNING runs belong to a station that stopped */
-    if (!abort_interrupted_runs(store, error))
-      return FALSE;
-  }
+  store->run_owner_fd = run_owner_open(store->path, error);
+  if (store->run_owner_fd < 0)
+    return FALSE;
+  /* Nobody else has the database open: every RUNNING run belongs to a station that stopped.
+   * Others have: only the runs whose owner has died. */
+  gboolean alone = flock(store->owner_lock_fd, LOCK_EX | LOCK_NB) == 0;
+  if (!abort_interrupted_runs(store, !alone, error))
+    return FALSE;
   /* shared from here on (a conversion when exclusive, else a wait for a recovering opener) */
   while (flock(store->owner_lock_fd, LOCK_SH) != 0) {
     if (errno != EINTR) {
@@ -178,6 +203,7 @@ Store *store_open(const char *path, GError **error)
   g_mutex_init(&store->lock);
   store->path = g_strdup(path);
   store->owner_lock_fd = -1;
+  store->run_owner_fd = -1;
   store->run_started_us = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 
   int rc = sqlite3_open_v2(path, &store->db,
@@ -208,6 +234,8 @@ void store_close(Store *store)
     sqlite3_close_v2(store->db);
   if (store->owner_lock_fd >= 0)
     close(store->owner_lock_fd);    /* drops the flock */
+  if (store->run_owner_fd >= 0)
+    close(store->run_owner_fd);     /* drops the runs' owner locks */
   g_hash_table_unref(store->run_started_us);
   g_free(store->path);
   g_mutex_clear(&store->lock);

@@ -9,6 +9,7 @@ struct Store {
   GMutex lock;                  /* held by every public call */
   sqlite3 *db;                  /* owned */
   char *path;                   /* database file, owned */
+  int run_owner_fd;             /* <path>.runs: one byte locked per run going on (run_owner.h) */
   int owner_lock_fd;            /* <path>.lock, flock()ed shared while open; -1 when none */
   int schema_version;           /* PRAGMA user_version after migration */
   GHashTable *run_started_us;   /* gint64 run id -> gint64 monotonic start, µs (owned keys and

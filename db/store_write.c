@@ -3,6 +3,7 @@
  * loses nothing already written and leaves a RUNNING run for store_open() to mark ABORTED. */
 #include "db/store.h"
 #include "db/store_sql.h"
+#include "db/run_owner.h"
 #include <math.h>
 
 /* ---- writing a run ---- */
@@ -96,12 +97,16 @@ gint64 store_run_begin(Store *store, const RunStart *run, GError **error)
                 register_run_resources(store, run, now, error) &&
                 insert_run(store, run, run->started_at ? run->started_at : now, &run_id, doing,
                            error) &&
+                /* owned before it is visible: another opener never sees it without owner */
+                run_owner_claim(store->run_owner_fd, run_id, store->path, error) &&
                 sql_exec(store, "COMMIT", doing, error);
   if (ok) {
     g_hash_table_insert(store->run_started_us, g_memdup2(&run_id, sizeof run_id),
                         g_memdup2(&started_us, sizeof started_us));
   } else {
     sql_rollback(store);
+    if (run_id)
+      run_owner_release(store->run_owner_fd, run_id);
     run_id = 0;
   }
   g_mutex_unlock(&store->lock);
@@ -322,6 +327,7 @@ gboolean store_run_end(Store *store, gint64 run_id, const char *outcome,
     } else {
       ok = TRUE;
       g_hash_table_remove(store->run_started_us, &run_id);
+      run_owner_release(store->run_owner_fd, run_id);
     }
   }
   sqlite3_finalize(statement);

@@ -7,6 +7,8 @@
 #include "db/schema.h"
 #include "tests/cunit_main.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -297,6 +299,43 @@ static void test_live_run_not_aborted(void)
   g_autoptr(RunDetail) ended = store_get_run(station, run_id, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL(ended);
   ASSERT_TEXT(ended->run.outcome, "PASS");
+}
+
+/* A station killed during a run while another station has the database open: the next
+ * opener marks the dead station's run ABORTED and leaves the live station's run RUNNING. */
+static void test_dead_owner_aborted_while_shared(void)
+{
+  g_autofree char *path = new_db_path("dead-owner");
+  g_autoptr(Store) live_station = open_ok(path);
+  gint64 live_run = begin_ok(live_station, "SN-LIVE");
+  pid_t child = fork();
+  CU_ASSERT_TRUE_FATAL(child >= 0);
+  if (child == 0) {
+    /* the other station: its own connection, a run begun, then killed (no cleanup) */
+    Store *killed = store_open(path, NULL);
+    RunStart start = run_start("SN-KILLED");
+    _exit(killed && store_run_begin(killed, &start, NULL) > 0 ? 0 : 1);
+  }
+  int status = 0;
+  CU_ASSERT_EQUAL(waitpid(child, &status, 0), child);
+  CU_ASSERT_TRUE_FATAL(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  g_autoptr(Store) next_start = open_ok(path);
+  g_autoptr(GPtrArray) runs = store_list_runs(next_start, 10, NULL, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(runs);
+  int seen = 0;
+  for (guint i = 0; i < runs->len; i++) {
+    const RunRow *row = g_ptr_array_index(runs, i);
+    if (g_str_equal(row->serial, "SN-KILLED")) {
+      ASSERT_TEXT(row->outcome, "ABORTED");
+      seen++;
+    } else if (row->id == live_run) {
+      ASSERT_TEXT(row->outcome, "RUNNING");
+      seen++;
+    }
+  }
+  CU_ASSERT_EQUAL(seen, 2);
+  CU_ASSERT_TRUE(store_run_end(live_station, live_run, "PASS", NULL, NULL, NULL));
 }
 
 /* A database written by a newer station is refused and left as it is. */
@@ -615,6 +654,8 @@ int main(void)
   CU_add_test(suite, "round trip of a run", test_round_trip);
   CU_add_test(suite, "RUNNING run aborted on reopen", test_running_run_aborted_on_reopen);
   CU_add_test(suite, "live run not aborted by a second open", test_live_run_not_aborted);
+  CU_add_test(suite, "dead owner's run aborted while the database is shared",
+              test_dead_owner_aborted_while_shared);
   CU_add_test(suite, "newer schema refused", test_newer_schema_refused);
   CU_add_test(suite, "not a database", test_not_a_database);
   CU_add_test(suite, "list order and serial filter", test_list_order_and_filter);
