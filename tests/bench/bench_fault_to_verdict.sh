@@ -13,16 +13,11 @@ for step in identify cell-connections charge-overcurrent balance; do
   n=$((n + 1))
   serial=$(printf 'B2A24S15P-2648-%05d' $((300 + n)))
   set +e
-  "$STATION" run --fixture "$WORK/fixture.conf" --serial "$serial" --db "$WORK/results.db" \
-    --trusted-keys "$TRUSTED" >"$WORK/run-$n.out" 2>&1 &
-  station_pid=$!
-  for _ in $(seq 2400); do
-    grep -q "main     $step\$" "$WORK/run-$n.out" && break
-    sleep 0.05
-  done
+  station_start "$serial" "$WORK/run-$n.out"
+  wait_for_step "$WORK/run-$n.out" "$step" 2400
   kill -STOP "$TWIN_PID"
   fault=$(date +%s.%N)
-  wait "$station_pid"
+  wait "$STATION_PID"
   status=$?
   verdict=$(date +%s.%N)
   kill -CONT "$TWIN_PID"

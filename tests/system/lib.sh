@@ -72,6 +72,25 @@ station_run() {
   cat "$WORK/run.out"
 }
 
+# station_start SERIAL OUT: starts a run of the test fixture in the background, its output in
+# OUT; sets STATION_PID (the caller waits for it).
+station_start() {
+  "$STATION" run --fixture "$WORK/fixture.conf" --serial "$1" --db "$WORK/results.db" \
+    ${TRUSTED:+--trusted-keys "$TRUSTED"} >"$2" 2>&1 &
+  STATION_PID=$!
+}
+
+# wait_for_step OUT STEP [TRIES]: waits until the run writing OUT has begun main step STEP,
+# trying every 0.05 s (default 400 tries); status 1 when it never did.
+wait_for_step() {
+  local _
+  for _ in $(seq "${3:-400}"); do
+    grep -q "main     $2\$" "$1" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 # sql QUERY: one query on the test database through the sqlite3 shell.
 sql() { sqlite3 "$WORK/results.db" "$1"; }
 

@@ -4,15 +4,10 @@
 start_twin
 release_firmware
 set +e
-"$STATION" run --fixture "$WORK/fixture.conf" --serial B2A24S15P-2648-00017 \
-  --db "$WORK/results.db" --trusted-keys "$TRUSTED" >"$WORK/run.out" 2>&1 &
-station_pid=$!
-for _ in $(seq 200); do
-  grep -q 'main     voltage-calibration$' "$WORK/run.out" && break
-  sleep 0.05
-done
-kill -INT "$station_pid"
-wait "$station_pid"
+station_start B2A24S15P-2648-00017 "$WORK/run.out"
+wait_for_step "$WORK/run.out" voltage-calibration 200
+kill -INT "$STATION_PID"
+wait "$STATION_PID"
 status=$?
 set -e
 cat "$WORK/run.out"

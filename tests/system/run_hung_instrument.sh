@@ -7,16 +7,11 @@
 start_twin
 release_firmware
 set +e
-"$STATION" run --fixture "$WORK/fixture.conf" --serial B2A24S15P-2648-00017 \
-  --db "$WORK/results.db" --trusted-keys "$TRUSTED" >"$WORK/run.out" 2>&1 &
-station_pid=$!
-for _ in $(seq 400); do
-  grep -q 'main     cell-connections$' "$WORK/run.out" && break
-  sleep 0.05
-done
+station_start B2A24S15P-2648-00017 "$WORK/run.out"
+wait_for_step "$WORK/run.out" cell-connections
 kill -STOP "$TWIN_PID"
 fault=$(date +%s.%N)
-wait "$station_pid"
+wait "$STATION_PID"
 status=$?
 verdict=$(date +%s.%N)
 kill -CONT "$TWIN_PID"
