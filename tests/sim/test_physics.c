@@ -5,10 +5,13 @@
  * the heater through its load bank (no 3 A limiter), NTC resistances as the board's
  * temperatures, a short on the battery-emulator fixture fed by its energy store, the balancer's
  * currents at the cell simulator with its current limit, and determinism: the same script
- * gives the same bytes in two twins, in-process and as two fixture-sim processes. */
+ * gives the same bytes in two twins, in-process and as two fixture-sim processes; the
+ * short-circuit module (its peak, its energy and pulse limits) and the digitizer's trace of the
+ * board's cut-off; an instrument that hangs. */
 #include "tests/cunit_main.h"
 #include "tests/sim/sim_harness.h"
 #include "fixtures/sim/sim_board_map.h"
+#include "fixtures/sim/sim_short.h"
 #include "fixtures/sim/sim_twin.h"
 #include <glib/gstdio.h>
 #include <math.h>
@@ -458,6 +461,165 @@ static void test_short_switch_trips(void)
   bench_free(bench);
 }
 
+/* The short-circuit module and the digitizer armed as the station arms them: 1 µs per point
+ * over 1.2 ms, 100 µs before the trigger, the trigger on the rising current at 1000 A. */
+static void arm_short_and_digitizer(Bench *bench, const char *pulse_us)
+{
+  cmd(bench, "digitizer", ":TIM:SCAL 1.2E-4;:TIM:REF LEFT;:TIM:POS -1E-4");
+  cmd(bench, "digitizer", ":CHAN1:SCAL 550;:CHAN1:OFFS 2000");
+  cmd(bench, "digitizer", ":TRIG:MODE EDGE;:TRIG:EDGE:SOUR CHAN1;:TRIG:EDGE:LEV 1000");
+  cmd(bench, "digitizer", ":TRIG:EDGE:SLOP POS;:WAV:SOUR CHAN1;:WAV:FORM ASC;:WAV:POIN 1200");
+  cmd(bench, "digitizer", ":SING");
+  g_autofree char *pulse = g_strdup_printf("SHOR:PULS %s", pulse_us);
+  cmd(bench, "short", pulse);
+}
+
+/* The digitizer's trace after :WAV:DATA?: its values (block header checked). */
+static GStrv fetch_trace(Bench *bench)
+{
+  g_autofree char *data = run(bench, "digitizer", ":WAV:DATA?");
+  CU_ASSERT_TRUE(g_str_has_prefix(data, "#8"));
+  g_autofree char *length = g_strndup(data + 2, 8);
+  CU_ASSERT_EQUAL(strlen(data), 10 + g_ascii_strtoull(length, NULL, 10));
+  return g_strsplit(data + 10, ",", -1);
+}
+
+static void test_module_short_timed_by_digitizer(void)
+{
+  /* On the buildable fixture the module closes P+/P- through its resistance, the store
+   * delivers the peak, the board cuts off after its delay and the module reports DONE; the
+   * digitizer's trace shows the current from the edge to the cut-off. */
+  Bench *bench = bench_new_built(SERIAL, NULL, SIM_POWER_PATH_BATTERY);
+  SimBoard *board = sim_twin_board(bench->twin);
+  cells_on(bench, 24, CELL_V);
+  g_autofree char *setup = g_strdup_printf("VOLT %.4f;CURR:LIM 2;CURR:LIM:NEG -2;OUTP ON",
+                                           24 * CELL_V);
+  cmd(bench, "battery", setup);
+  write_setting(bench, SIM_JK_REG_SCP_DELAY_US, 300);
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.1");
+  arm_short_and_digitizer(bench, "1000");
+  g_autofree char *armed = run(bench, "short", "SHOR:STAT?");
+  CU_ASSERT_STRING_EQUAL(armed, "ARMED");
+  CU_ASSERT_EQUAL(num(bench, "digitizer", ":OPER:COND?"), 8);
+  CU_ASSERT_EQUAL(num(bench, "digitizer", ":TER?"), 0);
+  cmd(bench, "short", "SHOR:TRIG");
+  /* Ohm's law through the module, capped at its limit: 79 V over a few mΩ is more. */
+  const SimFixtureState *state = state_of(bench);
+  CU_ASSERT_DOUBLE_EQUAL(state->short_current_a, SIM_SHORT_LIMIT_A, 1e-6);
+  CU_ASSERT_TRUE(state->short_current_a > sim_board_scp_threshold_a(board));
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.002");
+  g_autofree char *done = run(bench, "short", "SHOR:STAT?");
+  CU_ASSERT_STRING_EQUAL(done, "DONE");
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "short", "SHOR:PEAK?"), SIM_SHORT_LIMIT_A, 40.0);
+  double joules = num(bench, "short", "SHOR:ENER?");
+  CU_ASSERT_TRUE(joules > 10.0 && joules < SIM_SHORT_ENERGY_J);
+  CU_ASSERT_TRUE(truth_alarms(bench) & SIM_JK_ALARM_DSG_SCP);
+
+  CU_ASSERT_EQUAL(num(bench, "digitizer", ":TER?"), 1);
+  CU_ASSERT_EQUAL(num(bench, "digitizer", ":TER?"), 0);   /* reading clears it */
+  CU_ASSERT_EQUAL(num(bench, "digitizer", ":OPER:COND?"), 0);
+  g_autofree char *preamble = run(bench, "digitizer", ":WAV:PRE?");
+  g_auto(GStrv) fields = g_strsplit(preamble, ",", -1);
+  CU_ASSERT_EQUAL(g_strv_length(fields), 10);
+  CU_ASSERT_EQUAL(atoi(fields[2]), 1200);
+  CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(fields[4], NULL), 1e-6, 1e-12);
+  CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(fields[5], NULL), -1e-4, 1e-12);
+  g_auto(GStrv) values = fetch_trace(bench);
+  CU_ASSERT_EQUAL_FATAL(g_strv_length(values), 1200);
+  const SimBoardConstants *k = sim_board_constants(board);
+  double earliest_us = 1e6 * k->scp_latency_s + 300.0 * k->scp_timer_ratio;
+  double latest_us = earliest_us + 1e6 * SIM_BOARD_SCP_JITTER_S;
+  guint above = 0, first = 0;
+  for (guint i = 0; i < 1200; i++) {
+    double amps = g_ascii_strtod(values[i], NULL);
+    if (amps > SIM_SHORT_LIMIT_A / 2 && above++ == 0)
+      first = i;
+    if (i < 100)
+      CU_ASSERT_TRUE(fabs(amps) < 30.0);   /* before the trigger: offset, noise, codes */
+  }
+  CU_ASSERT_EQUAL(first, 100);             /* the edge at the trigger */
+  if (above < earliest_us - 1 || above > latest_us + 1)
+    fprintf(stderr, "\n  %u µs above half the limit, expected %.0f..%.0f\n", above, earliest_us,
+            latest_us);
+  CU_ASSERT_TRUE(above >= earliest_us - 1 && above <= latest_us + 1);
+  /* 8-bit codes: each value is the offset plus a whole number of steps. */
+  double step = 8 * 550.0 / 256;
+  double codes = (g_ascii_strtod(values[500], NULL) - 2000) / step;
+  CU_ASSERT_DOUBLE_EQUAL(codes, round(codes), 1e-3);
+
+  /* Without a pulse armed the trigger is ignored; a new :SING forgets the trace. */
+  g_free(run(bench, "short", "SHOR:TRIG"));
+  g_autofree char *ignored = run(bench, "short", "SYST:ERR?");
+  CU_ASSERT_TRUE(g_str_has_prefix(ignored, "-211,"));
+  cmd(bench, "digitizer", ":SING");
+  g_autofree char *empty = run(bench, "digitizer", ":WAV:DATA?");
+  CU_ASSERT_STRING_EQUAL(empty, "#800000000");
+  g_autofree char *stale = run(bench, "digitizer", "SYST:ERR?");
+  CU_ASSERT_TRUE(g_str_has_prefix(stale, "-230,"));
+  bench_free(bench);
+}
+
+/* A board whose SCP never cuts off: the module opens at its energy limit (a 24-cell pack) or
+ * at the end of its pulse (an 8-cell one) and reports LIMIT; the trace conducts to the end. */
+static void module_limit(const char *serial, int cells, gboolean energy_first)
+{
+  Bench *bench = bench_new_built(serial, "scp-dead", SIM_POWER_PATH_BATTERY);
+  cells_on(bench, cells, CELL_V);
+  g_autofree char *setup = g_strdup_printf("VOLT %.4f;CURR:LIM 2;CURR:LIM:NEG -2;OUTP ON",
+                                           cells * CELL_V);
+  cmd(bench, "battery", setup);
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.1");
+  arm_short_and_digitizer(bench, "1000");
+  cmd(bench, "short", "SHOR:TRIG");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.002");
+  g_autofree char *status = run(bench, "short", "SHOR:STAT?");
+  CU_ASSERT_STRING_EQUAL(status, "LIMIT");
+  double joules = num(bench, "short", "SHOR:ENER?");
+  if (energy_first) {
+    CU_ASSERT_DOUBLE_EQUAL(joules, SIM_SHORT_ENERGY_J, 0.01 * SIM_SHORT_ENERGY_J);
+  } else {
+    CU_ASSERT_TRUE(joules < 0.9 * SIM_SHORT_ENERGY_J);
+  }
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->short_current_a, 0.0, 1e-9);
+  CU_ASSERT_EQUAL(truth_alarms(bench) & SIM_JK_ALARM_DSG_SCP, 0);
+  g_auto(GStrv) values = fetch_trace(bench);
+  guint above = 0;
+  for (guint i = 0; values[i]; i++)
+    above += g_ascii_strtod(values[i], NULL) > 1000.0;
+  if (energy_first) {
+    CU_ASSERT_TRUE(above > 600 && above < 1000);
+  } else {
+    CU_ASSERT_EQUAL(above, 1000);
+  }
+  bench_free(bench);
+}
+
+static void test_module_limit_energy(void)
+{
+  module_limit(SERIAL, 24, TRUE);
+}
+
+static void test_module_limit_pulse(void)
+{
+  module_limit(SMALL_SERIAL, 8, FALSE);
+}
+
+static void test_instrument_hangs(void)
+{
+  /* SIM:INST:HANG: the digitizer takes lines and answers nothing until released. */
+  Bench *bench = bench_new_built(NULL, NULL, SIM_POWER_PATH_BATTERY);
+  cmd(bench, "control", "SIM:INST:HANG \"digitizer\",ON");
+  g_autofree char *silent = run(bench, "digitizer", "*IDN?");
+  CU_ASSERT_STRING_EQUAL(silent, "");
+  cmd(bench, "control", "SIM:INST:HANG \"digitizer\",OFF");
+  g_autofree char *idn = run(bench, "digitizer", "*IDN?");
+  CU_ASSERT_TRUE(g_str_has_prefix(idn, "KEYSIGHT TECHNOLOGIES,DSOX3024T,"));
+  g_free(run(bench, "control", "SIM:INST:HANG \"nothing\",ON"));
+  g_autofree char *refused = run(bench, "control", "SYST:ERR?");
+  CU_ASSERT_TRUE(g_str_has_prefix(refused, "-224,"));
+  bench_free(bench);
+}
+
 /* Ω of the heater load bank's resistor behind relay `relay`. */
 static double heater_load_ohm(int relay)
 {
@@ -735,6 +897,13 @@ int main(void)
   CU_add_test(suite, "load short: SCP after the board's delay, digitizer pulse width",
               test_short_timed_by_digitizer);
   CU_add_test(suite, "short switch (relay 103) trips SCP at the delay", test_short_switch_trips);
+  CU_add_test(suite, "short-circuit module: peak, DONE; digitizer trace of the cut-off",
+              test_module_short_timed_by_digitizer);
+  CU_add_test(suite, "scp-dead: the module opens at its energy limit, LIMIT",
+              test_module_limit_energy);
+  CU_add_test(suite, "scp-dead on a small pack: the pulse ends conducting, LIMIT",
+              test_module_limit_pulse);
+  CU_add_test(suite, "SIM:INST:HANG: an instrument stops answering", test_instrument_hangs);
   CU_add_test(suite, "heater: U/R through the load bank, DMM across it", test_heater_through_load_bank);
   CU_add_test(suite, "NTC resistances become the board's temperatures", test_ntc_temperatures);
   CU_add_test(suite, "balancer currents at the cell channels, OUTCURR limit",
