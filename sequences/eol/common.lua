@@ -117,8 +117,7 @@ function M.load_on(amps)
 end
 
 function M.load_off()
-  M.need("load"):short(false)
-  fixture.load:input(false)
+  M.need("load"):input(false)
   fixture.load:set_current(0)
   M.need("switch"):open(fixture.relays.load)
 end

@@ -153,42 +153,96 @@ step {
   end,
 }
 
+-- Where the digitizer's trace first crosses `level` (A) in direction `dir` (1 rising, -1
+-- falling) at or after point `from`: the time after the trigger (s, between the two samples
+-- around the crossing) and the point's index; nil when it never does.
+local function crossing(trace, level, dir, from)
+  local amps = trace.amps
+  for i = math.max(from, 2), #amps do
+    if dir * (amps[i] - level) >= 0 and dir * (amps[i - 1] - level) < 0 then
+      local share = (level - amps[i - 1]) / (amps[i] - amps[i - 1])
+      return trace.origin_s + (i - 2 + share) * trace.interval_s, i
+    end
+  end
+end
+
+-- The board's cut-off time from the trace (µs from the current's rise through `level` to
+-- its fall through it), and whether the current still flowed at the trace's end; nil when
+-- the trace shows no rise.
+local function cut_off_us(trace, level)
+  local rise_s, rise_i = crossing(trace, level, 1, 1)
+  if not rise_s then return nil end
+  local fall_s = crossing(trace, level, -1, rise_i)
+  if fall_s then return (fall_s - rise_s) * 1e6, false end
+  local end_s = trace.origin_s + #trace.amps * trace.interval_s
+  return (end_s - rise_s) * 1e6, true
+end
+
 step {
   name = "short-circuit",
   run = function()
-    -- The load's short mode closes across P+/P- and triggers its digitizer; the time current
-    -- flows is the board's trip time. Then the discharge MOSFET must come back after the
-    -- recovery.
+    -- The fixture's short-circuit module closes P+/P- for one pulse (its series resistance
+    -- and current limit set the peak); the digitizer's probe on the module's lead records the
+    -- current from before the edge to the pulse's end, and its trace times the board's
+    -- cut-off. A board that does not cut off leaves the module to open at its own limit
+    -- (LIMIT). Then the discharge MOSFET must come back after the recovery.
     local lim = limits.short_circuit
+    local module, digitizer = common.need("short"), common.need("digitizer")
     program({ { REG.SCP_DELAY_US, lim.delay_us, "short-circuit delay (us)" },
               { REG.SCP_RECOVERY_S, lim.recovery_s, "short-circuit recovery (s)" } })
     cells_to_rest()
     local trip_a = lim.trip_per_continuous * lim.continuous_a
+    local level_a = lim.flowing_fraction * trip_a
     with_cleanup(function()
-      load_on(0)
-      local points = round(lim.window_us / lim.sample_us)
-      fixture.load:capture_arm(points, lim.sample_us * 1e-6)
-      fixture.load:short(true)
-      wait(lim.window_us * 1e-6, lim.delay_us * 1e-6)
-      fixture.load:short(false)
-      local samples = fixture.load:capture_fetch()
-      fixture.load:input(false)
-      local peak, flowing = 0, 0
-      for _, amps in ipairs(samples) do
-        peak = math.max(peak, amps)
-        if amps > trip_a * lim.flowing_fraction then flowing = flowing + 1 end
+      -- The module first: its pulse is checked against its rating before anything else is
+      -- set up; from here on the cleanup (and the teardown's safe state) disarms it.
+      module:arm(lim.window_us)
+      local screen_us = lim.pretrigger_us + lim.window_us
+      digitizer:arm { window_s = screen_us * 1e-6, pretrigger_s = lim.pretrigger_us * 1e-6,
+                      points = round(screen_us / lim.sample_us), level_a = level_a,
+                      full_scale_a = module:ratings().peak_a }
+      module:fire()
+      wait((lim.window_us + lim.record_margin_us) * 1e-6, lim.delay_us * 1e-6)
+      local state = module:state()
+      if state ~= "DONE" and state ~= "LIMIT" then
+        error(string.format("fixture.short: the short-circuit module says %s after its %g us "
+                            .. "pulse, not DONE or LIMIT", state, lim.window_us), 0)
       end
-      expect({ name = "short_peak_current", unit = "A", value = peak, low = trip_a },
-             string.format("the short drew %.0f A, less than the %.0f A the board trips at "
-                           .. "(check the load's short path)", peak, trip_a))
-      local trip_us = flowing * lim.sample_us
-      expect({ name = "short_circuit_delay", unit = "us", value = trip_us,
-               low = lim.delay_us - lim.early_max_us, high = lim.delay_us + lim.late_max_us },
-             flowing == #samples
-               and string.format("short-circuit protection does not trip within %g us",
-                                 lim.window_us)
-               or string.format("short-circuit trip takes %g us, programmed %g us", trip_us,
-                                lim.delay_us))
+      local peak = module:peak()
+      local least_a = trip_a * (1 + lim.trip_tolerance_pct / 100)
+      expect({ name = "short_circuit_trip", unit = "A", value = peak, low = least_a },
+             string.format("the short drew %.0f A, less than the %.0f A a board may trip at "
+                           .. "(the board's discharge path is open)", peak, least_a))
+      local energy = module:energy()
+      measure { name = "short_circuit_energy", unit = "J", value = energy }
+      if not digitizer:triggered() then
+        error(string.format("fixture.digitizer: the current digitizer did not trigger at %.0f A "
+                            .. "on a %.0f A short (check its probe and channel)", level_a,
+                            peak), 0)
+      end
+      local trace = digitizer:fetch()
+      local cut_us, conducting = cut_off_us(trace, level_a)
+      if not cut_us then
+        error(string.format("fixture.digitizer: the current digitizer triggered but its trace "
+                            .. "never rises through %.0f A", level_a), 0)
+      end
+      local in_time = measure { name = "short_circuit_delay", unit = "us", value = cut_us,
+                                low = lim.delay_us - lim.early_max_us,
+                                high = lim.delay_us + lim.late_max_us }
+      if state == "LIMIT" then
+        fail(string.format("the board does not cut the short off: the short-circuit module "
+                           .. "opened it at its own limit after %.0f us, %.0f J (LIMIT)",
+                           cut_us, energy))
+      end
+      if conducting then
+        error(string.format("fixture.digitizer: the current digitizer still sees %.0f A at the "
+                            .. "end of its trace, the short-circuit module says the current "
+                            .. "stopped (DONE)", trace.amps[#trace.amps]), 0)
+      end
+      if not in_time then
+        fail(string.format("short-circuit trip takes %.0f us, programmed %g us", cut_us,
+                           lim.delay_us))
+      end
       local live = fixture.dut:read_live()
       expect({ name = "short_alarm", value = set_clear(live.alarms, ALARM.DSG_SCP),
                expected = "set" }, "no short-circuit alarm after the short")
@@ -209,6 +263,6 @@ step {
       expect({ name = "after_recovery_alarm", value = set_clear(live.alarms,
                                                                 ALARM.DSG_SCP),
                expected = "clear" }, "short-circuit alarm stays after the recovery")
-    end, load_off)
+    end, function() module:abort() end)
   end,
 }

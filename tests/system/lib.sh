@@ -14,11 +14,13 @@ fail() { echo "FAILED: $*" >&2; exit 1; }
 
 # start_twin [fixture-sim options...]: starts the twin (the buildable fixture: a battery
 # emulator on B+/B-), waits for "ready", writes $WORK/fixture.conf describing it (autostart
-# off: the test owns the twin), the battery emulator's ratings as fixtures/sim.conf has them.
+# off: the test owns the twin), the battery emulator's and the short-circuit module's ratings
+# as fixtures/sim.conf has them.
 start_twin() {
   mkfifo "$WORK/twin.out"
   "$FIXTURE_SIM" --cellsim-port 0 --control-port 0 --eload-port 0 --charger-port 0 \
-    --dmm-port 0 --switch-port 0 --battery-port 0 --power-path battery --pty-dir "$WORK/pty" \
+    --dmm-port 0 --switch-port 0 --battery-port 0 --short-port 0 --digitizer-port 0 \
+    --power-path battery --pty-dir "$WORK/pty" \
     "$@" \
     >"$WORK/twin.out" 2>"$WORK/twin.err" &
   TWIN_PID=$!
@@ -51,6 +53,12 @@ start_twin() {
     [ -n "${RESOURCE[battery]:-}" ] &&
       printf '[battery]\ndriver = itech-it6000c\nresource = %s\n%s\n' "${RESOURCE[battery]}" \
         "$(sed -n '/^\[battery\]/,/^\[/{/^rated_/p}' "$SOURCE_ROOT/fixtures/sim.conf")"
+    [ -n "${RESOURCE[short]:-}" ] &&
+      printf '[short]\ndriver = jk-eol-scm\nresource = %s\n%s\n' "${RESOURCE[short]}" \
+        "$(sed -n '/^\[short\]/,/^\[/{/^rated_/p}' "$SOURCE_ROOT/fixtures/sim.conf")"
+    [ -n "${RESOURCE[digitizer]:-}" ] &&
+      printf '[digitizer]\ndriver = keysight-infiniivision\nresource = %s\nchannel = 1\n' \
+        "${RESOURCE[digitizer]}"
     [ -n "${RESOURCE[boot]:-}" ] &&
       printf '[boot]\ndriver = stm32-rom\nresource = %s?baud=115200\n' \
         "${RESOURCE[boot]}"

@@ -2,14 +2,15 @@
 # With the twin not running, the station starts it as the fixture file says, tests the
 # board and stops the twin again.
 . "$(dirname "$0")/lib.sh"
-# Free ports for the control port and the six instruments, in place of sim.conf's fixed ones.
+# Free ports for the control port and the eight instruments, in place of sim.conf's fixed ones.
 ports=($(/usr/bin/python3 -c 'import socket
-s=[socket.socket() for _ in range(7)]
+s=[socket.socket() for _ in range(9)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])'))
-control_port=${ports[6]}
+control_port=${ports[8]}
 sed -e "s/15025/${ports[0]}/g" -e "s/15026/${ports[1]}/g" -e "s/15027/${ports[2]}/g" \
     -e "s/15028/${ports[3]}/g" -e "s/15029/${ports[4]}/g" -e "s/15030/${ports[5]}/g" \
+    -e "s/15031/${ports[6]}/g" -e "s/15032/${ports[7]}/g" \
     -e "s/15099/$control_port/g" \
     -e "s|\${RUNTIME_DIR}/jk-eol-sim|$WORK/pty|g" \
     -e "s|^program = .*|program = $FIXTURE_SIM|" -e "s|^clock = real|clock = virtual|" \
