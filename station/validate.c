@@ -86,6 +86,7 @@ static const FaultKind fault_kinds[] = {
   {"dsg-fet-open", "current-calibration", FALSE, NULL},
   {"ocp-dead", "charge-overcurrent", FALSE, NULL},
   {"scp-slow", "short-circuit", FALSE, draw_scp_slow},
+  {"scp-dead", "short-circuit", FALSE, NULL},
   {"ntc-open", "temperature", FALSE, draw_ntc_open},
   {"balance-dead", "balance", FALSE, draw_balance_dead},
   {"heater-open", "heater", TRUE, NULL},

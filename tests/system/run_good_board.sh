@@ -14,6 +14,22 @@ expect_eq "$(sql "select count(*) from measurements where name like 'cell_%_erro
   "cell accuracy measurements"
 expect_eq "$(sql "select count(*) from measurements where outcome != 'PASS'")" 0 \
   "failing measurements"
+# The short circuit on the short-circuit module, timed from the digitizer's trace, stored
+# with its limits: the peak above the board's highest trip current (3 x 150 A + 10 %), the
+# cut-off within the programmed 300 us -50/+100 us.
+short_of() {
+  sql "select m.value || ',' || ifnull(m.low, '') || ',' || ifnull(m.high, '') || ',' || m.unit
+       from measurements m join steps s on s.id = m.step_id
+       where s.name = 'short-circuit' and m.name = '$1' and m.outcome = 'PASS'"
+}
+IFS=, read -r trip trip_low trip_high trip_unit <<<"$(short_of short_circuit_trip)"
+need_number short_circuit_trip "$trip"
+expect_eq "$trip_low,$trip_high,$trip_unit" "495.0,,A" "short_circuit_trip limits"
+IFS=, read -r delay delay_low delay_high delay_unit <<<"$(short_of short_circuit_delay)"
+need_number short_circuit_delay "$delay"
+expect_eq "$delay_low,$delay_high,$delay_unit" "250.0,400.0,us" "short_circuit_delay limits"
+awk -v a="$trip" -v d="$delay" 'BEGIN { exit !(a > 3900 && a < 4100 && d > 300 && d < 400) }' ||
+  fail "short circuit: $trip A, cut off after $delay us"
 expect_eq "$(sql "select group_concat(name, ',') from (select name from steps order by idx)")" \
   "firmware-release,connect-fixture,power-on,fixture-self-check,flash,identify,order,\
 mos-temperature,cell-connections,voltage-calibration,cell-voltage-accuracy,\

@@ -5,8 +5,8 @@
 # them good give about 34 defective boards; the benchmark runs many more.
 . "$(dirname "$0")/lib.sh"
 start_twin
-defects=(cell-offset vref open-sense chg-fet-short dsg-fet-open ocp-dead scp-slow ntc-open
-         balance-dead heater-open heater-stuck-on shunt flash-bad rs485-dead path-res hw-rev)
+defects=(cell-offset vref open-sense chg-fet-short dsg-fet-open ocp-dead scp-slow scp-dead
+         ntc-open balance-dead heater-open heater-stuck-on shunt flash-bad rs485-dead path-res hw-rev)
 set +e
 "$STATION" validate --boards 42 --seed 7 --good-share 0.2 \
   --faults "$(IFS=,; echo "${defects[*]}")" --fixture "$WORK/fixture.conf" -v \
