@@ -44,6 +44,30 @@ char *store_default_path(void)
   return g_build_filename(folder, "results.db", NULL);
 }
 
+/* Refuses a database the station could not write: a read-only file, or a read-only folder
+ * (SQLite keeps the WAL and its index beside the file). Checked before SQLite opens it, which
+ * would otherwise open a read-only file for reading only and fail at the first result. */
+static gboolean check_writable(const char *path, const char *folder, GError **error)
+{
+  if (g_access(path, F_OK) == 0 && g_access(path, W_OK) != 0) {
+    int saved_errno = errno;
+    g_set_error(error, STORE_ERROR, STORE_ERROR_READ_ONLY,
+                "the result database %s is read-only (%s), so no run can be stored: make it "
+                "writable for this user or choose another file with --db", path,
+                g_strerror(saved_errno));
+    return FALSE;
+  }
+  if (g_access(folder, W_OK) != 0) {
+    int saved_errno = errno;
+    g_set_error(error, STORE_ERROR, STORE_ERROR_READ_ONLY,
+                "the folder %s of the result database is read-only (%s), so SQLite cannot "
+                "keep its journal beside the file: make the folder writable for this user or "
+                "choose another file with --db", folder, g_strerror(saved_errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Checks that the file is an SQLite database at all; STORE_ERROR_OPEN otherwise. */
 static gboolean check_is_database(Store *store, GError **error)
 {
@@ -97,8 +121,20 @@ static gboolean configure_connection(Store *store, GError **error)
 static gboolean abort_interrupted_runs(Store *store, gboolean only_dead_owners, GError **error)
 {
   const char *doing = "marking interrupted runs ABORTED";
-  if (!sql_exec(store, "BEGIN IMMEDIATE", doing, error))
+  int begun = sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if ((begun & 0xff) == SQLITE_BUSY || (begun & 0xff) == SQLITE_LOCKED) {
+    /* the first write of every open: another program holds the write lock */
+    g_set_error(error, STORE_ERROR, STORE_ERROR_LOCKED,
+                "the result database %s is locked by another program for more than %d s "
+                "(a sqlite3 shell or a backup with a write transaction open), so no run can "
+                "be stored: end that program's transaction and start again", store->path,
+                STORE_BUSY_TIMEOUT_MS / 1000);
     return FALSE;
+  }
+  if (begun != SQLITE_OK) {
+    store_set_sql_error(store, error, begun, doing);
+    return FALSE;
+  }
 
   sqlite3_stmt *running = NULL, *steps = NULL, *runs = NULL;
   gboolean ok =
@@ -198,6 +234,9 @@ Store *store_open(const char *path, GError **error)
                 g_strerror(saved_errno));
     return NULL;
   }
+
+  if (!check_writable(path, folder, error))
+    return NULL;
 
   g_autoptr(Store) store = g_new0(Store, 1);
   g_mutex_init(&store->lock);

@@ -14,7 +14,10 @@ typedef enum {
   STORE_ERROR_OPEN,      /* cannot open or create the database file */
   STORE_ERROR_SCHEMA,    /* newer schema than this program knows, or migration failed */
   STORE_ERROR_SQL,       /* a statement failed (message has SQLite's words) */
-  STORE_ERROR_NOT_FOUND  /* no such run */
+  STORE_ERROR_NOT_FOUND, /* no such run */
+  STORE_ERROR_READ_ONLY, /* the database file or its folder cannot be written */
+  STORE_ERROR_LOCKED,    /* another program held the write lock beyond the busy timeout */
+  STORE_ERROR_FULL       /* the disk has no room for a run */
 } StoreErrorCode;
 
 typedef struct Store Store;

@@ -19,15 +19,16 @@ const char *sql_hint(int rc)
   switch (rc & 0xff) {
   case SQLITE_BUSY:
   case SQLITE_LOCKED:
-    return " (another program kept the database locked for more than 5 s)";
+    return " (another program kept the database locked for more than 5 s: end its "
+           "transaction and start again)";
   case SQLITE_FULL:
-    return " (the disk is full)";
+    return " (the disk is full: free space on it and start again)";
   case SQLITE_READONLY:
   case SQLITE_PERM:
   case SQLITE_CANTOPEN:
     return " (check that the file and its folder are writable)";
   case SQLITE_IOERR:
-    return " (the disk reported an I/O error)";
+    return " (the disk reported an I/O error: check that it has free space and is healthy)";
   case SQLITE_CORRUPT:
   case SQLITE_NOTADB:
     return " (the file is damaged; keep a copy and check the disk)";

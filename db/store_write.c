@@ -4,7 +4,13 @@
 #include "db/store.h"
 #include "db/store_sql.h"
 #include "db/run_owner.h"
+#include <errno.h>
 #include <math.h>
+#include <sys/statvfs.h>
+
+/* Free space a run needs on the database's disk: its results, and the WAL, which grows to
+ * SQLite's automatic checkpoint (1000 pages of 4 KiB) before it is folded into the file. */
+#define STORE_RUN_FREE_BYTES (8 * 1024 * 1024)
 
 /* ---- writing a run ---- */
 
@@ -81,6 +87,25 @@ static gboolean insert_run(Store *store, const RunStart *run, const char *now, g
   return TRUE;
 }
 
+/* Refuses to begin a run when the disk holding the database has less free space than a run
+ * needs (STORE_ERROR_FULL), so that a full disk stops the line before a board is touched
+ * rather than losing the results of a run half done. */
+static gboolean check_free_space(Store *store, GError **error)
+{
+  g_autofree char *folder = g_path_get_dirname(store->path);
+  struct statvfs disk;
+  if (statvfs(folder, &disk) != 0)
+    return TRUE;    /* not knowable: the writes themselves will tell */
+  guint64 free_bytes = (guint64)disk.f_bavail * disk.f_frsize;
+  if (free_bytes >= STORE_RUN_FREE_BYTES)
+    return TRUE;
+  g_set_error(error, STORE_ERROR, STORE_ERROR_FULL,
+              "the disk holding the result database %s is full (%.1f MiB free, a run needs "
+              "%d MiB), so no run can be stored: free space on it and start again",
+              store->path, free_bytes / 1048576.0, STORE_RUN_FREE_BYTES / 1048576);
+  return FALSE;
+}
+
 /* Writes a new run with outcome RUNNING (and counts a contact cycle of its fixture); returns
  * its id, or 0 with the error. */
 gint64 store_run_begin(Store *store, const RunStart *run, GError **error)
@@ -93,7 +118,8 @@ gint64 store_run_begin(Store *store, const RunStart *run, GError **error)
   gint64 run_id = 0;
 
   g_mutex_lock(&store->lock);
-  gboolean ok = sql_exec(store, "BEGIN IMMEDIATE", doing, error) &&
+  gboolean ok = check_free_space(store, error) &&
+                sql_exec(store, "BEGIN IMMEDIATE", doing, error) &&
                 register_run_resources(store, run, now, error) &&
                 insert_run(store, run, run->started_at ? run->started_at : now, &run_id, doing,
                            error) &&
