@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The short-circuit step on the fixture's short-circuit module and current digitizer: a board
 # whose short-circuit protection never cuts off fails there (the module opened at its own
-# limit), and a digitizer that stops answering mid-run ends the run ERROR naming the
-# digitizer, the fixture made safe and the module open (not armed, not conducting). The twin's clock runs virtual.
+# limit); a digitizer or a module that stops answering mid-run ends the run ERROR naming it,
+# with the module disarmed, or, when the module itself hangs, the run saying it could not be
+# made safe. The twin's clock runs virtual.
 . "$(dirname "$0")/lib.sh"
 start_twin --fault-rule 'B2A24S15P-2648-00201=scp-dead' --fault-rule 'BD4A8S4P-2648-00202=scp-dead'
 release_firmware
@@ -28,44 +29,58 @@ for serial in B2A24S15P-2648-00201 BD4A8S4P-2648-00202; do
     PASS "safe state after $serial"
 done
 
-# The digitizer hangs once the run has connected to it (the station held while the twin is
-# told): the short-circuit step is ERROR naming the digitizer, the module open afterwards.
-set +e
-station_start B2A24S15P-2648-00203 "$WORK/hang.out"
-wait_for_step "$WORK/hang.out" flash || fail "the run never reached flash: $(cat "$WORK/hang.out")"
-kill -STOP "$STATION_PID"
-grep -q "main     short-circuit" "$WORK/hang.out" && fail "the run was past short-circuit already"
 control=${CONTROL#TCPIP::}
-host=${control%%::*}
 port=${control#*::}
-port=${port%%::*}
-exec 5<>"/dev/tcp/$host/$port"
-printf 'SIM:INST:HANG "digitizer",ON\nSYST:ERR?\n' >&5
-read -r -t 5 answer <&5
-kill -CONT "$STATION_PID"
-wait "$STATION_PID"
-status=$?
-set -e
-cat "$WORK/hang.out"
-expect_eq "${answer%%,*}" 0 "the twin took SIM:INST:HANG"
-expect_eq "$status" 2 "exit status with the digitizer hung"
-run=$(sql "select max(id) from runs")
-expect_eq "$(sql "select outcome from runs where id = $run")" ERROR "stored outcome"
-expect_eq "$(sql "select outcome from steps where run_id = $run and name = 'short-circuit'")" \
-  ERROR "the short-circuit step"
-sql "select message from runs where id = $run" | grep -qE "fixture\.digitizer: .*TCPIP::.*no answer" ||
-  fail "the message does not name the digitizer: $(sql "select message from runs where id = $run")"
+exec 5<>"/dev/tcp/${control%%::*}/${port%%::*}"
+
+# hang_during_run ROLE SERIAL: ROLE hangs once the run of SERIAL has connected to it (the
+# station held while the twin is told); the run must end ERROR at the short-circuit step,
+# its message naming fixture.ROLE. Output in $WORK/hang-ROLE.out.
+hang_during_run() {
+  local role=$1 serial=$2 out=$WORK/hang-$1.out answer status run
+  set +e
+  station_start "$serial" "$out"
+  wait_for_step "$out" flash || fail "the run never reached flash: $(cat "$out")"
+  kill -STOP "$STATION_PID"
+  grep -q "main     short-circuit" "$out" && fail "the run was past short-circuit already"
+  printf 'SIM:INST:HANG "%s",ON\nSYST:ERR?\n' "$role" >&5
+  read -r -t 5 answer <&5
+  kill -CONT "$STATION_PID"
+  wait "$STATION_PID"
+  status=$?
+  set -e
+  cat "$out"
+  expect_eq "${answer%%,*}" 0 "the twin took SIM:INST:HANG $role"
+  expect_eq "$status" 2 "exit status with the $role hung"
+  run=$(sql "select max(id) from runs")
+  expect_eq "$(sql "select outcome from runs where id = $run")" ERROR "stored outcome ($role)"
+  expect_eq "$(sql "select outcome from steps where run_id = $run and name = 'short-circuit'")" \
+    ERROR "the short-circuit step ($role hung)"
+  sql "select message from runs where id = $run" |
+    grep -qE "^short-circuit: .*fixture\.$role: .*TCPIP::.*no answer" ||
+    fail "the message does not name the $role: $(sql "select message from runs where id = $run")"
+  printf 'SIM:INST:HANG "%s",OFF\n' "$role" >&5
+}
+
+# The digitizer: the step had armed the module before the digitizer, so the module must have
+# been disarmed again.
+hang_during_run digitizer B2A24S15P-2648-00203
 module=${RESOURCE[short]#TCPIP::}
 mport=${module#*::}
-mport=${mport%%::*}
-exec 6<>"/dev/tcp/${module%%::*}/$mport"
+exec 6<>"/dev/tcp/${module%%::*}/${mport%%::*}"
 printf 'SHOR:STAT?\n' >&6
 read -r -t 5 state <&6
-# The step had armed the module before it armed the digitizer: disarmed again.
 expect_eq "$state" IDLE "the short-circuit module after the run"
-
 # Released, the digitizer serves the next board, which passes.
-printf 'SIM:INST:HANG "digitizer",OFF\n' >&5
 station_run B2A24S15P-2648-00204
 expect_eq "$RUN_STATUS" 0 "the next board after the digitizer recovered"
+
+# The short-circuit module itself: ERROR naming it, and the stored message says the module
+# could not be made safe.
+hang_during_run short B2A24S15P-2648-00205
+sql "select message from runs where serial = 'B2A24S15P-2648-00205'" |
+  grep -q "could not be made safe (short-circuit module" ||
+  fail "the stored message does not say the short-circuit module could not be made safe"
+station_run B2A24S15P-2648-00206
+expect_eq "$RUN_STATUS" 0 "the next board after the module recovered"
 echo "ok"
