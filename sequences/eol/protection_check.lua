@@ -22,8 +22,10 @@ local M = {}
 -- in 2 plus one poll. The trip and release are the reference's reading of the stimulus
 -- (reference()) less half a step (the board acted within the last step), judged within
 -- `tolerance` of the settings.
+-- Within fine_band of the setting a ramp steps by fine_resolution instead (both optional):
+-- the same few steps where nothing happens, a finer point where the board acts.
 -- t = {trip, release, direction (+1 trips above, -1 below), window, resolution, tolerance,
---      unit, settle_s, poll_s, delay_max_s, set = function(level), reference = function(),
+--      fine_band, fine_resolution, unit, settle_s, poll_s, delay_max_s, set = function(level), reference = function(),
 --      effects = {{key, label, alarm, mos, blocked = function() -> A, blocked_max_a}, ...}}
 function M.threshold_test(t)
   local dir = t.direction
@@ -38,6 +40,14 @@ function M.threshold_test(t)
   local function judge(e, what, value, setting, symptom)
     expect({ name = e.key .. "_" .. what, unit = t.unit, value = value,
              low = setting - t.tolerance, high = setting + t.tolerance }, symptom)
+  end
+  -- The next ramp step from level (dir_step: the sign of the move): the fine resolution
+  -- while the level is within fine_band of target or a coarse step would land there.
+  local function step_size(level, target, dir_step)
+    local fine = t.fine_resolution
+    local function near(v) return math.abs(v - target) < t.fine_band end
+    if fine and (near(level) or near(level + dir_step * t.resolution)) then return fine end
+    return t.resolution
   end
   local function mos_is(e, live, want, symptom)
     local on = live[e.mos .. "_mos"]
@@ -105,14 +115,15 @@ function M.threshold_test(t)
   end
   local last = t.release - dir * t.window
   while next(pending) and dir * (level - last) > 0 do
-    level = level - dir * t.resolution
+    local step = step_size(level, t.release, -dir)
+    level = level - dir * step
     t.set(level)
     wait(dwell)
     live = fixture.dut:read_live()
     for _, e in ipairs(t.effects) do
       if pending[e] and not holding(live, e) then
         pending[e] = nil
-        local at = t.reference() + dir * t.resolution / 2   -- it let go within the last step
+        local at = t.reference() + dir * step / 2   -- it let go within the last step
         judge(e, "release", at, t.release,
               fmt("%s releases at %.1f %s, its release is %g %s", e.label, at, t.unit,
                   t.release, t.unit))
@@ -135,14 +146,15 @@ function M.threshold_test(t)
   for _, e in ipairs(t.effects) do pending[e] = true end
   last = t.trip + dir * t.window
   while next(pending) and dir * (last - level) > 0 do
-    level = level + dir * t.resolution
+    local step = step_size(level, t.trip, dir)
+    level = level + dir * step
     t.set(level)
     wait(dwell)
     live = fixture.dut:read_live()
     for _, e in ipairs(t.effects) do
       if pending[e] and holding(live, e) then
         pending[e] = nil
-        local at = t.reference() - dir * t.resolution / 2   -- it tripped within the last step
+        local at = t.reference() - dir * step / 2   -- it tripped within the last step
         judge(e, "trip", at, t.trip, fmt("%s trips at %.1f %s, its threshold is %g %s",
                                          e.label, at, t.unit, t.trip, t.unit))
       end

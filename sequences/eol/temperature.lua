@@ -60,6 +60,7 @@ step {
         threshold_test {
           trip = trip, release = release, direction = direction, window = lim.window_c,
           resolution = lim.resolution_c, tolerance = lim.tolerance_c, unit = "degC",
+          fine_band = lim.fine_band_c, fine_resolution = lim.fine_resolution_c,
           settle_s = lim.settle_s, poll_s = lim.poll_s, delay_max_s = lim.delay_max_s,
           set = set_c, reference = function() return level_c end, effects = effects,
         }
