@@ -44,6 +44,19 @@ static char *draw_cell(GRand *rand, int cells, const char *name)
 static char *draw_open_sense(GRand *rand, int cells) { return draw_cell(rand, cells, "open-sense"); }
 static char *draw_balance_dead(GRand *rand, int cells) { return draw_cell(rand, cells, "balance-dead"); }
 
+static char *draw_sense_swap(GRand *rand, int cells)
+{
+  /* The first cell of a neighbouring pair within the order's cells. */
+  return g_strdup_printf("sense-swap:%d", g_rand_int_range(rand, 1, MAX(cells, 2)));
+}
+
+static char *draw_noisy_channel(GRand *rand, int cells)
+{
+  /* Switching noise on an input without its filter capacitor: several mV rms. */
+  return g_strdup_printf("noisy-channel:%d:%.1f", g_rand_int_range(rand, 1, cells + 1),
+                         g_rand_double_range(rand, 4.0, 15.0));
+}
+
 static char *draw_ntc_open(GRand *rand, int cells)
 {
   return g_strdup_printf("ntc-open:%d", g_rand_int_range(rand, 1, 4));
@@ -82,6 +95,8 @@ static const FaultKind fault_kinds[] = {
   {"cell-offset", "cell-voltage-accuracy", FALSE, draw_cell_offset},
   {"vref", "voltage-calibration", FALSE, draw_vref},
   {"open-sense", "cell-connections", FALSE, draw_open_sense},
+  {"sense-swap", "cell-voltage-accuracy", FALSE, draw_sense_swap},
+  {"noisy-channel", "cell-voltage-accuracy", FALSE, draw_noisy_channel},
   {"chg-fet-short", "overcharge", FALSE, NULL},
   {"dsg-fet-open", "current-calibration", FALSE, NULL},
   {"ocp-dead", "charge-overcurrent", FALSE, NULL},

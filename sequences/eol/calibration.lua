@@ -5,7 +5,6 @@ local pack = require "eol.pack"
 local set_cells = pack.set_cells
 local registers = require "eol.registers"
 local sum_of = common.sum_of
-local board_cells_mean = common.board_cells_mean
 local board_current_mean = common.board_current_mean
 local with_cleanup = common.with_cleanup
 local expect = common.expect
@@ -15,6 +14,8 @@ local charger_off = common.charger_off
 local load_on = common.load_on
 local load_off = common.load_off
 local load_chemistry_defaults = registers.load_chemistry_defaults
+local program = registers.program
+local REG = jk.REG
 
 step {
   name = "cell-connections",
@@ -78,22 +79,104 @@ step {
   end,
 }
 
+-- The staircase around one test point (V per cell): every cell a different voltage, `step_mv`
+-- apart in order, so that two exchanged or crossed sense leads read at least one step off.
+-- At the lowest point it climbs, at the highest it descends and in between it is centred, so
+-- no cell leaves the chemistry's range.
+local function staircase(n, volts, index, points, step_mv)
+  local span = (n - 1) * step_mv / 1000
+  local base = volts - span / 2
+  if index == 1 then base = volts elseif index == points then base = volts - span end
+  local levels = {}
+  for i = 1, n do levels[i] = base + (i - 1) * step_mv / 1000 end
+  return levels
+end
+
+-- Mean and standard deviation of each cell over `count` readings taken on the board's sample
+-- grid, so each one is a fresh sample and a noisy channel shows instead of being averaged.
+local function cells_mean_and_sigma(n, count, interval_s)
+  local sum, squares = {}, {}
+  for i = 1, n do sum[i], squares[i] = 0, 0 end
+  for k = 1, count do
+    if k > 1 then wait(interval_s) end
+    local cells = fixture.dut:read_cells(n)
+    for i = 1, n do
+      sum[i] = sum[i] + cells[i]
+      squares[i] = squares[i] + cells[i] * cells[i]
+    end
+  end
+  local mean, sigma = {}, {}
+  for i = 1, n do
+    mean[i] = sum[i] / count
+    sigma[i] = math.sqrt(math.max(0, (squares[i] - count * mean[i] * mean[i]) / (count - 1)))
+  end
+  return mean, sigma
+end
+
 step {
   name = "cell-voltage-accuracy",
   run = function()
+    -- At each point the cells stand on a staircase (a swapped or crossed sense lead reads a
+    -- neighbour's voltage, steps away), and each is read several times: the mean is judged
+    -- for accuracy, the spread for noise (a missing filter capacitor).
     local n, chem = board.cell_count, board.chemistry
     local lim = limits.cell_voltage
+    local noise = limits.cell_voltage_noise
     local bound = lim.accuracy_mv - lim.reference_uncertainty_mv
-    for _, volts in ipairs(lim["points_" .. chem .. "_v"]) do
-      set_cells(1, n, volts)
-      wait(lim.settle_s)
-      local reference = fixture.cells:measure_voltages(1, n)
-      local reading = board_cells_mean(lim.readings)
-      for i = 1, n do
-        measure { name = string.format("cell_%02d_error_at_%.2fV", i, volts), unit = "mV",
-                  value = (reading[i] - reference[i]) * 1000, low = -bound, high = bound }
-      end
+    local points = lim["points_" .. chem .. "_v"]
+    local symptoms = {}
+    local function note(key, text)
+      if not symptoms[key] then symptoms[#symptoms + 1], symptoms[key] = text, true end
     end
+    -- Neighbours a step apart exceed the balance trigger delta: the balancer would start
+    -- and its tap currents would move the readings. It is switched off for the staircase
+    -- and back on once the cells stand level again.
+    local balance_enable = registers.read("BALANCE_ENABLE")
+    program({ { REG.BALANCE_ENABLE, 0, "balance enable" } })
+    with_cleanup(function()
+      for index, volts in ipairs(points) do
+        local levels = staircase(n, volts, index, #points, lim.staircase_step_mv)
+        pack.set_levels(levels)
+        wait(lim.settle_s)
+        local reference = fixture.cells:measure_voltages(1, n)
+        local reading, sigma = cells_mean_and_sigma(n, noise.readings, noise.interval_s)
+        local error_mv, good = {}, {}
+        for i = 1, n do
+          error_mv[i] = (reading[i] - reference[i]) * 1000
+          good[i] = measure { name = string.format("cell_%02d_error_at_%.2fV", i, volts),
+                              unit = "mV", value = error_mv[i], low = -bound, high = bound }
+        end
+        for i = 1, n do
+          if not measure { name = string.format("cell_%02d_noise_at_%.2fV", i, volts),
+                           unit = "mV rms", value = sigma[i] * 1000,
+                           high = noise.sigma_max_mv } then
+            note("noise " .. i, string.format("cell %d is noisy: %.1f mV rms of spread over %d "
+                                .. "readings (input filter capacitor missing?)", i,
+                                sigma[i] * 1000, noise.readings))
+          end
+        end
+        -- Two neighbours off by about a step in opposite directions read each other's cell.
+        local i = 1
+        while i <= n do
+          if not good[i] and i < n and not good[i + 1] and error_mv[i] * error_mv[i + 1] < 0 then
+            note("swap " .. i, string.format("cells %d and %d read each other's voltage "
+                               .. "(%+.0f and %+.0f mV): sense leads swapped", i, i + 1,
+                               error_mv[i], error_mv[i + 1]))
+            i = i + 2
+          else
+            if not good[i] then
+              note("error " .. i, string.format("cell %d reads %+.1f mV off at %.2f V", i,
+                                                error_mv[i], volts))
+            end
+            i = i + 1
+          end
+        end
+      end
+    end, function()
+      cells_to_rest()
+      program({ { REG.BALANCE_ENABLE, balance_enable, "balance enable" } })
+    end)
+    if #symptoms > 0 then fail(table.concat(symptoms, "; ")) end
   end,
 }
 

@@ -14,18 +14,6 @@ function M.round(x) return math.tointeger(math.floor(x + 0.5)) end
 function M.on_off(flag) return flag and "on" or "off" end
 function M.set_clear(alarms, bit) return (alarms & bit) ~= 0 and "set" or "clear" end
 
--- The mean of several board readings per cell: the board's ADC has ~0.5 mV rms of noise.
-function M.board_cells_mean(readings)
-  local n = board.cell_count
-  local sum = {}
-  for _ = 1, readings do
-    local cells = fixture.dut:read_cells(n)
-    for i = 1, n do sum[i] = (sum[i] or 0) + cells[i] end
-  end
-  for i = 1, n do sum[i] = sum[i] / readings end
-  return sum
-end
-
 -- The mean of several board current readings (A, + = charging).
 function M.board_current_mean(readings)
   local sum = 0

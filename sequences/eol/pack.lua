@@ -30,6 +30,15 @@ function M.set_cell(channel, volts)
   track()
 end
 
+-- Each channel i to `levels[i]` (V), the emulator once after them all.
+function M.set_levels(levels)
+  for i = 1, #levels do
+    fixture.cells:set_voltage(i, levels[i])
+    set_v[i] = levels[i]
+  end
+  track()
+end
+
 -- The emulator's limits for a step that drives `source_a` out of the pack (load, heater) and
 -- `sink_a` into it (charger), A: the planned current with a margin, plus what flows at rest.
 -- A current beyond them is not planned: the emulator goes to its limit and the compliance

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Killing the twin mid-run gives an ERROR run that names the instrument: no crash, no hang,
+# Killing the twin mid-run gives an ERROR run that names the instrument it lost first: no crash, no hang,
 # and the partial results are stored.
 . "$(dirname "$0")/lib.sh"
 start_twin
@@ -20,9 +20,9 @@ TWIN_PID=
 cat "$WORK/run.out"
 expect_eq "$status" 2 "exit status of an ERROR run"
 expect_grep '^ERROR  B2A24S15P-2648-00017' "$WORK/run.out"
-expect_grep 'fixture\.(cells|dut)' "$WORK/run.out"
+expect_grep 'fixture\.(cells|dut|battery)' "$WORK/run.out"
 expect_eq "$(sql "select outcome from runs")" ERROR "stored outcome"
-sql "select message from runs" | grep -qE 'fixture\.(cells|dut)' ||
+sql "select message from runs" | grep -qE 'fixture\.(cells|dut|battery)' ||
   fail "the stored message does not name the instrument"
 expect_eq "$(sql "select outcome from steps where name = 'identify'")" PASS \
   "steps before the failure are kept"
