@@ -67,6 +67,28 @@ start_twin() {
   CONTROL=${RESOURCE[control]}
 }
 
+# autostart_fixture: writes $WORK/fixture.conf as fixtures/sim.conf, the station starting the
+# twin itself, with a free port for each of sim.conf's fixed ones (150xx) and in virtual time;
+# sets CONTROL_PORT (the twin's control port).
+autostart_fixture() {
+  local fixed free edits=() i
+  fixed=($(grep -oE '\b150[0-9]{2}\b' "$SOURCE_ROOT/fixtures/sim.conf" | sort -u))
+  free=($(/usr/bin/python3 -c 'import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
+[x.bind(("127.0.0.1", 0)) for x in s]
+print(*[x.getsockname()[1] for x in s])' "${#fixed[@]}"))
+  for i in "${!fixed[@]}"; do
+    edits+=(-e "s/\b${fixed[$i]}\b/${free[$i]}/g")
+    [ "${fixed[$i]}" = 15099 ] && CONTROL_PORT=${free[$i]}
+  done
+  sed "${edits[@]}" -e "s|\${RUNTIME_DIR}/jk-eol-sim|$WORK/pty|g" \
+      -e "s|^program = .*|program = $FIXTURE_SIM|" -e "s|^clock = real|clock = virtual|" \
+      "$SOURCE_ROOT/fixtures/sim.conf" >"$WORK/fixture.conf"
+  grep -qE '::150[0-9][0-9]::|port 150[0-9][0-9]' "$WORK/fixture.conf" &&
+    fail "a fixed port is left in the fixture file"
+  return 0
+}
+
 # station_run SERIAL [options...]: runs the station on the test fixture; sets RUN_STATUS,
 # output in $WORK/run.out. After release_firmware the run trusts the test release's key.
 station_run() {
