@@ -276,6 +276,18 @@ static const char MIGRATION_6[] =
   "ALTER TABLE runs ADD COLUMN heater INTEGER CHECK (heater IN (0, 1));"
   "ALTER TABLE runs ADD COLUMN profile TEXT;";
 
+/* Version 7: the instruments a run used, with the calibration due date the fixture file gives
+ * each (YYYY-MM-DD, NULL when it gives none), so a run can be traced to instruments that were
+ * in calibration. */
+static const char MIGRATION_7[] =
+  "CREATE TABLE run_instruments ("
+  "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+  "  role TEXT NOT NULL,"                       /* the fixture file's group: cells, load ... */
+  "  driver TEXT NOT NULL,"
+  "  resource TEXT NOT NULL,"
+  "  cal_due TEXT,"                             /* YYYY-MM-DD, NULL: not given */
+  "  PRIMARY KEY (run_id, role)) WITHOUT ROWID;";
+
 static const Migration MIGRATIONS[] = {
   { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
   { 2, "signed firmware releases per model", MIGRATION_2 },
@@ -284,6 +296,7 @@ static const Migration MIGRATIONS[] = {
     MIGRATION_4 },
   { 5, "the purpose of a run (EOL test or flash), only EOL runs in the yield", MIGRATION_5 },
   { 6, "the order's heater option and protection profile", MIGRATION_6 },
+  { 7, "the instruments of each run with their calibration due dates", MIGRATION_7 },
 };
 
 /* Returns the version of the last migration. */

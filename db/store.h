@@ -36,6 +36,14 @@ typedef enum {
   RUN_HEATER_YES,               /* 1 */
 } RunHeater;
 
+/* An instrument a run uses, as the fixture file describes it. */
+typedef struct {
+  const char *role;             /* the fixture file's group: "cells", "load" ... */
+  const char *driver;
+  const char *resource;
+  const char *cal_due;          /* YYYY-MM-DD, NULL when the file gives none */
+} RunInstrument;
+
 typedef struct {
   const char *serial;
   const char *model;
@@ -57,6 +65,9 @@ typedef struct {
                                    yield; "flash": rework flashing, never a verdict */
   const char *started_at;       /* NULL: now; else a stored-format UTC time (runs imported
                                    from elsewhere, generated data) */
+  const RunInstrument *instruments;   /* the fixture's instruments, n_instruments of them */
+  guint n_instruments;
+  gint64 contact_cycles_max;    /* the fixture's rated contact cycles, 0 when not given */
 } RunStart;
 
 typedef struct {
@@ -132,7 +143,13 @@ typedef struct {
 } CalibrationRow;
 
 typedef struct {
+  char *role, *driver, *resource;
+  char *cal_due;                /* NULL when not recorded */
+} RunInstrumentRow;
+
+typedef struct {
   RunRow run;
+  GPtrArray *instruments;       /* of RunInstrumentRow*, by role */
   GPtrArray *steps;             /* of StepRow* */
   GPtrArray *calibrations;      /* of CalibrationRow*, in the order they were made */
 } RunDetail;
@@ -147,3 +164,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RunDetail, run_detail_free)
 /* Fixtures: contact cycles counted for a fixture (one per run begun on it), or -1 with
  * STORE_ERROR_NOT_FOUND when no run has used it. */
 gint64 store_fixture_contact_cycles(Store *store, const char *fixture_id, GError **error);
+
+/* A fixture as the runs on it left it. */
+typedef struct {
+  char *id, *station_id, *first_seen, *last_seen;
+  gint64 contact_cycles;        /* boards inserted: one per run begun on it */
+  gint64 contact_cycles_max;    /* as its fixture file last gave it, 0 when not given */
+} FixtureRow;
+
+/* Every fixture that has been used, by id; GPtrArray of FixtureRow* (freeing). */
+GPtrArray *store_list_fixtures(Store *store, GError **error);
+void fixture_row_free(FixtureRow *row);

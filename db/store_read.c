@@ -109,6 +109,8 @@ void run_detail_free(RunDetail *detail)
     g_ptr_array_unref(detail->steps);
   if (detail->calibrations != NULL)
     g_ptr_array_unref(detail->calibrations);
+  if (detail->instruments != NULL)
+    g_ptr_array_unref(detail->instruments);
   g_free(detail);
 }
 
@@ -282,6 +284,42 @@ static gboolean read_calibrations(Store *store, gint64 run_id, RunDetail *detail
   return TRUE;
 }
 
+/* Frees one instrument row. */
+static void run_instrument_row_free(RunInstrumentRow *row)
+{
+  g_free(row->role);
+  g_free(row->driver);
+  g_free(row->resource);
+  g_free(row->cal_due);
+  g_free(row);
+}
+
+/* Reads the instruments of a run, by role. */
+static gboolean read_instruments(Store *store, gint64 run_id, RunDetail *detail,
+                                 const char *doing, GError **error)
+{
+  sqlite3_stmt *statement = NULL;
+  if (!sql_prepare(store, "SELECT role, driver, resource, cal_due FROM run_instruments "
+                          "WHERE run_id = ?1 ORDER BY role", &statement, doing, error))
+    return FALSE;
+  sqlite3_bind_int64(statement, 1, run_id);
+  int rc;
+  while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    RunInstrumentRow *row = g_new0(RunInstrumentRow, 1);
+    row->role = sql_column_text(statement, 0);
+    row->driver = sql_column_text(statement, 1);
+    row->resource = sql_column_text(statement, 2);
+    row->cal_due = sql_column_text(statement, 3);
+    g_ptr_array_add(detail->instruments, row);
+  }
+  sqlite3_finalize(statement);
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error(store, error, rc, doing);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Returns a run with its steps (sequence order) and their measurements (taken order), read
  * in one consistent snapshot; STORE_ERROR_NOT_FOUND when there is no such run. */
 RunDetail *store_get_run(Store *store, gint64 run_id, GError **error)
@@ -291,6 +329,8 @@ RunDetail *store_get_run(Store *store, gint64 run_id, GError **error)
   g_autoptr(RunDetail) detail = g_new0(RunDetail, 1);
   detail->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_row_free);
   detail->calibrations = g_ptr_array_new_with_free_func((GDestroyNotify)calibration_row_free);
+  detail->instruments =
+      g_ptr_array_new_with_free_func((GDestroyNotify)run_instrument_row_free);
   g_autoptr(GHashTable) steps_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 
   g_mutex_lock(&store->lock);
@@ -299,6 +339,7 @@ RunDetail *store_get_run(Store *store, gint64 run_id, GError **error)
                 read_steps(store, run_id, detail, steps_by_id, doing, error) &&
                 read_measurements(store, run_id, steps_by_id, doing, error) &&
                 read_calibrations(store, run_id, detail, doing, error) &&
+                read_instruments(store, run_id, detail, doing, error) &&
                 sql_exec(store, "COMMIT", doing, error);
   if (!ok)
     sql_rollback(store);

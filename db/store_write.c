@@ -22,10 +22,10 @@ static gboolean register_run_resources(Store *store, const RunStart *run, const 
   static const char *const SQL[] = {
     "INSERT INTO stations (id, first_seen, last_seen) VALUES (?1, ?4, ?4) "
     "ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
-    "INSERT INTO fixtures (id, station_id, contact_cycles, first_seen, last_seen) "
-    "VALUES (?2, ?1, 1, ?4, ?4) ON CONFLICT (id) DO UPDATE SET "
+    "INSERT INTO fixtures (id, station_id, contact_cycles, contact_cycles_limit, first_seen, "
+    "last_seen) VALUES (?2, ?1, 1, ?5, ?4, ?4) ON CONFLICT (id) DO UPDATE SET "
     "contact_cycles = contact_cycles + 1, station_id = excluded.station_id, "
-    "last_seen = excluded.last_seen",
+    "contact_cycles_limit = excluded.contact_cycles_limit, last_seen = excluded.last_seen",
     "INSERT INTO users (name, role, created_at) VALUES (?3, 'operator', ?4) "
     "ON CONFLICT (name) DO NOTHING",
   };
@@ -42,9 +42,41 @@ static gboolean register_run_resources(Store *store, const RunStart *run, const 
     sql_bind_text(statement, 2, run->fixture_id);
     sql_bind_text(statement, 3, run->operator_name);
     sql_bind_text(statement, 4, now);
+    if (run->contact_cycles_max > 0)
+      sqlite3_bind_int64(statement, 5, run->contact_cycles_max);
     if (!sql_step_done(store, statement, doing, error))
       return FALSE;
   }
+  return TRUE;
+}
+
+/* Records the instruments of a run with their calibration due dates; inside the caller's
+ * transaction. */
+static gboolean insert_run_instruments(Store *store, const RunStart *run, gint64 run_id,
+                                       const char *doing, GError **error)
+{
+  if (run->n_instruments == 0)
+    return TRUE;
+  sqlite3_stmt *statement = NULL;
+  if (!sql_prepare(store, "INSERT INTO run_instruments (run_id, role, driver, resource, "
+                          "cal_due) VALUES (?1, ?2, ?3, ?4, ?5)", &statement, doing, error))
+    return FALSE;
+  for (guint i = 0; i < run->n_instruments; i++) {
+    const RunInstrument *instrument = &run->instruments[i];
+    sqlite3_reset(statement);
+    sqlite3_bind_int64(statement, 1, run_id);
+    sql_bind_text(statement, 2, instrument->role);
+    sql_bind_text(statement, 3, instrument->driver ? instrument->driver : "");
+    sql_bind_text(statement, 4, instrument->resource ? instrument->resource : "");
+    sql_bind_text(statement, 5, instrument->cal_due);
+    int rc = sqlite3_step(statement);
+    if (rc != SQLITE_DONE) {
+      store_set_sql_error(store, error, rc, doing);
+      sqlite3_finalize(statement);
+      return FALSE;
+    }
+  }
+  sqlite3_finalize(statement);
   return TRUE;
 }
 
@@ -123,6 +155,7 @@ gint64 store_run_begin(Store *store, const RunStart *run, GError **error)
                 register_run_resources(store, run, now, error) &&
                 insert_run(store, run, run->started_at ? run->started_at : now, &run_id, doing,
                            error) &&
+                insert_run_instruments(store, run, run_id, doing, error) &&
                 /* owned before it is visible: another opener never sees it without owner */
                 run_owner_claim(store->run_owner_fd, run_id, store->path, error) &&
                 sql_exec(store, "COMMIT", doing, error);

@@ -376,6 +376,44 @@ static gboolean choose_heater_load(Run *run, LuaHost *host, GError **error)
                                run->cell_count, run->limits, &run->heater_load, error);
 }
 
+/* The fixture's instruments judged by their calibration due dates (today's UTC date), and
+ * the rated contact cycles of its contacts ([fixture] contact_cycles_max, a whole number),
+ * before the board is touched. */
+static gboolean check_fixture_service(Run *run, GError **error)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+  g_autofree char *today = g_date_time_format(now, "%Y-%m-%d");
+  if (!instrument_calibration_check(run->fixture, today, &run->calibration, error))
+    return FALSE;
+  double max = 0;
+  if (!fixture_get_number(run->fixture, "fixture", "contact_cycles_max", 0, &max, error))
+    return FALSE;
+  if (max < 0 || max != floor(max) || max > 1e15) {
+    g_set_error(error, FIXTURE_ERROR, FIXTURE_ERROR_CONFIG,
+                "%s: [fixture] contact_cycles_max = %g is not a whole number of insertions",
+                run->fixture->path, max);
+    return FALSE;
+  }
+  run->contact_cycles_max = (gint64)max;
+  return TRUE;
+}
+
+/* Warnings at the start of a run: instruments let run past their calibration date, and a
+ * fixture whose contacts have made the cycles they are rated for. */
+static void warn_fixture_service(Engine *engine, Run *run)
+{
+  for (guint i = 0; run->calibration.warnings && i < run->calibration.warnings->len; i++)
+    run_log(run, "warning: %s", (const char *)g_ptr_array_index(run->calibration.warnings, i));
+  if (!engine->store || run->contact_cycles_max <= 0)
+    return;
+  gint64 cycles = store_fixture_contact_cycles(engine->store, run->fixture->id, NULL);
+  if (cycles >= run->contact_cycles_max)
+    run_log(run, "warning: fixture %s has made %" G_GINT64_FORMAT " contact cycles, its "
+            "contacts are rated for %" G_GINT64_FORMAT " (contact_cycles_max in %s): have "
+            "its contacts serviced", run->fixture->id, cycles, run->contact_cycles_max,
+            run->fixture->path);
+}
+
 /* The image released for the board's model, checked again (signature, hash, header). When
  * there is none the run still starts, and ends ERROR before the board is touched. */
 static void load_release(Engine *engine, const RunRequest *request, Run *run)
@@ -411,6 +449,7 @@ static void run_clear(Run *run)
   if (run->fixture_borrowed)
     run->fixture = NULL;
   g_clear_pointer(&run->fixture, fixture_close);
+  instrument_calibration_clear(&run->calibration);
   g_clear_pointer(&run->limits, limit_table_free);
   g_free(run->sequence_path);
   g_free(run->sequence_sha256);
@@ -673,6 +712,9 @@ static gboolean begin_stored_run(Engine *engine, Run *run, LuaHost *host, GError
     .chemistry = chemistry_key(run->chemistry), .cell_count = run->cell_count,
     .heater = run->heater ? RUN_HEATER_YES : RUN_HEATER_NO, .profile = run->limits->profile,
     .purpose = request->purpose == RUN_PURPOSE_FLASH ? "flash" : "eol",
+    .instruments = (const RunInstrument *)run->calibration.instruments->data,
+    .n_instruments = run->calibration.instruments->len,
+    .contact_cycles_max = run->contact_cycles_max,
   };
   run->run_id = store_run_begin(engine->store, &start, error);
   return run->run_id != 0;
@@ -738,7 +780,7 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   lua_interrupt_begin(&run.interrupt);
   if (!prepare(engine, request, &run, error) || !(host = load_sequence(&run, error)) ||
       !choose_firmware(engine, request, &run, host, error) ||
-      !choose_heater_load(&run, host, error)) {
+      !choose_heater_load(&run, host, error) || !check_fixture_service(&run, error)) {
     lua_interrupt_end();
     run_clear(&run);
     return FALSE;
@@ -759,6 +801,7 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
     return FALSE;
   }
   emit(&run, EVENT_RUN_STARTED, NULL, OUTCOME_RUNNING, NULL);
+  warn_fixture_service(engine, &run);
 
   Verdict verdict = {.outcome = OUTCOME_PASS};
   run_steps(&run, host, &verdict);

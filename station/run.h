@@ -8,6 +8,7 @@
 #include "firmware/release.h"
 #include "fixtures/switchunit/heater_bank.h"
 #include "station/lua_interrupt.h"
+#include "station/instrument_calibration.h"
 
 typedef struct {
   Engine *engine;
@@ -24,6 +25,8 @@ typedef struct {
   char *sequence_sha256;         /* owned */
   Fixture *fixture;              /* owned unless the request lent it */
   gboolean fixture_borrowed;     /* the request's fixture: not closed by the run */
+  InstrumentCalibration calibration;  /* the fixture's instruments and their due dates */
+  gint64 contact_cycles_max;     /* the fixture's rated contact cycles, 0: not given */
   FirmwareRelease *release;      /* the image firmware.flash() writes: the model's release
                                     when the sequence needs one, or a flash run's own image */
   char *release_problem;         /* why there is none, when the sequence needs one */

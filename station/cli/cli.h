@@ -24,6 +24,7 @@ int cli_plan(int argc, char **argv);
 int cli_firmware(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_user(int argc, char **argv);
+int cli_fixtures(int argc, char **argv);
 
 /* What --trace does, for the help texts. */
 #define CLI_TRACE_HELP "Show every SCPI line, Modbus frame and bootloader exchange on stderr"

@@ -85,6 +85,12 @@ void cli_print_run(const RunDetail *detail)
   printf("  order %s, chemistry %s, %d cells, %s, profile %s\n",
          r->order_id ? r->order_id : "-", r->chemistry ? r->chemistry : "-", r->cell_count,
          heater_words[r->heater], r->profile ? r->profile : "-");
+  for (guint i = 0; i < detail->instruments->len; i++) {
+    const RunInstrumentRow *instrument = g_ptr_array_index(detail->instruments, i);
+    printf("  instrument %-9s %-16s %s, calibration due %s\n", instrument->role,
+           instrument->driver, instrument->resource,
+           instrument->cal_due ? instrument->cal_due : "-");
+  }
   for (guint i = 0; i < detail->calibrations->len; i++) {
     const CalibrationRow *c = g_ptr_array_index(detail->calibrations, i);
     printf("  calibration %-7s %-4s reference %.6g %s, before %.6g, after %.6g, factor %.6g\n",

@@ -19,6 +19,7 @@ static const struct {
   {"limits", cli_limits, "print the limits applied to a model: station limits show MODEL"},
   {"report", cli_report, "quality reports: yield, pareto, stats, history, run, export"},
   {"user", cli_user, "the station's users and roles: user add NAME --role R, list, remove"},
+  {"fixtures", cli_fixtures, "the fixtures used, with their contact cycles against the rating"},
   {"firmware", cli_firmware, "firmware releases: keygen, sign, import, release, list, show, flash"},
 };
 

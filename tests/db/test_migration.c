@@ -140,10 +140,31 @@ static void test_migrate_every_version(void)
                       .station_id = "EOL-1", .fixture_id = "FX-1", .operator_name = "carol",
                       .order_id = "PO-42", .chemistry = "lto", .cell_count = 24,
                       .heater = RUN_HEATER_NO, .profile = "cold"};
+    const RunInstrument instruments[] = {
+      {.role = "cells", .driver = "ngi-n83624", .resource = "TCPIP::cs::5025::SOCKET"},
+      {.role = "dmm", .driver = "keysight-34461a", .resource = "TCPIP::dmm::5025::SOCKET",
+       .cal_due = "2027-03-01"},
+    };
+    start.instruments = instruments;
+    start.n_instruments = G_N_ELEMENTS(instruments);
+    start.contact_cycles_max = 50000;
     gint64 run_id = store_run_begin(store, &start, &error);
     CU_ASSERT_TRUE_FATAL(run_id > 0);
     g_autoptr(RunDetail) stored = store_get_run(store, run_id, &error);
     CU_ASSERT_PTR_NOT_NULL_FATAL(stored);
+    CU_ASSERT_EQUAL_FATAL(stored->instruments->len, 2);
+    const RunInstrumentRow *dmm = g_ptr_array_index(stored->instruments, 1);
+    CU_ASSERT_STRING_EQUAL(dmm->role, "dmm");
+    CU_ASSERT_STRING_EQUAL(dmm->cal_due, "2027-03-01");
+    CU_ASSERT_PTR_NULL(((const RunInstrumentRow *)g_ptr_array_index(stored->instruments, 0))
+                           ->cal_due);
+    /* the old fixture's one cycle and the new run's, and the rating the new run gave */
+    g_autoptr(GPtrArray) fixtures = store_list_fixtures(store, &error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fixtures);
+    CU_ASSERT_EQUAL_FATAL(fixtures->len, 1);
+    const FixtureRow *fixture = g_ptr_array_index(fixtures, 0);
+    CU_ASSERT_EQUAL(fixture->contact_cycles, 2);
+    CU_ASSERT_EQUAL(fixture->contact_cycles_max, 50000);
     CU_ASSERT_EQUAL(stored->run.heater, RUN_HEATER_NO);
     CU_ASSERT_STRING_EQUAL(stored->run.profile, "cold");
     /* a rework flash of the old board, passed: stored as a flash run, not a verdict */
