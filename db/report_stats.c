@@ -12,8 +12,8 @@
 #define D4_MOVING_RANGE 3.267
 
 static const char STATS_SQL[] =
-  "SELECT r.id, r.serial, r.started_at, m.value, m.low, m.high, m.unit FROM measurements AS m "
-  "JOIN steps AS s ON s.id = m.step_id JOIN runs AS r ON r.id = s.run_id "
+  "SELECT r.id, r.serial, r.started_at, m.value, m.low, m.high, m.unit "
+  "FROM measurements AS m INDEXED BY measurements_series CROSS JOIN runs AS r ON r.id = m.run_id "
   "WHERE m.name = ?8 AND m.value IS NOT NULL AND " REPORT_RUN_FILTER_SQL
   " ORDER BY r.started_at, r.id, m.id";
 

@@ -288,6 +288,24 @@ static const char MIGRATION_7[] =
   "  cal_due TEXT,"                             /* YYYY-MM-DD, NULL: not given */
   "  PRIMARY KEY (run_id, role)) WITHOUT ROWID;";
 
+/* Version 8: a measurement knows its run, and one index holds the series of each numeric
+ * measurement in run order with its limits and unit, so the statistics of a measurement read
+ * one range of an index and the runs in id order instead of every page of the tables. It
+ * replaces the index by name alone. The Pareto reports read only indexes: the failing EOL
+ * runs with every filter column, and the failing measurements by run. */
+static const char MIGRATION_8[] =
+  "ALTER TABLE measurements ADD COLUMN run_id INTEGER;"
+  "UPDATE measurements SET run_id = (SELECT run_id FROM steps WHERE steps.id = "
+  "  measurements.step_id);"
+  "DROP INDEX measurements_name;"
+  "CREATE INDEX measurements_series ON measurements(name, run_id, value, low, high, unit);"
+  "DROP INDEX runs_failed;"
+  "CREATE INDEX runs_failed ON runs(first_failure, model, station_id, fixture_id, operator,"
+  "  order_id, started_at) WHERE outcome = 'FAIL' AND purpose = 'eol';"
+  "DROP INDEX measurements_failed;"
+  "CREATE INDEX measurements_failed ON measurements(run_id, name, step_id)"
+  "  WHERE outcome = 'FAIL';";
+
 static const Migration MIGRATIONS[] = {
   { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
   { 2, "signed firmware releases per model", MIGRATION_2 },
@@ -297,6 +315,7 @@ static const Migration MIGRATIONS[] = {
   { 5, "the purpose of a run (EOL test or flash), only EOL runs in the yield", MIGRATION_5 },
   { 6, "the order's heater option and protection profile", MIGRATION_6 },
   { 7, "the instruments of each run with their calibration due dates", MIGRATION_7 },
+  { 8, "each measurement's run, and the series index of the statistics", MIGRATION_8 },
 };
 
 /* Returns the version of the last migration. */

@@ -53,6 +53,46 @@ void sql_bind_number(sqlite3_stmt *statement, int index, double value)
     sqlite3_bind_double(statement, index, value);
 }
 
+void sql_bind_run_start(sqlite3_stmt *statement, const RunStart *run, const char *started_at)
+{
+  sql_bind_text(statement, 1, run->serial);
+  sql_bind_text(statement, 2, run->model);
+  sql_bind_text(statement, 3, run->station_id);
+  sql_bind_text(statement, 4, run->fixture_id);
+  sqlite3_bind_int(statement, 5, run->slot);
+  sql_bind_text(statement, 6, run->operator_name);
+  sql_bind_text(statement, 7, run->sequence_name);
+  sql_bind_text(statement, 8, run->sequence_sha256);
+  sql_bind_text(statement, 9, run->limits_sha256);
+  sql_bind_text(statement, 10, run->firmware_sha256);
+  sql_bind_text(statement, 11, run->app_version);
+  sql_bind_text(statement, 12, started_at);
+  sql_bind_text(statement, 13, run->order_id);
+  sql_bind_text(statement, 14, run->chemistry);
+  if (run->cell_count > 0)
+    sqlite3_bind_int(statement, 15, run->cell_count);
+  sql_bind_text(statement, 16, run->purpose ? run->purpose : "eol");
+  if (run->heater != RUN_HEATER_UNKNOWN)
+    sqlite3_bind_int(statement, 17, run->heater == RUN_HEATER_YES);
+  sql_bind_text(statement, 18, run->profile);
+}
+
+void sql_bind_measurement(sqlite3_stmt *statement, gint64 step_id, const MeasurementRecord *m,
+                          const char *taken_at)
+{
+  sqlite3_bind_int64(statement, 1, step_id);
+  sql_bind_text(statement, 2, m->name);
+  sql_bind_text(statement, 3, m->unit ? m->unit : "");
+  sql_bind_number(statement, 4, m->value);
+  sql_bind_text(statement, 5, m->text);
+  sql_bind_number(statement, 6, m->low);
+  sql_bind_number(statement, 7, m->high);
+  sql_bind_text(statement, 8, m->comparison);
+  sql_bind_text(statement, 9, m->expected);
+  sql_bind_text(statement, 10, m->outcome);
+  sql_bind_text(statement, 11, taken_at);
+}
+
 char *sql_column_text(sqlite3_stmt *statement, int column)
 {
   const unsigned char *text = sqlite3_column_text(statement, column);

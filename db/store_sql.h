@@ -18,6 +18,14 @@ const char *sql_hint(int rc);
 void sql_bind_text(sqlite3_stmt *statement, int index, const char *text);
 /* Binds a number, or NULL when it is NAN (no value). */
 void sql_bind_number(sqlite3_stmt *statement, int index, double value);
+/* Binds a run's start to ?1..?18 of the runs insert of store_write.c: serial, model, station,
+ * fixture, slot, operator, sequence name and hash, limits and firmware hashes, app version
+ * (?1..?11), started_at (?12), order, chemistry, cell count, purpose, heater, profile. */
+void sql_bind_run_start(sqlite3_stmt *statement, const RunStart *run, const char *started_at);
+/* Binds a measurement to ?1..?11 of "INSERT INTO measurements (step_id, name, unit, value,
+ * text, low, high, comparison, expected, outcome, taken_at ...)". */
+void sql_bind_measurement(sqlite3_stmt *statement, gint64 step_id, const MeasurementRecord *m,
+                          const char *taken_at);
 /* A column's text, newly allocated, or NULL for SQL NULL. */
 char *sql_column_text(sqlite3_stmt *statement, int column);
 /* A column's number, NAN for SQL NULL. */

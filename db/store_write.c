@@ -93,26 +93,7 @@ static gboolean insert_run(Store *store, const RunStart *run, const char *now, g
                    "?14, ?15, ?16, ?17, ?18)",
                    &statement, doing, error))
     return FALSE;
-  sql_bind_text(statement, 1, run->serial);
-  sql_bind_text(statement, 2, run->model);
-  sql_bind_text(statement, 3, run->station_id);
-  sql_bind_text(statement, 4, run->fixture_id);
-  sqlite3_bind_int(statement, 5, run->slot);
-  sql_bind_text(statement, 6, run->operator_name);
-  sql_bind_text(statement, 7, run->sequence_name);
-  sql_bind_text(statement, 8, run->sequence_sha256);
-  sql_bind_text(statement, 9, run->limits_sha256);
-  sql_bind_text(statement, 10, run->firmware_sha256);
-  sql_bind_text(statement, 11, run->app_version);
-  sql_bind_text(statement, 12, now);
-  sql_bind_text(statement, 13, run->order_id);
-  sql_bind_text(statement, 14, run->chemistry);
-  if (run->cell_count > 0)
-    sqlite3_bind_int(statement, 15, run->cell_count);
-  sql_bind_text(statement, 16, run->purpose ? run->purpose : "eol");
-  if (run->heater != RUN_HEATER_UNKNOWN)
-    sqlite3_bind_int(statement, 17, run->heater == RUN_HEATER_YES);
-  sql_bind_text(statement, 18, run->profile);
+  sql_bind_run_start(statement, run, now);
   if (!sql_step_done(store, statement, doing, error))
     return FALSE;
   *run_id = sqlite3_last_insert_rowid(store->db);
@@ -255,20 +236,11 @@ gboolean store_measurement_add(Store *store, gint64 step_id, const MeasurementRe
   sqlite3_stmt *statement = NULL;
   if (sql_prepare(store,
                   "INSERT INTO measurements (step_id, name, unit, value, text, low, high, "
-                  "comparison, expected, outcome, taken_at) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                  "comparison, expected, outcome, taken_at, run_id) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                  "(SELECT run_id FROM steps WHERE id = ?1))",
                   &statement, doing, error)) {
-    sqlite3_bind_int64(statement, 1, step_id);
-    sql_bind_text(statement, 2, m->name);
-    sql_bind_text(statement, 3, m->unit ? m->unit : "");
-    sql_bind_number(statement, 4, m->value);
-    sql_bind_text(statement, 5, m->text);
-    sql_bind_number(statement, 6, m->low);
-    sql_bind_number(statement, 7, m->high);
-    sql_bind_text(statement, 8, m->comparison);
-    sql_bind_text(statement, 9, m->expected);
-    sql_bind_text(statement, 10, m->outcome);
-    sql_bind_text(statement, 11, now);
+    sql_bind_measurement(statement, step_id, m, now);
     int rc = sqlite3_step(statement);
     if (rc == SQLITE_DONE)
       ok = TRUE;

@@ -192,6 +192,10 @@ static void test_migrate_every_version(void)
     CU_ASSERT_EQUAL(int_on_file(path, "SELECT sum(boards) * 10 + sum(first_pass) FROM "
                                       "yield_cells WHERE model = 'B2A24S15P'"), 10);
     CU_ASSERT_EQUAL(int_on_file(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    /* every measurement knows its run, the old ones included */
+    CU_ASSERT_EQUAL(int_on_file(path, "SELECT count(*) FROM measurements AS m JOIN steps AS s "
+                                      "ON s.id = m.step_id WHERE m.run_id IS NOT s.run_id"), 0);
+    CU_ASSERT_EQUAL(int_on_file(path, "SELECT count(*) FROM measurements WHERE run_id = 1"), 1);
     /* the runs of before are EOL runs; the flash run changed neither the board's verdict nor
      * the station errors */
     CU_ASSERT_EQUAL(int_on_file(path, "SELECT count(*) FROM runs WHERE purpose = 'eol'"), 2);
