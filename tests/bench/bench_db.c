@@ -393,6 +393,7 @@ static gboolean call_stats(Store *store, gpointer n_out)
 
 int main(void)
 {
+  setvbuf(stdout, NULL, _IOLBF, 0);   /* each figure shows as it is measured */
   int n = env_int("BENCH_RUNS", 1000000), k = env_int("BENCH_MEASUREMENTS", 12);
   int full = env_int("BENCH_FULL_RUNS", 200);
   if (!load_models()) {
