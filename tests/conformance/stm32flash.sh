@@ -51,7 +51,11 @@ boot_path=$sim_dir/boot                 # printed as "boot ASRL<pty-dir>/boot::I
 [[ -L $boot_path ]] || fail "fixture-sim has no boot line at $boot_path"
 exec {switch}<>"/dev/tcp/127.0.0.1/$switch_port"
 exec {control}<>"/dev/tcp/127.0.0.1/$control_port"
+exec {cells}<>"/dev/tcp/127.0.0.1/$cellsim_port"
 scpi "$control" 'SIM:CLOCK:MODE VIRTUAL'
+# The board runs from its pack: without it, it is off.
+scpi "$cells" 'SOUR:VOLT 3.3,(@1:24);OUTP:ONOFF 1,(@1:24)'
+[[ $(scpi "$cells" '*OPC?') == 1 ]] || fail "cell simulator did not complete"
 
 version=$(read_version) || fail "mbpoll could not read 0x1418 of the factory-new board"
 [[ $version == 11.26 ]] || fail "the factory image reports '$version' at 0x1418, expected 11.26"

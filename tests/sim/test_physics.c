@@ -7,7 +7,7 @@
  * currents at the cell simulator with its current limit, and determinism: the same script
  * gives the same bytes in two twins, in-process and as two fixture-sim processes; the
  * short-circuit module (its peak, its energy and pulse limits) and the digitizer's trace of the
- * board's cut-off; an instrument that hangs. */
+ * board's cut-off; an instrument that hangs; the board's own supply current in its B+ lead. */
 #include "tests/cunit_main.h"
 #include "tests/sim/sim_harness.h"
 #include "fixtures/sim/sim_board_map.h"
@@ -252,8 +252,12 @@ static void test_battery_carries_pack_current(void)
   cmd(bench, "battery", "CURR:LIM:NEG -4");
   CU_ASSERT_EQUAL(num(bench, "battery", "STAT:OPER:COND?"), 1 << 11);
   CU_ASSERT_EQUAL(num(bench, "battery", "STAT:QUES:COND?"), 2);
-  g_autofree char *cc = run(bench, "cellsim", "OUTP:MODE? (@1:2)");
-  CU_ASSERT_STRING_EQUAL(cc, "CC,CC");
+  /* The stack's series current is held by the channel at its limit; the others sit below
+   * theirs by what the board's input leaks across their cell (a few µA at most). */
+  g_autofree char *cc = run(bench, "cellsim", "OUTP:MODE? (@1:24)");
+  CU_ASSERT_PTR_NOT_NULL(strstr(cc, "CC"));
+  for (int i = 0; i < 24; i++)
+    CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->cell_current_a[i], -0.5, 5e-6);
   CU_ASSERT_EQUAL(num(bench, "cellsim", "STAT:QUES:COND?"), 2);
   CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS2:CURR?"), -500.0, 2.0);
   CU_ASSERT_TRUE(state_of(bench)->pack_v > sum + 0.01);
@@ -341,7 +345,9 @@ static void test_charger_cv_cc(void)
   const SimFixtureState *state = state_of(bench);
   CU_ASSERT_DOUBLE_EQUAL(state->terminal_v, state->pack_v + state->path_current_a * ohm, 1e-9);
   CU_ASSERT_DOUBLE_EQUAL(num(bench, "charger", ":MEAS:VOLT?"), state->terminal_v, 0.03);
-  CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS3:CURR?"), -5000.0, 10.0);
+  /* The stack takes the charge current less what the board draws for its own supply. */
+  CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS3:CURR?"),
+                         -5000.0 + 1000.0 * state->board_supply_a, 10.0);
 
   /* Without the board the charger drives the load alone: CV into 100 Ω, CC into 10 Ω. */
   sim_twin_remove_board(bench->twin);
@@ -671,7 +677,7 @@ static void test_heater_through_load_bank(void)
   cmd(bench, "switch", "ROUT:OPEN (@110)");
   /* The heater's current comes out of every cell of the stack. */
   CU_ASSERT_DOUBLE_EQUAL(num(bench, "cellsim", "MEAS4:CURR?"),
-                         1000.0 * state->heater_current_a, 0.1);
+                         1000.0 * (state->heater_current_a + state->board_supply_a), 0.1);
   g_autofree char *amps = truth_field(bench, "heater_a");
   CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(amps, NULL), state->heater_current_a, 1e-6);
 
@@ -743,6 +749,72 @@ static void test_ntc_temperatures(void)
   bench_free(bench);
 }
 
+/* Reads the DMM's current input (relay 112 puts it in the board's B+ lead). */
+static double supply_a(Bench *bench)
+{
+  return num(bench, "dmm", "MEAS:CURR:DC?");
+}
+
+/* The board's own supply current through the DMM in its B+ lead: awake with its MOSFETs
+ * on, standby with them off (more with standby-current), asleep in µA after 0x1604; without
+ * its pack it is off after its hold-up and powers up again from cold. */
+static void test_board_supply_current(void)
+{
+  Bench *bench = bench_new(SERIAL, NULL);
+  SimBoard *board = sim_twin_board(bench->twin);
+  cells_on(bench, 24, CELL_V);
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  CU_ASSERT_DOUBLE_EQUAL(supply_a(bench), 0.0, 1e-6);        /* relay 112 open */
+  cmd(bench, "switch", "ROUT:CLOS (@112)");
+  double awake = supply_a(bench);
+  CU_ASSERT_DOUBLE_EQUAL(awake, state_of(bench)->board_supply_a, 0.001 * awake + 5e-6);
+  CU_ASSERT_TRUE(awake > 6e-3 && awake < 12e-3);
+  /* The stack delivers it: every channel carries it in series. */
+  CU_ASSERT_DOUBLE_EQUAL(state_of(bench)->stack_current_a, state_of(bench)->board_supply_a, 1e-9);
+
+  write_setting(bench, SIM_JK_REG_CHARGE_ENABLE, 0);
+  write_setting(bench, SIM_JK_REG_DISCHARGE_ENABLE, 0);
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  double standby = supply_a(bench);
+  CU_ASSERT_TRUE(standby > 4.25e-3 && standby < 5.75e-3);
+  CU_ASSERT_TRUE(awake - standby > 2e-3);
+
+  sim_board_shutdown(board);
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.2");
+  CU_ASSERT_TRUE(sim_board_sleeping(board));
+  double asleep = supply_a(bench);
+  CU_ASSERT_TRUE(asleep > 35e-6 && asleep < 85e-6);
+
+  /* The pack switched off: off after the hold-up (0.2 s at most), nothing drawn; back on,
+   * one more power-on and awake again. */
+  guint32 power_ons = sim_board_power_on_count(board);
+  cmd(bench, "cellsim", "OUTP:ONOFF 0,(@1:24)");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.3");
+  state_of(bench);
+  CU_ASSERT_FALSE(sim_board_powered(board));
+  CU_ASSERT_FALSE(sim_board_firmware_running(board));
+  CU_ASSERT_DOUBLE_EQUAL(supply_a(bench), 0.0, 1e-6);
+  cells_on(bench, 24, CELL_V);
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  CU_ASSERT_TRUE(sim_board_powered(board));
+  CU_ASSERT_FALSE(sim_board_sleeping(board));
+  CU_ASSERT_EQUAL(sim_board_power_on_count(board), power_ons + 1);
+  CU_ASSERT_TRUE(supply_a(bench) > 4e-3);
+  bench_free(bench);
+
+  /* standby-current:2000: 2 mA more with both MOSFETs off, nothing more with them on. */
+  bench = bench_new(SERIAL, "standby-current:2000");
+  cells_on(bench, 24, CELL_V);
+  cmd(bench, "switch", "ROUT:CLOS (@112)");
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  CU_ASSERT_DOUBLE_EQUAL(supply_a(bench), awake, 0.08 * awake);
+  write_setting(bench, SIM_JK_REG_CHARGE_ENABLE, 0);
+  write_setting(bench, SIM_JK_REG_DISCHARGE_ENABLE, 0);
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  CU_ASSERT_DOUBLE_EQUAL(supply_a(bench) - standby, 2e-3, 0.5e-3);
+  bench_free(bench);
+}
+
 static void test_balancer_at_cell_channels(void)
 {
   Bench *bench = bench_new(SERIAL, NULL);
@@ -763,10 +835,13 @@ static void test_balancer_at_cell_channels(void)
     high = MAX(high, ma);
     low = MIN(low, ma);
   }
-  CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(values[4], NULL), 1000.0, 0.1);
-  CU_ASSERT_DOUBLE_EQUAL(high, 1000.0, 0.1);
-  CU_ASSERT_DOUBLE_EQUAL(low, -1000.0, 0.1);
-  CU_ASSERT_DOUBLE_EQUAL(total, 0.0, 1.0);
+  /* Each channel also carries the stack's series current: the board's own supply. */
+  double series = 1000.0 * state_of(bench)->stack_current_a;
+  CU_ASSERT_TRUE(series > 1.0);
+  CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(values[4], NULL), 1000.0 + series, 0.1);
+  CU_ASSERT_DOUBLE_EQUAL(high, 1000.0 + series, 0.1);
+  CU_ASSERT_DOUBLE_EQUAL(low, -1000.0 + series, 0.1);
+  CU_ASSERT_DOUBLE_EQUAL(total, 24 * series, 1.0);
 
   /* With the limit raised the full balance current flows: the model's 2 A times the
    * channel's own ratio and the balancer's noise. */
@@ -905,6 +980,8 @@ int main(void)
               test_module_limit_pulse);
   CU_add_test(suite, "SIM:INST:HANG: an instrument stops answering", test_instrument_hangs);
   CU_add_test(suite, "heater: U/R through the load bank, DMM across it", test_heater_through_load_bank);
+  CU_add_test(suite, "board supply current: awake, standby, asleep, power cycle",
+              test_board_supply_current);
   CU_add_test(suite, "NTC resistances become the board's temperatures", test_ntc_temperatures);
   CU_add_test(suite, "balancer currents at the cell channels, OUTCURR limit",
               test_balancer_at_cell_channels);

@@ -289,9 +289,11 @@ static void test_modbus_link(void)
 {
   const char *args[] = {"--board", SERIAL, NULL};
   SimHarness *harness = start(args);
+  int cellsim = harness_connect(harness->cellsim_port);
   int control = harness_connect(harness->control_port);
   int rs485 = harness_open_serial(harness->rs485_path);
-  CU_ASSERT_TRUE_FATAL(control >= 0 && rs485 >= 0);
+  CU_ASSERT_TRUE_FATAL(cellsim >= 0 && control >= 0 && rs485 >= 0);
+  set_cells(cellsim, 3.3);      /* the board runs from its pack */
 
   /* A good request is answered; a bad CRC and a foreign address get silence; the line
    * works again afterwards. */
@@ -355,8 +357,20 @@ static void test_modbus_link(void)
   const guint8 garbage[] = {0x01, 0x10, 0x10, 0x00, 0x00, 0x7B, 0xF6, 0x12, 0x34};
   CU_ASSERT_EQUAL(write(rs485, garbage, sizeof garbage), (ssize_t)sizeof garbage);
   CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_CELL_COUNT, 2, values, &exception));
+
+  /* Without its pack the board is off after its hold-up: silence; with it back, it powers
+   * up from cold and answers, its settings kept. */
+  CU_ASSERT_TRUE(harness_send(cellsim, "OUTP:ONOFF 0,(@1:24)\n"));
+  expect(cellsim, "*OPC?", "1");
+  g_usleep(400000);
+  CU_ASSERT_EQUAL(read_raw(rs485, 1, SIM_JK_REG_CELL_COUNT, 2, FALSE, HARNESS_SILENCE_MS), 0);
+  set_cells(cellsim, 3.3);
+  g_usleep(400000);
+  CU_ASSERT_TRUE(harness_read_registers(rs485, SIM_JK_REG_CELL_COUNT, 2, values, &exception));
+  CU_ASSERT_EQUAL(values[1], 16);
   close(rs485);
   close(control);
+  close(cellsim);
   stop(harness);
 }
 
@@ -390,9 +404,11 @@ static void test_clock(void)
 {
   const char *args[] = {"--board", SERIAL, NULL};
   SimHarness *harness = start(args);
+  int cellsim = harness_connect(harness->cellsim_port);
   int control = harness_connect(harness->control_port);
   int rs485 = harness_open_serial(harness->rs485_path);
-  CU_ASSERT_TRUE_FATAL(control >= 0 && rs485 >= 0);
+  CU_ASSERT_TRUE_FATAL(cellsim >= 0 && control >= 0 && rs485 >= 0);
+  set_cells(cellsim, 3.3);      /* the board runs from its pack */
   expect(control, "SIM:CLOCK:MODE?", "REAL");
   CU_ASSERT_TRUE(harness_send(control, "SIM:CLOCK:ADV 1\n"));
   expect_error(control, -221, "VIRTUAL");
@@ -424,6 +440,7 @@ static void test_clock(void)
   expect_error(control, -224, "SOMETIMES");
   close(rs485);
   close(control);
+  close(cellsim);
   stop(harness);
 }
 
