@@ -28,5 +28,6 @@ require "eol.calibration"       -- cell connections, voltage and current calibra
 require "eol.power_path"        -- main path resistance
 require "eol.protections"       -- cell OVP/UVP, charge/discharge OCP, short circuit
 require "eol.temperature"       -- NTC inputs, temperature protections, heater
+require "eol.mos_overtemperature" -- MOS OTP at test settings around the MOS sensor
 require "eol.balance"           -- balancer on every channel
 require "eol.configuration"     -- the order's configuration, read back

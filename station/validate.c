@@ -111,6 +111,7 @@ static const FaultKind fault_kinds[] = {
   {"rs485-dead", "identify", FALSE, NULL},
   {"hw-rev", "identify", FALSE, draw_hw_rev},
   {"path-res", "path-resistance", FALSE, draw_path_res},
+  {"mos-otp-dead", "mos-overtemperature", FALSE, NULL},
 };
 
 const char *const *validate_fault_names(void)

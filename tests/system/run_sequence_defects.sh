@@ -15,6 +15,7 @@ declare -A defect=(
   [B1A8S10P-2648-00109]=path-res:2
   [BD4A8S4P-2648-00110]=shunt:35
   [B2A24S15P-2648-00111]=hw-rev:10
+  [BD6A24S10P-2648-00112]=mos-otp-dead
 )
 rules=()
 for serial in "${!defect[@]}"; do rules+=(--fault-rule "$serial=${defect[$serial]}"); done
@@ -56,6 +57,8 @@ check B1A8S10P-2648-00109 path-resistance "main path resistance 0\.[56][0-9]* mO
 check BD4A8S4P-2648-00110 current-calibration \
   "(current reading needs a correction of 0\.8|the board refused current calibration)"
 check B2A24S15P-2648-00111 identify "hardware version 10\.XW, the model is built on 11\.XW"
+check BD6A24S10P-2648-00112 mos-overtemperature \
+  "MOS over-temperature does not trip at a [0-9.]+ degC setting, its sensor reads [0-9.]+ degC"
 # A defective board's later steps still ran (only critical steps stop the run) ...
 expect_eq "$(sql "select s.outcome from steps s join runs r on r.id = s.run_id
                   where r.serial = 'BD6A20S8P-2648-00101' and s.name = 'final-configuration'")" \
