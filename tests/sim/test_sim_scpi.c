@@ -147,6 +147,11 @@ static void test_common_commands(void)
 
   /* Several commands on a line answer in one line joined by ';'; a trailing CR is ignored. */
   expect("*OPC?;SYST:CHAN?;*TST?\r", "1;25;0");
+  /* A command error drops the rest of its line, a query there included (IEEE 488.2). */
+  expect("FOO:BAR 1;:SYST:ERR?", "");
+  expect("SYST:ERR?", "-113,\"Undefined header; FOO:BAR\"");
+  expect("*OPC?;FOO;*OPC?", "1");
+  expect("SYST:ERR?", "-113,\"Undefined header; FOO\"");
   expect("*IDN? 1", "");
   expect_error(-108);
   expect("*BOGUS?", "");
