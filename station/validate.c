@@ -72,6 +72,12 @@ static char *draw_shunt(GRand *rand, int cells)
   return g_strdup_printf("shunt:%.1f", signed_between(rand, 25.0, 45.0));
 }
 
+static char *draw_current_offset(GRand *rand, int cells)
+{
+  /* An amplifier offset well beyond the zero-current limit, either sign. */
+  return g_strdup_printf("current-offset:%.0f", signed_between(rand, 150.0, 600.0));
+}
+
 static char *draw_path_res(GRand *rand, int cells)
 {
   return g_strdup_printf("path-res:%.2f", g_rand_double_range(rand, 1.5, 3.0));
@@ -107,6 +113,7 @@ static const FaultKind fault_kinds[] = {
   {"heater-open", "heater", TRUE, NULL},
   {"heater-stuck-on", "heater", TRUE, NULL},
   {"shunt", "current-calibration", FALSE, draw_shunt},
+  {"current-offset", "current-calibration", FALSE, draw_current_offset},
   {"flash-bad", "flash", FALSE, draw_flash_bad},
   {"rs485-dead", "identify", FALSE, NULL},
   {"hw-rev", "identify", FALSE, draw_hw_rev},

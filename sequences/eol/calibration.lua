@@ -180,72 +180,108 @@ step {
   end,
 }
 
+-- The sense's reading (board units, A) per true ampere: the slope between a charging and a
+-- discharging point, so the board's zero offset cancels.
+local function slope(reading_charge, truth_charge, reading_discharge, truth_discharge)
+  return (reading_charge - reading_discharge) / (truth_charge - truth_discharge)
+end
+
 step {
   name = "current-calibration",
   critical = true,
   run = function()
-    -- Known currents from the instruments: calibrate (0x1606) while the charger drives the
-    -- test current, then check the board's reading charging and discharging. A MOSFET that
-    -- does not conduct shows here first: the test current does not flow.
+    -- Two points: the reading with no current flowing is the board's zero offset, judged on
+    -- its own; a known current charging (charger) and discharging (load) gives the sense's
+    -- gain. The board corrects the gain only (0x1606: it takes the current written as the
+    -- truth of its present reading, its factor in 0x12D6): the station writes the current
+    -- on the measured slope, so the offset does not bend the gain. Then a third current in
+    -- each direction is checked. A MOSFET that does not conduct shows here first: the test
+    -- current does not flow.
     local lim = limits.current_calibration
-    local amps = lim.test_a
-    local flowing = amps * lim.flowing_min_pct / 100
+    local flowing_pct = lim.flowing_min_pct / 100
     local bound = lim.accuracy_pct - lim.reference_uncertainty_pct
     load_chemistry_defaults()
     local pack_v = cells_to_rest()
-    pack.allow(amps, amps)
-    with_cleanup(function()
-      charger_on(amps, pack_v)
+    pack.allow(lim.test_a, lim.test_a)
+    -- Truth and board reading (A, + = charging) with `amps` from the charger (sign +1) or
+    -- into the load (-1), the truth recorded as `name`; the source stays on.
+    local function known(sign, amps, name)
+      if sign > 0 then charger_on(amps, pack_v) else load_on(amps) end
       wait(lim.settle_s)
-      local truth = fixture.charger:measure_current()
-      expect({ name = "charge_current", unit = "A", value = truth, low = flowing },
-             string.format("no charge current flows: %.2f A of %.2f A (charge MOSFET open?)",
-                           truth, amps))
-      local before = fixture.dut:read_live().current_a
-      local ok, why = fixture.dut:calibrate_current(truth)
-      local written = truth
+      local truth = sign > 0 and fixture.charger:measure_current() or fixture.load:measure_current()
+      expect({ name = name, unit = "A", value = truth, low = amps * flowing_pct },
+             sign > 0 and string.format("no charge current flows: %.2f A of %.2f A (charge MOSFET "
+                                        .. "open?)", truth, amps)
+                      or string.format("discharge MOSFET does not conduct: %.2f A of %.2f A into "
+                                       .. "the load", truth, amps))
+      return sign * truth, board_current_mean(lim.readings)
+    end
+    local function off()
+      charger_off()
+      load_off()
+    end
+    with_cleanup(function()
+      -- 1. Zero: the charger and the load are off and their relays open, nothing flows.
+      wait(lim.settle_s)
+      local zero = board_current_mean(lim.readings)
+      expect({ name = "current_offset", unit = "mA", value = zero * 1000,
+               low = -lim.offset_max_ma, high = lim.offset_max_ma },
+             string.format("current reads %.0f mA with no current flowing (amplifier offset)",
+                           zero * 1000))
+
+      -- 2. Gain: the known current in both directions, charging last.
+      local truth_discharge, reading_discharge = known(-1, lim.test_a, "discharge_current")
+      load_off()
+      local truth_charge, reading_charge = known(1, lim.test_a, "charge_current")
+      local before_factor = fixture.dut:read_live().current_factor
+      local per_amp = slope(reading_charge, truth_charge, reading_discharge, truth_discharge)
+      local gain = per_amp / before_factor
+      if not measure { name = "current_sense_gain", unit = "ratio", value = gain,
+                       low = 1 / lim.factor_max, high = 1 / lim.factor_min } then
+        calibration { kind = "current", unit = "mA", reference = truth_charge * 1000,
+                      before = reading_charge * 1000, passed = false }
+        fail(string.format("current reading needs a correction of %.3f: shunt or amplifier "
+                           .. "out of tolerance", 1 / gain))
+      end
+      -- The charge current still flows. Written is the current the board's reading stands
+      -- for on the slope (the true current plus the offset in amperes), so the factor the
+      -- board derives from it corrects the gain alone.
+      local reading = reading_charge
+      local written = reading / per_amp
+      local ok, why = fixture.dut:calibrate_current(written)
       local function record(after, factor, passed)
-        calibration { kind = "current", unit = "mA", reference = written * 1000,
-                      before = before * 1000, after = after and after * 1000, factor = factor,
+        calibration { kind = "current", unit = "mA", reference = truth_charge * 1000,
+                      before = reading * 1000, after = after and after * 1000, factor = factor,
                       passed = passed }
       end
       if not ok then record(nil, nil, false) end
       expect({ name = "calibration_accepted", value = ok and "accepted" or "refused",
                expected = "accepted" },
              "the board refused current calibration: " .. tostring(why))
+      local after = board_current_mean(lim.readings)
+      charger_off()
       local factor = fixture.dut:read_live().current_factor
       local factor_ok = measure { name = "current_factor", unit = "ratio", value = factor,
                                   low = lim.factor_min, high = lim.factor_max }
+      record(after, factor, factor_ok)
       if not factor_ok then
-        record(nil, factor, false)
-        fail(string.format("current reading needs a correction of %.3f: shunt or amplifier "
-                           .. "out of tolerance", factor))
+        fail(string.format("the board keeps a current correction of %.3f, %.3f is needed",
+                           factor, before_factor / gain))
       end
-      local reading = board_current_mean(lim.readings)
-      truth = fixture.charger:measure_current()
-      local error_pct = (reading - truth) / truth * 100
-      record(reading, factor, error_pct >= -bound and error_pct <= bound)
-      expect({ name = "charge_current_error", unit = "%", value = error_pct, low = -bound,
-               high = bound },
-             string.format("charge current reads %.3f A, %.3f A flows", reading, truth))
-      charger_off()
 
-      load_on(amps)
-      wait(lim.settle_s)
-      truth = fixture.load:measure_current()
-      expect({ name = "discharge_current", unit = "A", value = truth, low = flowing },
-             string.format("discharge MOSFET does not conduct: %.2f A of %.2f A into the load",
-                           truth, amps))
-      reading = board_current_mean(lim.readings)
-      truth = fixture.load:measure_current()
-      error_pct = (-reading - truth) / truth * 100
-      expect({ name = "discharge_current_error", unit = "%", value = error_pct, low = -bound,
-               high = bound },
-             string.format("discharge current reads %.3f A, %.3f A flows", -reading, truth))
-      load_off()
+      -- 3. Verification at a third current in each direction.
+      for _, sign in ipairs({ 1, -1 }) do
+        local direction = sign > 0 and "charge" or "discharge"
+        local truth, board_a = known(sign, lim.verify_a, direction .. "_verify_current")
+        off()
+        local error_pct = (board_a - truth) / truth * 100
+        expect({ name = direction .. "_verify_error", unit = "%", value = error_pct,
+                 low = -bound, high = bound },
+               string.format("%s current reads %.3f A, %.3f A flows", direction, sign * board_a,
+                             sign * truth))
+      end
     end, function()
-      charger_off()
-      load_off()
+      off()
       pack.at_rest()
     end)
   end,
