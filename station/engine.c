@@ -11,12 +11,17 @@
 #include "station/station_error.h"
 #include "sequences/data_path.h"
 #include "fixtures/fixture_error.h"
+#include "fixtures/fixture_watch.h"
 #include "db/firmware_store.h"
 #include "firmware/firmware_error.h"
 #include <math.h>
 #include <string.h>
 
 #define WAIT_SLICE_S 0.05
+/* s between two checks of the fixture by its watch in a real-time run: a fault is found at
+ * most this long after it happened, plus the instrument's timeout. A check is one query per
+ * idle instrument, all at once (~1 ms), beside the sequence: a good run is no slower. */
+#define WATCH_INTERVAL_S 0.2
 /* s the top level of a sequence file may run: it only declares steps. */
 #define TOP_LEVEL_TIME_LIMIT_S 10.0
 
@@ -243,21 +248,36 @@ static void step_end(Run *run, Outcome outcome, const char *message)
   run->step_id = 0;
 }
 
+/* Sleeps the wait out on the real clock in slices; a fault the fixture's watch found ends
+ * it at once (an instrument that stopped answering is seen within its timeout, not at the
+ * next command after the wait). */
+static gboolean wait_real(Run *run, double seconds, GError **error)
+{
+  gint64 end = g_get_monotonic_time() + (gint64)(seconds * G_USEC_PER_SEC);
+  for (;;) {
+    if (lua_interrupt_pending(error))   /* abort (not in teardown), the step's limit */
+      return FALSE;
+    GError *fault = run->watch ? fixture_watch_fault(run->watch) : NULL;
+    if (fault) {
+      g_propagate_prefixed_error(error, fault, "during a wait of %.3g s: ", seconds);
+      return FALSE;
+    }
+    gint64 now = g_get_monotonic_time();
+    if (now >= end)
+      return TRUE;
+    double slice = MIN((double)(end - now) / G_USEC_PER_SEC, WAIT_SLICE_S);
+    if (!fixture_wait(run->fixture, slice, error))
+      return FALSE;
+  }
+}
+
 gboolean run_wait(Run *run, double seconds, double required, GError **error)
 {
   run->step_wait_s += seconds;
   run->step_required_s += required;
   if (fixture_clock_is_virtual(run->fixture))
     return fixture_wait(run->fixture, seconds, error);
-  while (seconds > 0) {
-    if (lua_interrupt_pending(error))   /* abort (not in teardown), the step's limit */
-      return FALSE;
-    double slice = MIN(seconds, WAIT_SLICE_S);
-    if (!fixture_wait(run->fixture, slice, error))
-      return FALSE;
-    seconds -= slice;
-  }
-  return TRUE;
+  return seconds <= 0 || wait_real(run, seconds, error);
 }
 
 /* ---- preparing a run ------------------------------------------------------------------- */
@@ -590,6 +610,18 @@ static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const 
                                                    : ENGINE_DEFAULT_STEP_TIME_LIMIT_S);
   Outcome outcome = builtin ? builtin(run, &message) : lua_host_run_step(host, step, &message);
   lua_interrupt_set_limit(&run->interrupt, NULL, 0);
+  /* An instrument the watch found silent during the step is a station fault, whatever the
+   * step made of the others' answers; it is reported once, by the step it happened in. */
+  g_autoptr(GError) fault = run->watch && !run->watch_reported
+                                ? fixture_watch_fault(run->watch) : NULL;
+  if (fault) {
+    run->watch_reported = TRUE;
+    if (outcome != OUTCOME_ERROR) {
+      outcome = OUTCOME_ERROR;
+      g_free(message);
+      message = g_strdup(fault->message);
+    }
+  }
   if (outcome == OUTCOME_PASS && run->step_failed_measurements > 0) {
     outcome = OUTCOME_FAIL;
     g_free(message);
@@ -630,6 +662,8 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
     stop_reason = "the fixture could not be connected";
   else
     lua_host_bind(host, run);
+  if (!stop_reason && !fixture_clock_is_virtual(run->fixture))
+    run->watch = fixture_watch_start(run->fixture, WATCH_INTERVAL_S);
 
   for (int pass = GROUP_SETUP; pass <= GROUP_MAIN; pass++) {
     for (guint i = 0; i < steps->len; i++) {
@@ -667,6 +701,7 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
       run_one(run, host, step, "teardown", step->name, NULL, verdict);
   }
   run_one(run, host, NULL, "teardown", "safe-state", safe_state_step, verdict);
+  g_clear_pointer(&run->watch, fixture_watch_stop);
 }
 
 /* Appends "; <text>" to *message (or sets it). */

@@ -4,6 +4,7 @@
 #include "station/engine.h"
 #include "station/serial_number.h"
 #include "fixtures/fixture.h"
+#include "fixtures/fixture_watch.h"
 #include "station/limit_table.h"
 #include "firmware/release.h"
 #include "fixtures/switchunit/heater_bank.h"
@@ -34,6 +35,8 @@ typedef struct {
   gint64 run_id;
   gint64 started_us;             /* monotonic µs */
   gboolean in_teardown;          /* abort requests no longer interrupt the sequence */
+  FixtureWatch *watch;           /* checks the instruments in a real-time run, owned */
+  gboolean watch_reported;       /* its fault was made a step's ERROR */
   LuaInterrupt interrupt;        /* what stops the sequence's Lua code: abort, step limit */
   /* The step being run. */
   gint64 step_id;

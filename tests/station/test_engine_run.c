@@ -55,6 +55,8 @@ typedef struct {
   GString *events;
   Engine *engine;
   const char *abort_at_step;    /* engine_abort() when this step starts; NULL: never */
+  FakeScpi *cells;              /* the bench's cell simulator */
+  const char *silence_at_step;  /* the cell simulator stops answering when this step starts */
 } Listener;
 
 static void on_event(const EngineEvent *e, gpointer data)
@@ -67,6 +69,8 @@ static void on_event(const EngineEvent *e, gpointer data)
   case EVENT_STEP_STARTED:
     g_string_append_printf(listener->events, "start %s/%s #%d\n", e->group, e->step,
                            e->step_index);
+    if (g_strcmp0(e->step, listener->silence_at_step) == 0)
+      fake_scpi_set_silent(listener->cells, TRUE);
     if (g_strcmp0(e->step, listener->abort_at_step) == 0)
       engine_abort(listener->engine);
     break;
@@ -109,6 +113,8 @@ static char *write_sequence(const char *bad_step, gboolean critical)
 
 /* Runs the test sequence on a new dummy fixture; returns the events and fills result. The
  * cell simulator's lines after the sequence's own 3.7 V command go to *cells_after. */
+static const char *silence_at;   /* run_sequence: Listener.silence_at_step */
+
 static char *run_sequence(const char *bad_step, gboolean critical, const char *abort_at,
                           RunResult *result, char **cells_after)
 {
@@ -117,7 +123,8 @@ static char *run_sequence(const char *bad_step, gboolean critical, const char *a
   g_autofree char *sequence = write_sequence(bad_step, critical);
   g_autoptr(Engine) engine = engine_new(catalog, NULL);
   Listener listener = {.events = g_string_new(""), .engine = engine,
-                       .abort_at_step = abort_at};
+                       .abort_at_step = abort_at, .cells = bench.cells,
+                       .silence_at_step = silence_at};
   engine_set_event_handler(engine, on_event, &listener);
   RunRequest request = {.fixture_path = bench.path, .serial = "B2A24S15P-2648-00017",
                         .sequence_path = sequence, .operator_name = "test",
@@ -228,6 +235,30 @@ static void test_abort_runs_teardown(void)
   run_result_clear(&result);
 }
 
+/* An instrument that stops answering while a step waits ends the wait within its timeout
+ * (1 s) and the watch's interval, not after the wait: the step is ERROR naming it. */
+static void test_silent_instrument_ends_a_wait(void)
+{
+  RunResult result;
+  g_autofree char *cells = NULL;
+  silence_at = "bad";
+  g_autofree char *events = run_sequence("wait(20)", FALSE, NULL, &result, &cells);
+  silence_at = NULL;
+  CU_ASSERT_EQUAL(result.outcome, OUTCOME_ERROR);
+  CU_ASSERT_STRING_EQUAL(result.first_failure, "bad");
+  if (!result.message || !strstr(result.message, "cell simulator"))
+    printf("\n  %s\n", result.message);
+  CU_ASSERT_PTR_NOT_NULL(result.message && strstr(result.message, "during a wait of 20 s"));
+  CU_ASSERT_PTR_NOT_NULL(result.message && strstr(result.message, "cell simulator"));
+  CU_ASSERT_PTR_NOT_NULL(result.message && strstr(result.message, "stopped answering"));
+  /* Timeout 1 s + interval 0.2 s, then the safe state fails at once (the simulator is taken
+   * as hung) and the silent board costs its timeouts. */
+  if (!(result.duration_s < 4))
+    printf("\n  the run took %.2f s\n", result.duration_s);
+  CU_ASSERT_TRUE(result.duration_s < 4);
+  run_result_clear(&result);
+}
+
 /* Writes a test image for models (comma list) to tmpdir/name; corrupt: one byte changed after
  * the build, so its header's CRC no longer holds. Returns the path (freeing). */
 static char *write_image(const char *name, const char *models, gboolean corrupt)
@@ -314,6 +345,8 @@ int main(void)
               test_error_runs_teardown);
   CU_add_test(suite, "an abort stops a spinning step, teardown and safe state",
               test_abort_runs_teardown);
+  CU_add_test(suite, "a silent instrument ends a wait within its timeout",
+              test_silent_instrument_ends_a_wait);
   CU_add_test(suite, "a flash run's image is checked before anything is touched",
               test_flash_image_checked_first);
   int status = cunit_run_all();
