@@ -24,8 +24,9 @@ expect_grep "^ERROR +B2A24S15P-2648-00017 .* stored in" "$WORK/run.out"
 expect_eq "$(sql "select outcome from runs")" ERROR "stored outcome"
 sql "select message from runs" | grep -q "could not be made safe" ||
   fail "the stored message does not say the fixture could not be made safe"
-# A hang guard, not a benchmark: without the bounds it took 26 s, and a step limit is 120 s.
-awk -v s="$seconds" 'BEGIN { exit !(s < 15) }' || fail "the verdict took $seconds s"
+# A hang guard, not the benchmark (bench_fault_to_verdict.sh): without the bounds it took
+# 26 s, with the fixture watch under 2 s.
+awk -v s="$seconds" 'BEGIN { exit !(s < 5) }' || fail "the verdict took $seconds s"
 
 station_run B2A24S15P-2648-00018
 expect_eq "$RUN_STATUS" 0 "the next board after the fixture recovered"
