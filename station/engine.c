@@ -517,9 +517,14 @@ static void record_identities(Run *run, gboolean at_end)
     InstrumentIdentity identity = {0};
     g_autoptr(GError) error = NULL;
     g_autofree char *idn_name = g_strdup_printf("%s_idn", item->role->name);
-    g_autofree char *text = item->role->identify(item->instrument, &identity, &error)
-                                ? instrument_identity_describe(&identity)
-                                : g_strdup_printf("no answer: %s", error->message);
+    /* After the watch found the fixture silent the board is not asked at the end: on a hung
+     * fixture its retries would only delay the verdict, and its words are not judged. */
+    g_autoptr(GError) fault = at_end && run->watch ? fixture_watch_fault(run->watch) : NULL;
+    g_autofree char *text =
+        fault ? g_strdup("not asked: the fixture stopped answering")
+        : item->role->identify(item->instrument, &identity, &error)
+            ? instrument_identity_describe(&identity)
+            : g_strdup_printf("no answer: %s", error->message);
     run_record(run, measurement_new_text(idn_name, text));
     instrument_identity_clear(&identity);
   }
