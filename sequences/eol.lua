@@ -16,8 +16,12 @@
 
 -- firmware = true: the station loads the image released for the board's model (checked
 -- again: signature, hash, header) before the run starts, and records its SHA-256 and version.
+-- roles: the fixture's instruments the steps use besides the cell simulator and the board
+-- link; a fixture file without one of them is refused before the board is touched.
 -- api: the station's Lua API this sequence is written for (station.api_version).
-sequence { name = "jk-eol", version = "0.5", firmware = true, heater = true, api = 2 }
+sequence { name = "jk-eol", version = "0.5", firmware = true, heater = true,
+           roles = { "switch", "battery", "charger", "load", "dmm", "short", "digitizer" },
+           api = 2 }
 
 require "eol.setup"             -- power-on
 require "eol.self_check"        -- the fixture's cell simulator against its DMM

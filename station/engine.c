@@ -387,6 +387,26 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
   return run->fixture != NULL;
 }
 
+/* Every role the sequence declared it needs is in the fixture file: a fixture without one
+ * refuses the run before the board is touched, instead of every board ending ERROR at the
+ * step that uses it. */
+static gboolean check_needed_roles(Run *run, LuaHost *host, GError **error)
+{
+  GPtrArray *roles = lua_host_needed_roles(host);
+  for (guint i = 0; i < roles->len; i++) {
+    const char *name = g_ptr_array_index(roles, i);
+    if (fixture_has_role(run->fixture, name))
+      continue;
+    const FixtureRole *role = fixture_role_find(name);
+    g_set_error(error, FIXTURE_ERROR, FIXTURE_ERROR_CONFIG,
+                "%s: no [%s] group; sequence %s needs the fixture's %s ([%s] with driver and "
+                "resource)", run->fixture->path, name, lua_host_sequence_name(host),
+                role ? role->title : name, name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* The fixture's heater load for the order, when the sequence drives the heater: a bank with
  * no load that fits refuses the run before the board is touched. */
 static gboolean choose_heater_load(Run *run, LuaHost *host, GError **error)
@@ -820,7 +840,8 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   lua_interrupt_begin(&run.interrupt);
   if (!prepare(engine, request, &run, error) || !(host = load_sequence(&run, error)) ||
       !choose_firmware(engine, request, &run, host, error) ||
-      !choose_heater_load(&run, host, error) || !check_fixture_service(&run, error)) {
+      !check_needed_roles(&run, host, error) || !choose_heater_load(&run, host, error) ||
+      !check_fixture_service(&run, error)) {
     lua_interrupt_end();
     run_clear(&run);
     return FALSE;

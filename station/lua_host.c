@@ -2,12 +2,14 @@
  * string, table, math and utf8; no io, os, package or debug. What it may touch is given to it
  * as globals:
  *   station.api_version                  this host's API (STATION_LUA_API_VERSION)
- *   sequence{name = ..., firmware = true, heater = true, api = N}
+ *   sequence{name = ..., firmware = true, heater = true, roles = {...}, api = N}
  *                                        names the sequence; firmware = true: the run needs
  *                                        an image, the model's release or a flash run's own
  *                                        (firmware.flash); heater = true: it drives the
  *                                        board's heater, so an order with the heater needs a
- *                                        load from the fixture's bank (board.heater_load); api:
+ *                                        load from the fixture's bank (board.heater_load);
+ *                                        roles: the fixture roles it needs besides the
+ *                                        required ones, a fixture without one is refused; api:
  *                                        the API the sequence is written for, refused when
  *                                        it is not this host's
  *   require(name)                        a module of the sequence's folder (lua_modules.h)
@@ -41,6 +43,7 @@
 #include "station/lua_registers.h"
 #include "station/station_error.h"
 #include "fixtures/fixture_error.h"
+#include "fixtures/roles.h"
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -53,6 +56,7 @@ struct LuaHost {
   char *sequence_name;
   gboolean needs_firmware;       /* sequence{firmware = true}: flashes the released image */
   gboolean needs_heater_load;    /* sequence{heater = true}: drives the board's heater */
+  GPtrArray *needed_roles;       /* sequence{roles = {...}}: of char*, role names */
   GPtrArray *steps;              /* of SequenceStep* */
   Run *run;                      /* bound run, borrowed */
 };
@@ -131,6 +135,20 @@ static int l_sequence(lua_State *L)
   host->needs_firmware = lua_toboolean(L, -1);
   lua_getfield(L, 1, "heater");
   host->needs_heater_load = lua_toboolean(L, -1);
+  lua_getfield(L, 1, "roles");
+  g_ptr_array_set_size(host->needed_roles, 0);
+  if (!lua_isnil(L, -1)) {
+    luaL_checktype(L, -1, LUA_TTABLE);
+    for (lua_Integer i = 1; lua_geti(L, -1, i) != LUA_TNIL; i++) {
+      const char *role = lua_tostring(L, -1);
+      if (!role || !fixture_role_find(role))
+        return luaL_error(L, "sequence{roles = ...}: entry %d is not a fixture role this "
+                          "station knows", (int)i);
+      g_ptr_array_add(host->needed_roles, g_strdup(role));
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
   lua_getfield(L, 1, "api");
   if (!lua_isnil(L, -1)) {
     int is_integer = 0;
@@ -366,6 +384,7 @@ LuaHost *lua_host_load(const char *path, GError **error)
 {
   g_autoptr(LuaHost) host = g_new0(LuaHost, 1);
   host->steps = g_ptr_array_new_with_free_func(sequence_step_free);
+  host->needed_roles = g_ptr_array_new_with_free_func(g_free);
   host->L = luaL_newstate();
   *(LuaHost **)lua_getextraspace(host->L) = host;
   open_sandbox(host->L);
@@ -410,6 +429,7 @@ void lua_host_free(LuaHost *host)
     lua_close(host->L);
   lua_modules_free(host->modules);
   g_ptr_array_unref(host->steps);
+  g_ptr_array_unref(host->needed_roles);
   g_free(host->sequence_name);
   g_free(host);
 }
@@ -422,6 +442,11 @@ gboolean lua_host_needs_firmware(const LuaHost *host)
 gboolean lua_host_needs_heater_load(const LuaHost *host)
 {
   return host->needs_heater_load;
+}
+
+GPtrArray *lua_host_needed_roles(const LuaHost *host)
+{
+  return host->needed_roles;
 }
 
 char *lua_host_sequence_sha256(const LuaHost *host)

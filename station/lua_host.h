@@ -37,6 +37,9 @@ gboolean lua_host_needs_firmware(const LuaHost *host);
 /* The sequence declared sequence{heater = true}: it drives the board's heater, so an order
  * with the heater needs a load from the fixture's heater load bank. */
 gboolean lua_host_needs_heater_load(const LuaHost *host);
+/* The fixture roles the sequence declared with sequence{roles = {...}} (of char*, borrowed):
+ * a fixture without one of them is refused before the board is touched. */
+GPtrArray *lua_host_needed_roles(const LuaHost *host);
 GPtrArray *lua_host_steps(const LuaHost *host);     /* of SequenceStep*, borrowed */
 
 /* Binds the run (board, fixture, limits) into the sequence's globals. */

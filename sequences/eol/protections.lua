@@ -210,9 +210,14 @@ step {
       end
       local peak = module:peak()
       local least_a = trip_a * (1 + lim.trip_tolerance_pct / 100)
-      expect({ name = "short_circuit_trip", unit = "A", value = peak, low = least_a },
-             string.format("the short drew %.0f A, less than the %.0f A a board may trip at "
-                           .. "(the board's discharge path is open)", peak, least_a))
+      -- The current steps before proved the board's discharge path: a peak below the highest
+      -- trip current means the fixture did not short the board, a station fault.
+      if not measure { name = "short_circuit_trip", unit = "A", value = peak, low = least_a } then
+        error(string.format("fixture.short: the short-circuit module drew %.0f A, less than the "
+                            .. "%.0f A a board may trip at (the fixture did not short the board: "
+                            .. "check the module's leads and its current limit)", peak, least_a),
+              0)
+      end
       local energy = module:energy()
       measure { name = "short_circuit_energy", unit = "J", value = energy }
       if not digitizer:triggered() then
@@ -230,9 +235,17 @@ step {
                                 low = lim.delay_us - lim.early_max_us,
                                 high = lim.delay_us + lim.late_max_us }
       if state == "LIMIT" then
-        fail(string.format("the board does not cut the short off: the short-circuit module "
-                           .. "opened it at its own limit after %.0f us, %.0f J (LIMIT)",
-                           cut_us, energy))
+        -- The module's word alone does not fail the board: its trace must agree that the
+        -- current still flowed at the end or fell after the delay window.
+        if conducting or cut_us > lim.delay_us + lim.late_max_us then
+          fail(string.format("the board does not cut the short off: the short-circuit module "
+                             .. "opened it at its own limit after %.0f us, %.0f J (LIMIT)",
+                             cut_us, energy))
+        end
+        error(string.format("fixture.short, fixture.digitizer: the short-circuit module says it "
+                            .. "opened the short at its own limit (LIMIT), the current digitizer "
+                            .. "saw the current fall after %.0f us, inside the %g us delay's "
+                            .. "window", cut_us, lim.delay_us), 0)
       end
       if conducting then
         error(string.format("fixture.digitizer: the current digitizer still sees %.0f A at the "

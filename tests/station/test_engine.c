@@ -195,7 +195,8 @@ static void test_run_unreachable_fixture(void)
 
 /* The shipped sequence flashes firmware: with nothing released for the model the run ends
  * ERROR at firmware-release, naming what the firmware team must do, and the fixture (here
- * one that does not even exist, with a heater load for the order) is never connected. */
+ * one that does not even exist, with a heater load for the order and every role the sequence
+ * names) is never connected. */
 static void test_run_without_release(void)
 {
   g_autofree char *fixture = write_temp("nowhere.conf",
@@ -203,6 +204,12 @@ static void test_run_without_release(void)
       "[cells]\ndriver = ngi-n83624\nresource = TCPIP::127.0.0.1::1::SOCKET\n"
       "[switch]\ndriver = keysight-34980a\nresource = TCPIP::127.0.0.1::1::SOCKET\n"
       "heater_load_1 = 104:12.07\n"
+      "[battery]\ndriver = itech-it6000c\nresource = TCPIP::127.0.0.1::1::SOCKET\n"
+      "[charger]\ndriver = rigol-dp800\nresource = TCPIP::127.0.0.1::1::SOCKET\n"
+      "[load]\ndriver = keysight-n3300a\nresource = TCPIP::127.0.0.1::1::SOCKET\n"
+      "[dmm]\ndriver = keysight-34461a\nresource = TCPIP::127.0.0.1::1::SOCKET\n"
+      "[short]\ndriver = jk-eol-scm\nresource = TCPIP::127.0.0.1::1::SOCKET\n"
+      "[digitizer]\ndriver = keysight-infiniivision\nresource = TCPIP::127.0.0.1::1::SOCKET\n"
       "[dut]\ndriver = jk-modbus\nresource = ASRL/nonexistent/tty::INSTR\n");
   g_autofree char *db = g_build_filename(tmpdir, "release.db", NULL);
   g_autoptr(GError) error = NULL;

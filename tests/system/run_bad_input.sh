@@ -63,12 +63,16 @@ awk -v dut="${RESOURCE[rs485]}" -v boot="${RESOURCE[boot]}" '
   group == "[dut]" && /^resource/ { print "resource = " boot "?baud=115200"; next }
   group == "[boot]" && /^resource/ { print "resource = " dut "?baud=115200"; next }
   { print }' "$WORK/fixture.conf" >"$WORK/swapped.conf"
-set +e
-timeout 120 "$STATION" run --fixture "$WORK/swapped.conf" --serial B2A24S15P-2648-00021 \
-  --db "$WORK/results.db" --trusted-keys "$TRUSTED" >"$WORK/run.out" 2>&1
-status=$?
-set -e
-cat "$WORK/run.out"
+# run_on_fixture FILE SERIAL: a run on another fixture file; its exit status in $status.
+run_on_fixture() {
+  set +e
+  timeout 120 "$STATION" run --fixture "$WORK/$1" --serial "$2" \
+    --db "$WORK/results.db" --trusted-keys "$TRUSTED" >"$WORK/run.out" 2>&1
+  status=$?
+  set -e
+  cat "$WORK/run.out"
+}
+run_on_fixture swapped.conf B2A24S15P-2648-00021
 expect_eq "$status" 2 "exit status with the links swapped"
 run=$(sql "select max(id) from runs")
 expect_eq "$(sql "select outcome from runs where id = $run")" ERROR "stored outcome, links swapped"
@@ -79,4 +83,16 @@ expect_eq "$(sql "select count(*) from steps where run_id = $run and outcome = '
   "no step FAILs with the links swapped"
 expect_eq "$(sql "select outcome from steps where run_id = $run and name = 'safe-state'")" \
   PASS "safe state with the links swapped"
+
+# A fixture file without the current digitizer the short-circuit step needs: refused before
+# the board is touched (exit 2), naming the file and the missing group; nothing stored.
+awk '/^\[/ { group = $0 } group != "[digitizer]" { print }' "$WORK/fixture.conf" \
+  >"$WORK/no_digitizer.conf"
+runs=$(sql "select count(*) from runs")
+run_on_fixture no_digitizer.conf B2A24S15P-2648-00022
+expect_eq "$status" 2 "exit status without a [digitizer] group"
+expect_grep "no_digitizer.conf: no \\[digitizer\\] group; sequence jk-eol needs the fixture's \
+current digitizer" "$WORK/run.out"
+grep -q "power-on" "$WORK/run.out" && fail "the board was powered without a digitizer"
+expect_eq "$(sql "select count(*) from runs")" "$runs" "runs stored without a digitizer"
 echo "ok"
