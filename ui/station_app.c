@@ -1,10 +1,11 @@
 /* The station-gui application (see station_app.h). */
 #include "ui/station_app.h"
 #include "ui/operator_panel.h"
+#include "ui/station_window.h"
 #include "ui/screenshot.h"
 #include "sequences/data_path.h"
 #include "db/store.h"
-#include "ui/ui-resources.h"
+#include "ui/app_resources.h"
 
 struct _StationApp {
   GtkApplication parent_instance;
@@ -13,7 +14,7 @@ struct _StationApp {
   double abort_after_s;
   Catalog *catalog;
   char *db_path;
-  GtkWidget *window;
+  StationWindow *window;
   OperatorPanel *panel;
   int exit_status;
 };
@@ -33,7 +34,7 @@ static int exit_status_of(Outcome outcome)
 static void save_screenshot(StationApp *self)
 {
   g_autoptr(GError) error = NULL;
-  if (!screenshot_save(self->window, self->screenshot, &error)) {
+  if (!screenshot_save(GTK_WIDGET(self->window), self->screenshot, &error)) {
     g_printerr("station-gui: %s\n", error->message);
     self->exit_status = 2;
   }
@@ -86,13 +87,10 @@ static gboolean scan_unattended(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* The styles from the app's GResource (registered here: a static library's constructor
- * would be dropped by the linker). */
+/* The styles from the app's GResource. */
 static void load_css(void)
 {
-  static gsize registered;
-  if (g_once_init_enter(&registered))
-    g_once_init_leave(&registered, (g_resources_register(station_gui_get_resource()), 1));
+  app_resources_ensure();
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new();
   gtk_css_provider_load_from_resource(css, "/com/jkbms/EolStation/style.css");
   gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),
@@ -117,12 +115,17 @@ static void station_app_activate(GApplication *app)
       .limits_path = self->limits,
     },
   };
-  self->window = gtk_application_window_new(GTK_APPLICATION(app));
-  gtk_window_set_title(GTK_WINDOW(self->window), "JK BMS end-of-line station");
-  gtk_window_set_default_size(GTK_WINDOW(self->window), 1024, 768);
+  self->window = station_window_new(GTK_APPLICATION(app));
   self->panel = operator_panel_new(&config);
   g_signal_connect(self->panel, "run-finished", G_CALLBACK(on_run_finished), self);
-  gtk_window_set_child(GTK_WINDOW(self->window), GTK_WIDGET(self->panel));
+  station_window_add_view(self->window, "operator", "Operator", GTK_WIDGET(self->panel));
+  if (self->view && !station_window_show_view(self->window, self->view)) {
+    g_autofree char *names = station_window_view_names(self->window);
+    g_printerr("station-gui: unknown view '%s': the views are: %s\n", self->view, names);
+    self->exit_status = 64;
+    g_application_quit(app);
+    return;
+  }
   gtk_window_present(GTK_WINDOW(self->window));
   if (self->scan)
     g_timeout_add(300, scan_unattended, self);
@@ -134,10 +137,6 @@ static void station_app_activate(GApplication *app)
 static int station_app_handle_local_options(GApplication *app, GVariantDict *options)
 {
   StationApp *self = STATION_APP(app);
-  if (self->view && !g_str_equal(self->view, "operator")) {
-    g_printerr("station-gui: unknown view '%s': the views are: operator\n", self->view);
-    return 64;
-  }
   g_autoptr(GError) error = NULL;
   self->catalog = catalog_load_default(&error);
   if (!self->catalog) {
@@ -178,7 +177,7 @@ static void station_app_init(StationApp *self)
      "With --scan: press Esc twice this many seconds into the run", "S"},
     {"screenshot", 0, 0, G_OPTION_ARG_FILENAME, &self->screenshot,
      "Save the view as PNG (after the run with --scan) and quit", "FILE"},
-    {"view", 0, 0, G_OPTION_ARG_STRING, &self->view, "View for --screenshot: operator",
+    {"view", 0, 0, G_OPTION_ARG_STRING, &self->view, "View to show (and save with --screenshot): operator",
      "NAME"},
     G_OPTION_ENTRY_NULL,
   };

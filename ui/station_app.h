@@ -1,9 +1,10 @@
 /* station-gui: the GtkApplication. It takes the CLI's options (--fixture, --db, --operator,
  * --station, --chemistry, --trusted-keys, --sequence, --limits), opens the model catalog and
- * shows a window with one operator panel per fixture slot. For documentation, tests and
- * unattended demos it can also scan a serial itself (--scan), abort after a number of steps
- * (--abort-after), save a view as PNG (--screenshot FILE --view NAME) and quit after the run;
- * its exit status is then the run's, as for `station run`. */
+ * shows a window of views (station_window.h): the operator panel and the others, by name.
+ * For documentation, tests and unattended demos it can also scan a serial itself (--scan),
+ * abort after a number of steps (--abort-after), show a view (--view NAME), save it as PNG
+ * (--screenshot FILE) and quit after the run; its exit status is then the run's, as for
+ * `station run`. */
 #pragma once
 #include <gtk/gtk.h>
 

@@ -1,0 +1,5 @@
+/* The app's GResource (styles, .ui templates), registered once before anything loads from
+ * it. Registered by hand: a static library's constructor would be dropped by the linker. */
+#pragma once
+
+void app_resources_ensure(void);
