@@ -120,6 +120,9 @@ typedef struct {
 MeasurementStats *report_stats(Store *store, const ReportFilter *filter, const char *name,
                                guint bins, GError **error);
 void measurement_stats_free(MeasurementStats *stats);
+/* Names of the measurements with a numeric value in the selected runs, sorted (char*,
+ * freeing): what report_stats() can be asked about. */
+GPtrArray *report_measurement_names(Store *store, const ReportFilter *filter, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MeasurementStats, measurement_stats_free)
 
 /* The runs of one serial, oldest first (RunRow*); REPORT_ERROR_UNKNOWN when it has none. */

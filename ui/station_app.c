@@ -1,6 +1,7 @@
 /* The station-gui application (see station_app.h). */
 #include "ui/station_app.h"
 #include "ui/operator_panel.h"
+#include "ui/quality_view.h"
 #include "ui/station_window.h"
 #include "ui/screenshot.h"
 #include "sequences/data_path.h"
@@ -61,6 +62,13 @@ static void on_run_finished(OperatorPanel *panel, StationApp *self)
     g_timeout_add(500, finish_unattended, self);
 }
 
+/* The quality view's reports have been read: let the charts draw, then save it. */
+static void on_quality_refreshed(QualityView *view, StationApp *self)
+{
+  g_signal_handlers_disconnect_by_func(view, on_quality_refreshed, self);
+  g_timeout_add(500, finish_unattended, self);
+}
+
 /* What the operator does on the keyboard: Esc asks, Esc again aborts. */
 static gboolean press_escape_twice(gpointer data)
 {
@@ -119,6 +127,8 @@ static void station_app_activate(GApplication *app)
   self->panel = operator_panel_new(&config);
   g_signal_connect(self->panel, "run-finished", G_CALLBACK(on_run_finished), self);
   station_window_add_view(self->window, "operator", "Operator", GTK_WIDGET(self->panel));
+  QualityView *quality = quality_view_new(self->catalog, self->db_path);
+  station_window_add_view(self->window, "quality", "Quality", GTK_WIDGET(quality));
   if (self->view && !station_window_show_view(self->window, self->view)) {
     g_autofree char *names = station_window_view_names(self->window);
     g_printerr("station-gui: unknown view '%s': the views are: %s\n", self->view, names);
@@ -126,9 +136,14 @@ static void station_app_activate(GApplication *app)
     g_application_quit(app);
     return;
   }
+  gboolean quality_shown = g_strcmp0(station_window_shown_view(self->window), "quality") == 0;
+  if (quality_shown)   /* its charts are made for a desk screen */
+    gtk_window_set_default_size(GTK_WINDOW(self->window), 1280, 1024);
   gtk_window_present(GTK_WINDOW(self->window));
   if (self->scan)
     g_timeout_add(300, scan_unattended, self);
+  else if (self->screenshot && quality_shown)
+    g_signal_connect(quality, "refreshed", G_CALLBACK(on_quality_refreshed), self);
   else if (self->screenshot)
     g_timeout_add(500, finish_unattended, self);
 }
@@ -177,8 +192,8 @@ static void station_app_init(StationApp *self)
      "With --scan: press Esc twice this many seconds into the run", "S"},
     {"screenshot", 0, 0, G_OPTION_ARG_FILENAME, &self->screenshot,
      "Save the view as PNG (after the run with --scan) and quit", "FILE"},
-    {"view", 0, 0, G_OPTION_ARG_STRING, &self->view, "View to show (and save with --screenshot): operator",
-     "NAME"},
+    {"view", 0, 0, G_OPTION_ARG_STRING, &self->view,
+     "View to show (and save with --screenshot): operator, quality", "NAME"},
     G_OPTION_ENTRY_NULL,
   };
   g_application_add_main_option_entries(G_APPLICATION(self), entries);
