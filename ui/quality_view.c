@@ -318,11 +318,14 @@ static void on_measurement_chosen(GObject *dropdown, GParamSpec *pspec, QualityV
 
 /* --- building --------------------------------------------------------------------------- */
 
+/* An entry of the filter bar, named "filter-" + its field for tests and accessibility. */
 static GtkWidget *filter_entry(QualityView *self, GtkWidget *bar, const char *title,
-                               const char *placeholder, int chars)
+                               const char *field, const char *placeholder, int chars)
 {
   gtk_box_append(GTK_BOX(bar), gtk_label_new(title));
   GtkWidget *entry = gtk_entry_new();
+  g_autofree char *name = g_strconcat("filter-", field, NULL);
+  gtk_widget_set_name(entry, name);
   gtk_entry_set_placeholder_text(GTK_ENTRY(entry), placeholder);
   gtk_editable_set_width_chars(GTK_EDITABLE(entry), chars);
   g_signal_connect(entry, "activate", G_CALLBACK(on_entry_activate), self);
@@ -341,10 +344,10 @@ static GtkWidget *build_filter_bar(QualityView *self)
   gtk_box_append(GTK_BOX(bar), gtk_label_new("Model"));
   self->model = gtk_drop_down_new(G_LIST_MODEL(g_object_ref(models)), NULL);
   gtk_box_append(GTK_BOX(bar), self->model);
-  self->station = filter_entry(self, bar, "Station", "all", 10);
-  self->operator_name = filter_entry(self, bar, "Operator", "all", 10);
-  self->from = filter_entry(self, bar, "From", "YYYY-MM-DD", 11);
-  self->to = filter_entry(self, bar, "To", "YYYY-MM-DD", 11);
+  self->station = filter_entry(self, bar, "Station", "station", "all", 10);
+  self->operator_name = filter_entry(self, bar, "Operator", "operator", "all", 10);
+  self->from = filter_entry(self, bar, "From", "from", "YYYY-MM-DD", 11);
+  self->to = filter_entry(self, bar, "To", "to", "YYYY-MM-DD", 11);
   GtkWidget *apply = gtk_button_new_with_label("Apply");
   gtk_actionable_set_action_name(GTK_ACTIONABLE(apply), "quality.apply");
   gtk_box_append(GTK_BOX(bar), apply);

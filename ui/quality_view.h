@@ -21,7 +21,8 @@ QualityView *quality_view_new(const Catalog *catalog, const char *db_path);
 
 /* What a person types into the filter bar: field is "station", "operator", "from" or "to"
  * (text), or "model" (a catalog name, NULL or "" for all models). Apply with the
- * quality.apply action (the Apply button, Enter in a field). */
+ * quality.apply action (the Apply button) or Enter in a field (the entries are named
+ * "filter-station", "filter-operator", "filter-from", "filter-to"). */
 void quality_view_set_filter(QualityView *view, const char *field, const char *text);
 /* The Pareto toggle and the measurement chooser; each queries again. */
 void quality_view_set_pareto_kind(QualityView *view, gboolean by_measurement);
