@@ -173,7 +173,7 @@ static void rig_open(Rig *rig)
 static void rig_close(Rig *rig)
 {
   gtk_window_destroy(GTK_WINDOW(rig->window));
-  const char *suffixes[] = {"", "-wal", "-shm"};
+  const char *suffixes[] = {"", "-wal", "-shm", ".lock", ".runs"};
   for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
     g_autofree char *path = g_strconcat(rig->db_path, suffixes[i], NULL);
     g_unlink(path);
@@ -500,6 +500,30 @@ static void test_bad_date_says_why(void)
   rig_close(&rig);
 }
 
+/* A database that cannot be opened: the view says so in one sentence, naming it. */
+static void test_database_that_cannot_open(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Catalog) catalog = catalog_load_default(&error);
+  g_assert_no_error(error);
+  /* A folder where the database file should be. */
+  g_autofree char *folder = g_dir_make_tmp("quality-test-XXXXXX", &error);
+  g_assert_no_error(error);
+  GtkWidget *window = gtk_window_new();
+  QualityView *view = quality_view_new(catalog, folder);
+  gtk_window_set_child(GTK_WINDOW(window), GTK_WIDGET(view));
+  gtk_window_present(GTK_WINDOW(window));
+  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  while (quality_view_is_busy(view) && g_get_monotonic_time() < deadline)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_false(quality_view_is_busy(view));
+  g_test_message("error: %s", quality_view_error_text(view));
+  g_assert_nonnull(strstr(quality_view_error_text(view), folder));
+  g_assert_cmpuint(quality_view_yield_rows(view), ==, 1);   /* the header alone */
+  gtk_window_destroy(GTK_WINDOW(window));
+  g_rmdir(folder);
+}
+
 /* `station report ARGS --db` on the rig's database: its standard output, lines split. */
 static char **station_report(Rig *rig, const char *const *args)
 {
@@ -590,5 +614,6 @@ int main(int argc, char **argv)
   g_test_add_func("/quality-view/filter-by-model-and-day", test_filter_by_model_and_day);
   g_test_add_func("/quality-view/bad-date", test_bad_date_says_why);
   g_test_add_func("/quality-view/same-as-station-report", test_same_as_station_report);
+  g_test_add_func("/quality-view/database-that-cannot-open", test_database_that_cannot_open);
   return g_test_run();
 }
