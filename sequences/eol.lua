@@ -34,4 +34,5 @@ require "eol.protections"       -- cell OVP/UVP, charge/discharge OCP, short cir
 require "eol.temperature"       -- NTC inputs, temperature protections, heater
 require "eol.mos_overtemperature" -- MOS OTP at test settings around the MOS sensor
 require "eol.balance"           -- balancer on every channel
+require "eol.supply"            -- the board's own supply current, operating and standby
 require "eol.configuration"     -- the order's configuration, read back

@@ -98,6 +98,13 @@ static char *draw_hw_rev(GRand *rand, int cells)
   return g_strdup_printf("hw-rev:%d", revisions[g_rand_int_range(rand, 0, 4)]);
 }
 
+static char *draw_standby_current(GRand *rand, int cells)
+{
+  /* µA more than the standby limit's margin over the lowest good board (6.5 - 4.25 mA) can
+   * hide. */
+  return g_strdup_printf("standby-current:%d", g_rand_int_range(rand, 2500, 10000));
+}
+
 static const FaultKind fault_kinds[] = {
   {"cell-offset", "cell-voltage-accuracy", NULL, FALSE, draw_cell_offset},
   {"vref", "voltage-calibration", NULL, FALSE, draw_vref},
@@ -121,6 +128,7 @@ static const FaultKind fault_kinds[] = {
   {"hw-rev", "identify", NULL, FALSE, draw_hw_rev},
   {"path-res", "path-resistance", NULL, FALSE, draw_path_res},
   {"mos-otp-dead", "mos-overtemperature", NULL, FALSE, NULL},
+  {"standby-current", "supply-current", NULL, FALSE, draw_standby_current},
 };
 
 const char *const *validate_fault_names(void)

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The station validates its own verdicts on the twin: good boards pass, each injected defect
 # is caught at the step that tests it, over orders of every chemistry and cell count. Every
-# defect of the catalog is drawn twice: defect kinds take turns, so 48 boards with a fifth of
-# them good give about 38 defective boards; the benchmark runs many more.
+# defect of the catalog is drawn twice: defect kinds take turns, so 50 boards with a fifth of
+# them good give about 40 defective boards; the benchmark runs many more.
 . "$(dirname "$0")/lib.sh"
 start_twin
 defects=(cell-offset vref open-sense sense-swap noisy-channel chg-fet-short dsg-fet-open ocp-dead
          scp-slow scp-dead ntc-open balance-dead heater-open heater-stuck-on shunt flash-bad rs485-dead
-         path-res hw-rev)
+         path-res hw-rev standby-current)
 set +e
-"$STATION" validate --boards 48 --seed 7 --good-share 0.2 \
+"$STATION" validate --boards 50 --seed 7 --good-share 0.2 \
   --faults "$(IFS=,; echo "${defects[*]}")" --fixture "$WORK/fixture.conf" -v \
   >"$WORK/validate.out" 2>&1
 status=$?

@@ -1,0 +1,99 @@
+-- The board's own consumption from its supply (DESIGN.md §7, "board current consumption"):
+-- the DMM's current input in series with the board's B+ lead (relay_dmm_supply; the lead is
+-- bridged while the relay is open, so the board never loses its supply when it switches),
+-- read with the board awake and both MOSFETs driven (operating: MCU, AFE, RS485 and the gate
+-- drive) and with both held off (standby). What the gate drive takes is their difference.
+-- It runs after the protections, temperatures and balance are proven, with the cells at rest:
+-- a board whose own protection holds a MOSFET off (a cell above its OVP setting, an NTC that
+-- reads cold) draws the standby current plus half the gate drive, which would read as a weak
+-- gate driver here instead of failing the step that tests that protection.
+local common = require "eol.common"
+local registers = require "eol.registers"
+local need = common.need
+local with_cleanup = common.with_cleanup
+local expect = common.expect
+local REG = registers.REG
+
+-- mA, the mean of the DMM's readings, one per board sample: the board's current changes at
+-- each of its 100 ms samples, so readings within one sample would average nothing.
+local function supply_ma(lim)
+  local sum = 0
+  for _ = 1, lim.readings do
+    wait(lim.reading_interval_s)
+    sum = sum + fixture.dmm:read()
+  end
+  return sum / lim.readings * 1000
+end
+
+-- The alarm bits the board reports, by name, for a message.
+local function alarm_names(alarms)
+  local names = {}
+  for name, bit in pairs(registers.ALARM) do
+    if alarms & bit ~= 0 then table.insert(names, name) end
+  end
+  table.sort(names)
+  return #names > 0 and table.concat(names, ", ") or "none"
+end
+
+-- Both MOSFET enables to `charge` and `discharge` (0 or 1); FALSE and why on a refusal.
+local function enables(charge, discharge)
+  local ok, why = fixture.dut:write_u32(REG.CHARGE_ENABLE, charge)
+  if ok then ok, why = fixture.dut:write_u32(REG.DISCHARGE_ENABLE, discharge) end
+  return ok, why
+end
+
+step {
+  name = "supply-current",
+  run = function()
+    local lim = limits.supply
+    local relay = fixture.relays and fixture.relays.dmm_supply
+    if not relay then
+      error("the fixture file has no [switch] relay_dmm_supply (the DMM's current input in "
+            .. "the board's B+ lead): the board's supply current cannot be measured", 0)
+    end
+    local charge, discharge = registers.read("CHARGE_ENABLE"), registers.read("DISCHARGE_ENABLE")
+    with_cleanup(function()
+      common.cells_to_rest()
+      need("dmm"):configure_current(lim.dmm_range_a, lim.dmm_nplc)
+      need("switch"):close(relay)
+      wait(lim.settle_s)
+      local live = fixture.dut:read_live()
+      if not (live.charge_mos and live.discharge_mos) then
+        fail(string.format("the board holds its MOSFETs %s/%s (charge/discharge) with both "
+                           .. "enabled and its cells at rest (alarms: %s): its operating "
+                           .. "current cannot be measured", common.on_off(live.charge_mos),
+                           common.on_off(live.discharge_mos), alarm_names(live.alarms)))
+      end
+      local operating = supply_ma(lim)
+      expect({ name = "supply_operating_current", unit = "mA", value = operating,
+               low = lim.operating_min_ma, high = lim.operating_max_ma },
+             string.format("the board draws %.2f mA from B+ awake with its MOSFETs %s/%s, "
+                           .. "%.2f..%.2f mA allowed", operating,
+                           common.on_off(live.charge_mos), common.on_off(live.discharge_mos),
+                           lim.operating_min_ma, lim.operating_max_ma))
+
+      local ok, why = enables(0, 0)
+      if not ok then fail("the board refused its MOSFET enables off: " .. tostring(why)) end
+      wait(lim.mos_settle_s)
+      local standby = supply_ma(lim)
+      expect({ name = "supply_standby_current", unit = "mA", value = standby,
+               low = lim.standby_min_ma, high = lim.standby_max_ma },
+             string.format("the board draws %.2f mA from B+ with both MOSFETs off, %.2f..%.2f "
+                           .. "mA allowed (a leaking gate network or regulator)", standby,
+                           lim.standby_min_ma, lim.standby_max_ma))
+      local gate = operating - standby
+      expect({ name = "supply_gate_drive_current", unit = "mA", value = gate,
+               low = lim.gate_drive_min_ma },
+             string.format("the MOSFETs' gate drive takes %.2f mA, at least %.2f mA expected "
+                           .. "(gate driver or charge pump not running)", gate,
+                           lim.gate_drive_min_ma))
+      ok, why = enables(charge, discharge)
+      if not ok then fail("the board refused its MOSFET enables back: " .. tostring(why)) end
+      wait(lim.mos_settle_s)
+      fixture.switch:open(relay)
+    end, function()
+      enables(charge, discharge)
+      fixture.switch:open(relay)
+    end)
+  end,
+}
