@@ -7,15 +7,58 @@
 #include "db/report_sql.h"
 #include "db/store_sql.h"
 #include <math.h>
+#include <string.h>
 
 #define D2_MOVING_RANGE 1.128
 #define D4_MOVING_RANGE 3.267
 
+/* The series in the index's order (by run id); run order (started_at, run id, measurement
+ * id) is restored here, which is almost always a check only: runs are stored as they start. */
 static const char STATS_SQL[] =
-  "SELECT r.id, r.serial, r.started_at, m.value, m.low, m.high, m.unit "
+  "SELECT r.id, r.serial, r.started_at, m.value, m.low, m.high, m.unit, m.id "
   "FROM measurements AS m INDEXED BY measurements_series CROSS JOIN runs AS r ON r.id = m.run_id "
-  "WHERE m.name = ?8 AND m.value IS NOT NULL AND " REPORT_RUN_FILTER_SQL
-  " ORDER BY r.started_at, r.id, m.id";
+  "WHERE m.name = ?8 AND m.value IS NOT NULL AND " REPORT_RUN_FILTER_SQL;
+
+/* One value as read, with what puts it in run order and its limits. */
+typedef struct {
+  ControlPoint point;
+  gint64 measurement_id;
+  double low, high;
+  guint unit;                   /* index in the distinct units read */
+} SeriesValue;
+
+static int compare_run_order(gconstpointer a, gconstpointer b)
+{
+  const SeriesValue *x = a, *y = b;
+  int by_time = strcmp(x->point.started_at, y->point.started_at);
+  if (by_time)
+    return by_time;
+  if (x->point.run_id != y->point.run_id)
+    return x->point.run_id < y->point.run_id ? -1 : 1;
+  return (x->measurement_id > y->measurement_id) - (x->measurement_id < y->measurement_id);
+}
+
+/* The index of text in the distinct strings seen so far, added when new (the last one is
+ * tried first: a measurement keeps its unit). */
+static guint distinct_text(GPtrArray *seen, const unsigned char *text)
+{
+  const char *wanted = text ? (const char *)text : "";
+  for (guint i = seen->len; i-- > 0;)
+    if (strcmp(g_ptr_array_index(seen, i), wanted) == 0)
+      return i;
+  g_ptr_array_add(seen, g_strdup(wanted));
+  return seen->len - 1;
+}
+
+/* Whether the pair of limits (NAN: none) is one already seen, bit for bit; adds it if not. */
+static void count_limit_set(GArray *sets, double low, double high)
+{
+  double pair[2] = {low, high};
+  for (guint i = sets->len / 2; i-- > 0;)
+    if (memcmp(&g_array_index(sets, double, 2 * i), pair, sizeof pair) == 0)
+      return;
+  g_array_append_vals(sets, pair, 2);
+}
 
 static void control_point_clear(gpointer data)
 {
@@ -36,8 +79,8 @@ void measurement_stats_free(MeasurementStats *stats)
   g_free(stats);
 }
 
-/* Reads the values in run order into stats->points, the latest limits, and how many limit
- * pairs were seen. */
+/* Reads the values in run order into stats->points, the latest limits and the first unit,
+ * and how many limit pairs were seen. */
 static gboolean read_values(Store *store, const ReportFilter *filter, MeasurementStats *stats,
                             GError **error)
 {
@@ -47,25 +90,42 @@ static gboolean read_values(Store *store, const ReportFilter *filter, Measuremen
     return FALSE;
   report_bind_filter(statement, filter);
   sql_bind_text(statement, 8, stats->name);
-  g_autoptr(GHashTable) limit_sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                                           NULL);
+  g_autoptr(GArray) values = g_array_new(FALSE, FALSE, sizeof(SeriesValue));
+  g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GArray) limit_sets = g_array_new(FALSE, FALSE, sizeof(double));
+  gboolean in_order = TRUE;
   int rc;
   while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-    ControlPoint point = {
-      .run_id = sqlite3_column_int64(statement, 0),
-      .serial = sql_column_text(statement, 1),
-      .started_at = sql_column_text(statement, 2),
-      .value = sqlite3_column_double(statement, 3),
+    SeriesValue value = {
+      .point = {.run_id = sqlite3_column_int64(statement, 0),
+                .serial = sql_column_text(statement, 1),
+                .started_at = sql_column_text(statement, 2),
+                .value = sqlite3_column_double(statement, 3)},
+      .low = sql_column_number(statement, 4),
+      .high = sql_column_number(statement, 5),
+      .unit = distinct_text(units, sqlite3_column_text(statement, 6)),
+      .measurement_id = sqlite3_column_int64(statement, 7),
     };
-    g_array_append_val(stats->points, point);
-    stats->low = sql_column_number(statement, 4);
-    stats->high = sql_column_number(statement, 5);
-    g_hash_table_add(limit_sets, g_strdup_printf("%.17g %.17g", stats->low, stats->high));
-    if (stats->unit == NULL)
-      stats->unit = sql_column_text(statement, 6);
+    count_limit_set(limit_sets, value.low, value.high);
+    g_array_append_val(values, value);
+    in_order = in_order && (values->len == 1 ||
+                            compare_run_order(&g_array_index(values, SeriesValue,
+                                                             values->len - 2), &value) < 0);
   }
   sqlite3_finalize(statement);
-  stats->limit_sets = g_hash_table_size(limit_sets);
+  if (!in_order)
+    g_array_sort(values, compare_run_order);
+  g_array_set_size(stats->points, values->len);
+  for (guint i = 0; i < values->len; i++)
+    g_array_index(stats->points, ControlPoint, i) = g_array_index(values, SeriesValue, i).point;
+  if (values->len) {
+    const SeriesValue *latest = &g_array_index(values, SeriesValue, values->len - 1);
+    stats->low = latest->low;
+    stats->high = latest->high;
+    stats->unit = g_strdup(g_ptr_array_index(units,
+                                             g_array_index(values, SeriesValue, 0).unit));
+  }
+  stats->limit_sets = limit_sets->len / 2;
   if (rc != SQLITE_DONE) {
     store_set_sql_error(store, error, rc, doing);
     return FALSE;

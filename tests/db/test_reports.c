@@ -265,6 +265,61 @@ static void test_stats(void)
   }
 }
 
+/* Writes a run of one step with the given values of "balance_current" (one limit pair). */
+static gint64 write_series_run(Store *store, const char *serial, const char *started_at,
+                               const double *values, guint n, double high)
+{
+  RunStart start = {.serial = serial, .model = "B2A24S15P", .station_id = "EOL-1",
+                    .fixture_id = "FX-1", .operator_name = "ana", .started_at = started_at};
+  gint64 run = store_run_begin(store, &start, NULL);
+  gint64 step = run > 0 ? store_step_begin(store, run, 1, "main", "balance", NULL) : 0;
+  for (guint i = 0; i < n && step > 0; i++) {
+    MeasurementRecord m = {.name = "balance_current", .unit = i ? "mA" : "A",
+                           .value = values[i], .low = 0.36, .high = high,
+                           .comparison = "GELE", .outcome = "PASS"};
+    CU_ASSERT_TRUE(store_measurement_add(store, step, &m, NULL));
+  }
+  CU_ASSERT_TRUE(step > 0 && store_step_end(store, step, "PASS", NULL, NULL) &&
+                 store_run_end(store, run, "PASS", NULL, NULL, NULL));
+  return run;
+}
+
+/* The control chart is in run order, start time first, even where the ids are not (a station
+ * clock set back between two runs), and a run's values in the order they were measured; the
+ * limits are the latest run's and the unit the first's. */
+static void test_stats_run_order(void)
+{
+  g_autofree char *path = g_build_filename(scratch_dir, "clock.db", NULL);
+  g_autoptr(Store) store = store_open(path, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(store);
+  const double first[] = {0.40}, second[] = {0.43, 0.38}, third[] = {0.41};
+  gint64 a = write_series_run(store, "B2A24S15P-2610-00001", "2026-03-02T10:00:00.000Z",
+                              first, 1, 0.44);
+  gint64 b = write_series_run(store, "B2A24S15P-2610-00002", "2026-03-02T12:00:00.000Z",
+                              second, 2, 0.44);
+  /* the clock went back an hour: this run began between the two before */
+  gint64 c = write_series_run(store, "B2A24S15P-2610-00003", "2026-03-02T11:00:00.000Z",
+                              third, 1, 0.45);
+  ReportFilter all = {0};
+  g_autoptr(MeasurementStats) s = report_stats(store, &all, "balance_current", 10, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  CU_ASSERT_EQUAL_FATAL(s->points->len, 4);
+  const gint64 want_runs[] = {a, c, b, b};
+  const double want_values[] = {0.40, 0.41, 0.43, 0.38};
+  for (guint i = 0; i < 4; i++) {
+    const ControlPoint *p = &g_array_index(s->points, ControlPoint, i);
+    CU_ASSERT_EQUAL(p->run_id, want_runs[i]);
+    CU_ASSERT_DOUBLE_EQUAL(p->value, want_values[i], 1e-12);
+  }
+  CU_ASSERT_STRING_EQUAL(g_array_index(s->points, ControlPoint, 1).serial,
+                         "B2A24S15P-2610-00003");
+  CU_ASSERT_DOUBLE_EQUAL(g_array_index(s->points, ControlPoint, 3).moving_range, 0.05, 1e-12);
+  CU_ASSERT_DOUBLE_EQUAL(s->mr_center, (0.01 + 0.02 + 0.05) / 3, 1e-12);
+  CU_ASSERT_DOUBLE_EQUAL(s->high, 0.44, 1e-12);     /* run b is the latest */
+  CU_ASSERT_EQUAL(s->limit_sets, 2);
+  CU_ASSERT_STRING_EQUAL(s->unit, "A");
+}
+
 static void test_bad_input(void)
 {
   g_autoptr(Store) store = open_store();
@@ -345,10 +400,13 @@ static int make_data(void)
 
 static int remove_data(void)
 {
-  const char *suffixes[] = {"", "-wal", "-shm", ".lock"};
+  const char *suffixes[] = {"", "-wal", "-shm", ".lock", ".runs"};
+  g_autofree char *clock_path = g_build_filename(scratch_dir, "clock.db", NULL);
   for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
     g_autofree char *file = g_strconcat(db_path, suffixes[i], NULL);
+    g_autofree char *clock_file = g_strconcat(clock_path, suffixes[i], NULL);
     g_remove(file);
+    g_remove(clock_file);
   }
   g_rmdir(scratch_dir);
   g_clear_pointer(&db_path, g_free);
@@ -365,6 +423,8 @@ int main(void)
   CU_add_test(suite, "yield per model and day", test_yield);
   CU_add_test(suite, "Pareto by step and by measurement", test_pareto);
   CU_add_test(suite, "measurement statistics and control chart", test_stats);
+  CU_add_test(suite, "statistics in run order when the ids are not",
+              test_stats_run_order);
   CU_add_test(suite, "bad input named", test_bad_input);
   CU_add_test(suite, "CSV and OpenHTF exports", test_exports);
   return cunit_run_all();
