@@ -306,6 +306,19 @@ static const char MIGRATION_8[] =
   "CREATE INDEX measurements_failed ON measurements(run_id, name, step_id)"
   "  WHERE outcome = 'FAIL';";
 
+/* Version 9: a fixture knows its latest run (so `station fixtures` shows the instruments and
+ * calibration due dates that run recorded without reading every run) and when its contacts
+ * were last replaced (the contact cycles count from then); the runs a crash left RUNNING have
+ * an index of their own, so opening a database of a year of runs does not read every run to
+ * find them. */
+static const char MIGRATION_9[] =
+  "ALTER TABLE fixtures ADD COLUMN last_run_id INTEGER;"
+  "ALTER TABLE fixtures ADD COLUMN contacts_reset_at TEXT;"  /* NULL: never since first use */
+  "UPDATE fixtures SET last_run_id = latest.id FROM (SELECT fixture_id, max(id) AS id FROM runs"
+  "  WHERE fixture_id IS NOT NULL GROUP BY fixture_id) AS latest"
+  "  WHERE latest.fixture_id = fixtures.id;"
+  "CREATE INDEX runs_running ON runs(id) WHERE outcome = 'RUNNING';";
+
 static const Migration MIGRATIONS[] = {
   { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
   { 2, "signed firmware releases per model", MIGRATION_2 },
@@ -316,6 +329,8 @@ static const Migration MIGRATIONS[] = {
   { 6, "the order's heater option and protection profile", MIGRATION_6 },
   { 7, "the instruments of each run with their calibration due dates", MIGRATION_7 },
   { 8, "each measurement's run, and the series index of the statistics", MIGRATION_8 },
+  { 9, "each fixture's latest run and contact replacement, the index of running runs",
+    MIGRATION_9 },
 };
 
 /* Returns the version of the last migration. */

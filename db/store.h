@@ -146,6 +146,7 @@ typedef struct {
   char *role, *driver, *resource;
   char *cal_due;                /* NULL when not recorded */
 } RunInstrumentRow;
+void run_instrument_row_free(RunInstrumentRow *row);
 
 typedef struct {
   RunRow run;
@@ -168,10 +169,20 @@ gint64 store_fixture_contact_cycles(Store *store, const char *fixture_id, GError
 /* A fixture as the runs on it left it. */
 typedef struct {
   char *id, *station_id, *first_seen, *last_seen;
-  gint64 contact_cycles;        /* boards inserted: one per run begun on it */
+  gint64 contact_cycles;        /* boards inserted since its contacts were last replaced */
   gint64 contact_cycles_max;    /* as its fixture file last gave it, 0 when not given */
+  char *contacts_reset_at;      /* when its contacts were last replaced, NULL: never */
+  gint64 last_run_id;           /* its latest run, 0 when not known (before schema 9) */
+  GPtrArray *instruments;       /* RunInstrumentRow*: those its latest run recorded, by role */
 } FixtureRow;
 
 /* Every fixture that has been used, by id; GPtrArray of FixtureRow* (freeing). */
 GPtrArray *store_list_fixtures(Store *store, GError **error);
 void fixture_row_free(FixtureRow *row);
+
+/* Sets a fixture's contact cycles back to 0 when its contacts (the bed of nails) are
+ * replaced, written to the audit log (fixture.reset_contacts) as done by actor with the
+ * cycles before and after; *cycles_before (may be NULL) the count it had.
+ * STORE_ERROR_NOT_FOUND when no run has used the fixture. */
+gboolean store_fixture_reset_contacts(Store *store, const char *actor, const char *fixture_id,
+                                      gint64 *cycles_before, GError **error);

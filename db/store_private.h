@@ -25,3 +25,7 @@ const char *store_path(const Store *store);
 /* Sets STORE_ERROR_SQL "<doing> in <path>: <SQLite's words> (<what to check>)"; call with the
  * connection locked. */
 void store_set_sql_error(Store *store, GError **error, int rc, const char *doing);
+/* Appends the instruments a run recorded (RunInstrumentRow*, by role) to into; call with the
+ * connection locked. */
+gboolean store_read_run_instruments(Store *store, gint64 run_id, GPtrArray *into,
+                                    const char *doing, GError **error);

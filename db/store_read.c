@@ -284,9 +284,10 @@ static gboolean read_calibrations(Store *store, gint64 run_id, RunDetail *detail
   return TRUE;
 }
 
-/* Frees one instrument row. */
-static void run_instrument_row_free(RunInstrumentRow *row)
+void run_instrument_row_free(RunInstrumentRow *row)
 {
+  if (row == NULL)
+    return;
   g_free(row->role);
   g_free(row->driver);
   g_free(row->resource);
@@ -294,9 +295,8 @@ static void run_instrument_row_free(RunInstrumentRow *row)
   g_free(row);
 }
 
-/* Reads the instruments of a run, by role. */
-static gboolean read_instruments(Store *store, gint64 run_id, RunDetail *detail,
-                                 const char *doing, GError **error)
+gboolean store_read_run_instruments(Store *store, gint64 run_id, GPtrArray *into,
+                                    const char *doing, GError **error)
 {
   sqlite3_stmt *statement = NULL;
   if (!sql_prepare(store, "SELECT role, driver, resource, cal_due FROM run_instruments "
@@ -310,7 +310,7 @@ static gboolean read_instruments(Store *store, gint64 run_id, RunDetail *detail,
     row->driver = sql_column_text(statement, 1);
     row->resource = sql_column_text(statement, 2);
     row->cal_due = sql_column_text(statement, 3);
-    g_ptr_array_add(detail->instruments, row);
+    g_ptr_array_add(into, row);
   }
   sqlite3_finalize(statement);
   if (rc != SQLITE_DONE) {
@@ -339,7 +339,7 @@ RunDetail *store_get_run(Store *store, gint64 run_id, GError **error)
                 read_steps(store, run_id, detail, steps_by_id, doing, error) &&
                 read_measurements(store, run_id, steps_by_id, doing, error) &&
                 read_calibrations(store, run_id, detail, doing, error) &&
-                read_instruments(store, run_id, detail, doing, error) &&
+                store_read_run_instruments(store, run_id, detail->instruments, doing, error) &&
                 sql_exec(store, "COMMIT", doing, error);
   if (!ok)
     sql_rollback(store);

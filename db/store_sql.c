@@ -151,3 +151,22 @@ void sql_rollback(Store *store)
   if (!sqlite3_get_autocommit(store->db))
     sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+/* Writes an audit_log row with the values before and after; in the caller's transaction. */
+gboolean sql_audit_change(Store *store, const char *now, const char *actor,
+                          const char *action, const char *subject, const char *old_value,
+                          const char *new_value, GError **error)
+{
+  sqlite3_stmt *statement = NULL;
+  if (!sql_prepare(store, "INSERT INTO audit_log (at, actor, action, subject, old_value, "
+                   "new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &statement,
+                   "writing the audit log", error))
+    return FALSE;
+  sql_bind_text(statement, 1, now);
+  sql_bind_text(statement, 2, actor ? actor : "unknown");
+  sql_bind_text(statement, 3, action);
+  sql_bind_text(statement, 4, subject);
+  sql_bind_text(statement, 5, old_value);
+  sql_bind_text(statement, 6, new_value);
+  return sql_step_done(store, statement, "writing the audit log", error);
+}

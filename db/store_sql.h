@@ -43,3 +43,8 @@ gboolean sql_step_done(Store *store, sqlite3_stmt *statement, const char *doing,
                        GError **error);
 /* Undoes an open transaction after a failure; the first error is the one reported. */
 void sql_rollback(Store *store);
+/* Writes an audit_log row: who (actor, "unknown" when NULL) did what to subject at now, with
+ * the values before and after (NULL: none); in the caller's transaction. */
+gboolean sql_audit_change(Store *store, const char *now, const char *actor, const char *action,
+                          const char *subject, const char *old_value, const char *new_value,
+                          GError **error);

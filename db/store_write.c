@@ -50,6 +50,22 @@ static gboolean register_run_resources(Store *store, const RunStart *run, const 
   return TRUE;
 }
 
+/* Makes the run its fixture's latest (station fixtures reads that run's instruments); inside
+ * the caller's transaction. */
+static gboolean mark_fixture_run(Store *store, const RunStart *run, gint64 run_id,
+                                 const char *doing, GError **error)
+{
+  if (run->fixture_id == NULL)
+    return TRUE;
+  sqlite3_stmt *statement = NULL;
+  if (!sql_prepare(store, "UPDATE fixtures SET last_run_id = ?1 WHERE id = ?2", &statement,
+                   doing, error))
+    return FALSE;
+  sqlite3_bind_int64(statement, 1, run_id);
+  sql_bind_text(statement, 2, run->fixture_id);
+  return sql_step_done(store, statement, doing, error);
+}
+
 /* Records the instruments of a run with their calibration due dates; inside the caller's
  * transaction. */
 static gboolean insert_run_instruments(Store *store, const RunStart *run, gint64 run_id,
@@ -137,6 +153,7 @@ gint64 store_run_begin(Store *store, const RunStart *run, GError **error)
                 insert_run(store, run, run->started_at ? run->started_at : now, &run_id, doing,
                            error) &&
                 insert_run_instruments(store, run, run_id, doing, error) &&
+                mark_fixture_run(store, run, run_id, doing, error) &&
                 /* owned before it is visible: another opener never sees it without owner */
                 run_owner_claim(store->run_owner_fd, run_id, store->path, error) &&
                 sql_exec(store, "COMMIT", doing, error);

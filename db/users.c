@@ -36,25 +36,6 @@ void user_row_free(UserRow *row)
   g_free(row);
 }
 
-/* Writes an audit_log row with the values before and after; in the caller's transaction. */
-static gboolean audit_change(Store *store, const char *now, const char *actor,
-                             const char *action, const char *subject, const char *old_value,
-                             const char *new_value, GError **error)
-{
-  sqlite3_stmt *statement = NULL;
-  if (!sql_prepare(store, "INSERT INTO audit_log (at, actor, action, subject, old_value, "
-                   "new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &statement,
-                   "writing the audit log", error))
-    return FALSE;
-  sql_bind_text(statement, 1, now);
-  sql_bind_text(statement, 2, actor ? actor : "unknown");
-  sql_bind_text(statement, 3, action);
-  sql_bind_text(statement, 4, subject);
-  sql_bind_text(statement, 5, old_value);
-  sql_bind_text(statement, 6, new_value);
-  return sql_step_done(store, statement, "writing the audit log", error);
-}
-
 #define USER_COLUMNS "name, role, badge, created_at, created_by"
 
 static UserRow *read_user(sqlite3_stmt *statement)
@@ -144,7 +125,7 @@ static gboolean add_locked(Store *store, const char *actor, const char *name, Us
   g_autofree char *before = old ? g_strdup_printf("removed, was %s", user_role_name(old->role))
                                 : NULL;
   g_autofree char *after = describe(role, badge);
-  return audit_change(store, now, actor, "user.add", name, before, after, error);
+  return sql_audit_change(store, now, actor, "user.add", name, before, after, error);
 }
 
 /* Runs one change in an IMMEDIATE transaction under the lock. */
@@ -188,7 +169,7 @@ static gboolean remove_change(Store *store, gpointer data, GError **error)
   sql_bind_text(statement, 3, c->actor);
   g_autofree char *before = describe(old->role, old->badge);
   return sql_step_done(store, statement, "removing a user", error) &&
-         audit_change(store, now, c->actor, "user.remove", old->name, before, NULL, error);
+         sql_audit_change(store, now, c->actor, "user.remove", old->name, before, NULL, error);
 }
 
 gboolean store_user_add(Store *store, const char *actor, const char *name, UserRole role,

@@ -71,6 +71,10 @@ static void make_old_database(const char *path, int version)
    * the yield summary is filled as a bulk load fills it. */
   if (rc == SQLITE_OK && version >= 4)
     rc = sqlite3_exec(db, SCHEMA_YIELD_REBUILD_SQL, NULL, NULL, &message);
+  /* a station of version 8 and later writes each measurement with its run */
+  if (rc == SQLITE_OK && version >= 8)
+    rc = sqlite3_exec(db, "UPDATE measurements SET run_id = (SELECT run_id FROM steps WHERE "
+                      "steps.id = measurements.step_id)", NULL, NULL, &message);
   if (rc != SQLITE_OK)
     printf("\n  data of version %d: %s\n", version, message);
   CU_ASSERT_EQUAL(rc, SQLITE_OK);
@@ -134,6 +138,12 @@ static void test_migrate_every_version(void)
     CU_ASSERT_EQUAL(store_schema_version(store), schema_latest_version());
     check_old_run(store);
     CU_ASSERT_EQUAL(store_fixture_contact_cycles(store, "FX-1", NULL), 1);
+    {
+      /* the old run is its fixture's latest */
+      g_autoptr(GPtrArray) old_fixtures = store_list_fixtures(store, NULL);
+      CU_ASSERT_PTR_NOT_NULL_FATAL(old_fixtures);
+      CU_ASSERT_EQUAL(((const FixtureRow *)g_ptr_array_index(old_fixtures, 0))->last_run_id, 1);
+    }
 
     /* a new run on the migrated database records what the new schema adds */
     RunStart start = {.serial = "B2A24S15P-2501-00002", .model = "B2A24S15P",
@@ -165,6 +175,8 @@ static void test_migrate_every_version(void)
     const FixtureRow *fixture = g_ptr_array_index(fixtures, 0);
     CU_ASSERT_EQUAL(fixture->contact_cycles, 2);
     CU_ASSERT_EQUAL(fixture->contact_cycles_max, 50000);
+    CU_ASSERT_EQUAL(fixture->last_run_id, run_id);
+    CU_ASSERT_EQUAL(fixture->instruments->len, 2);
     CU_ASSERT_EQUAL(stored->run.heater, RUN_HEATER_NO);
     CU_ASSERT_STRING_EQUAL(stored->run.profile, "cold");
     /* a rework flash of the old board, passed: stored as a flash run, not a verdict */

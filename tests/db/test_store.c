@@ -498,6 +498,27 @@ static void test_schema_and_fixtures(void)
   for (int i = 0; i < 3; i++)
     CU_ASSERT_TRUE(store_run_end(store, begin_ok(store, "SN-F"), "PASS", NULL, NULL, NULL));
   CU_ASSERT_EQUAL(store_fixture_contact_cycles(store, "FX-07", &error), 3);
+  /* the bed of nails replaced: the cycles count from 0 again, audited with before and after */
+  gint64 before = 0;
+  CU_ASSERT_TRUE(store_fixture_reset_contacts(store, "erin", "FX-07", &before, &error));
+  CU_ASSERT_EQUAL(before, 3);
+  CU_ASSERT_EQUAL(store_fixture_contact_cycles(store, "FX-07", NULL), 0);
+  CU_ASSERT_EQUAL(sqlite_int_on_file(path, "SELECT count(*) FROM audit_log WHERE action = "
+                                           "'fixture.reset_contacts' AND actor = 'erin' AND "
+                                           "subject = 'FX-07' AND old_value = "
+                                           "'contact_cycles=3' AND new_value = "
+                                           "'contact_cycles=0'"), 1);
+  CU_ASSERT_FALSE(store_fixture_reset_contacts(store, "erin", "FX-99", NULL, &error));
+  CU_ASSERT_TRUE(g_error_matches(error, STORE_ERROR, STORE_ERROR_NOT_FOUND));
+  g_clear_error(&error);
+  gint64 after = begin_ok(store, "SN-F");
+  CU_ASSERT_TRUE(store_run_end(store, after, "PASS", NULL, NULL, NULL));
+  g_autoptr(GPtrArray) fixtures = store_list_fixtures(store, &error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(fixtures);
+  const FixtureRow *fixture = g_ptr_array_index(fixtures, 0);
+  CU_ASSERT_EQUAL(fixture->contact_cycles, 1);
+  CU_ASSERT_PTR_NOT_NULL(fixture->contacts_reset_at);
+  CU_ASSERT_EQUAL(fixture->last_run_id, after);
   CU_ASSERT_EQUAL(sqlite_int_on_file(path, "SELECT count(*) FROM users WHERE name = "
                                            "'alice' AND role = 'operator'"), 1);
 }

@@ -68,6 +68,7 @@ expect_eq "$(sql "select contact_cycles || '/' || contact_cycles_limit from fixt
 "$STATION" fixtures --db "$WORK/results.db" >"$WORK/fixtures.out"
 cat "$WORK/fixtures.out"
 expect_grep "^$fixture_id +[^ ]+ +3 +3 .*contacts due for service\$" "$WORK/fixtures.out"
+expect_grep '^    dmm +keysight-34461a +TCPIP::[^ ]+ +calibration due [0-9-]+' "$WORK/fixtures.out"
 
 set_key fixture contact_cycles_max 2.5
 station_run B2A24S15P-2648-00020 --quiet
