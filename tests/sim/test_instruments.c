@@ -2,7 +2,9 @@
  * unit (and the new control-port queries), in-process on the virtual clock: for each, the
  * *IDN?, good commands and their queries, an unknown header (-113), bad values (-222/-224),
  * and the behaviour a station driver relies on (DL3000 spellings, digitizer arming, CV/CC/UR,
- * NPLC rounding and overload, channel classes and the NRST reset hook). */
+ * NPLC rounding and overload, channel classes and the NRST reset hook), and the latched
+ * protections of the supplies and the load: a trip after its delay switches the output off,
+ * shows in the status queries and holds until cleared. */
 #include "tests/cunit_main.h"
 #include "fixtures/sim/sim_twin.h"
 #include <glib/gstdio.h>
@@ -159,6 +161,42 @@ static void test_charger(void)
   expect("charger", "*RST", "");
 }
 
+static void test_protections(void)
+{
+  expect("control", "SIM:CLOCK:MODE VIRTUAL", "");
+  /* The charger, unloaded at 20 V with its OVP at 10 V: it trips after its delay. */
+  expect("charger", "*RST;:OUTP:OVP:VAL? CH1;:OUTP:OVP?;:OUTP:OCP:VAL?", "132.0000;ON;33.0000");
+  expect("charger", ":VOLT 20;:OUTP:OVP:VAL CH1,10;:OUTP ON;:OUTP:OVP:QUES?;:OUTP?", "NO;ON");
+  expect("control", "SIM:CLOCK:ADV 0.01", "");
+  expect("charger", ":OUTP:OVP:QUES?;:OUTP:OCP:QUES? CH1;:OUTP?;:OUTP:MODE?", "YES;NO;OFF;UR");
+  expect("charger", ":OUTP ON", "");
+  expect_error("charger", -221);
+  expect("charger", ":OUTP:OVP:CLEAR;:OUTP:OVP:QUES?;:OUTP?", "NO;OFF");
+  /* With OVP off the same output stays on. */
+  expect("charger", ":OUTP:OVP OFF;:OUTP ON", "");
+  expect("control", "SIM:CLOCK:ADV 0.01", "");
+  expect("charger", ":OUTP:OVP:QUES?;:OUTP?", "NO;ON");
+  expect("charger", "*RST", "");
+  expect_error("charger", 0);
+
+  /* The load's levels, its status register and PROT:CLE; the control port changes a level
+   * behind its back and refuses what no instrument has. */
+  expect("eload", "*RST;POW:PROT?;CURR:PROT 60;CURR:PROT?;VOLT:PROT?;STAT:QUES:COND?",
+         "3.000000E+04;6.000000E+01;1.500000E+02;0");
+  expect("control", "SIM:INST:PROT \"eload\",\"OPP\",150", "");
+  expect("eload", "POW:PROT?;PROT:CLE", "1.500000E+02");
+  expect_error("eload", 0);
+  expect("control", "SIM:INST:PROT \"eload\",\"OVX\",1", "");
+  expect_error("control", -224);
+  expect("control", "SIM:INST:PROT \"dmm\",\"OVP\",1", "");
+  expect_error("control", -224);
+  expect("battery", "*RST;VOLT:PROT?;CURR:PROT 50;CURR:PROT?;STAT:QUES:COND?",
+         "550.0000;50.0000;0");
+  expect("eload", "*RST", "");
+  expect("battery", "*RST", "");
+  expect("control", "SIM:CLOCK:MODE REAL", "");
+}
+
 static void test_dmm(void)
 {
   expect("dmm", "*RST;CONF?", "\"VOLT +1.00000000E+01,+1.00000000E-05\"");
@@ -288,5 +326,6 @@ int main(void)
   CU_add_test(suite, "DMM: 34461A dialect", test_dmm);
   CU_add_test(suite, "switch unit: relays, NTC emulation, BOOT0/NRST", test_switch);
   CU_add_test(suite, "control port: truth queries", test_control_truth);
+  CU_add_test(suite, "latched protections of the supplies and the load", test_protections);
   return cunit_run_all();
 }

@@ -258,7 +258,7 @@ static void test_cellsim_commands(void)
 
   expect("SOUR3:OUTCURR 0.5", "");
   expect("SOUR3:OUTCURR?", "0.5000");
-  expect("SOUR3:OUTCURR 6", "");
+  expect("SOUR3:OUTCURR 6.5", "");
   expect_error(-222);
 
   /* *RST: all outputs off at 0 V. */

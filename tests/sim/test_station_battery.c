@@ -65,12 +65,16 @@ static void test_driver_on_the_twin(void)
   g_assert_no_error(error);
 
   /* A source limit just below what the load draws: CC+, the cell channels give the rest
-   * within their limit (the pack sags a little), a compliance error names the limit. */
-  CU_ASSERT_TRUE(battery_set_limits(battery, 9.8, 20, &error));
+   * within their limit (the pack sags a little), a compliance error names the limit: the
+   * setting that reaches it reports it, and so does an explicit check. */
+  CU_ASSERT_FALSE(battery_set_limits(battery, 9.8, 20, &error));
+  CU_ASSERT_TRUE(g_error_matches(error, FIXTURE_ERROR, FIXTURE_ERROR_COMPLIANCE));
+  CU_ASSERT_PTR_NOT_NULL(error ? strstr(error->message, "(limit 9.8 A)") : NULL);
+  g_clear_error(&error);
   CU_ASSERT_TRUE(battery_regime(battery, &regime, &error));
   CU_ASSERT_EQUAL(regime, BATTERY_CC_SOURCE);
   CU_ASSERT_FALSE(battery_check_compliance(battery, &error));
-  CU_ASSERT_TRUE(g_error_matches(error, FIXTURE_ERROR, FIXTURE_ERROR_EXCEPTION));
+  CU_ASSERT_TRUE(g_error_matches(error, FIXTURE_ERROR, FIXTURE_ERROR_COMPLIANCE));
   CU_ASSERT_PTR_NOT_NULL(error ? strstr(error->message, "source current limit") : NULL);
   g_clear_error(&error);
 
