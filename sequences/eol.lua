@@ -36,3 +36,4 @@ require "eol.mos_overtemperature" -- MOS OTP at test settings around the MOS sen
 require "eol.balance"           -- balancer on every channel
 require "eol.supply"            -- the board's own supply current, operating and standby
 require "eol.configuration"     -- the order's configuration, read back
+require "eol.power_cycle"       -- power cycle, calibration and settings read back

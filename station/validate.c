@@ -129,6 +129,7 @@ static const FaultKind fault_kinds[] = {
   {"path-res", "path-resistance", NULL, FALSE, draw_path_res},
   {"mos-otp-dead", "mos-overtemperature", NULL, FALSE, NULL},
   {"standby-current", "supply-current", NULL, FALSE, draw_standby_current},
+  {"eeprom-dead", "power-cycle", NULL, FALSE, NULL},
 };
 
 const char *const *validate_fault_names(void)
