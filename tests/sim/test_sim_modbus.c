@@ -326,7 +326,7 @@ static void test_fault_catalog(void)
                                   "heater-open,heater-stuck-on,shunt:3,flash-bad:0x08000400,"
                                   "rs485-dead,path-res:1.5,blank-flash,hw-rev:10,scp-dead,sense-swap:4,"
                                   "noisy-channel:7:6.5,standby-current:150,leaky-input:5:2.5,mos-otp-dead,"
-                                  "current-offset:-250",
+                                  "current-offset:-250,eeprom-dead",
                                   faults, NULL));
   CU_ASSERT_EQUAL(faults->len, SIM_FAULT_COUNT);
   g_autofree char *text = sim_faults_to_string(faults);
@@ -335,7 +335,7 @@ static void test_fault_catalog(void)
                                "heater-open,heater-stuck-on,shunt:3,flash-bad:0x08000400,"
                                "rs485-dead,path-res:1.5,blank-flash,hw-rev:10,scp-dead,sense-swap:4,"
                                "noisy-channel:7:6.5,standby-current:150,leaky-input:5:2.5,mos-otp-dead,"
-                               "current-offset:-250");
+                               "current-offset:-250,eeprom-dead");
   const char *bad[] = {"cell-offset:3", "cell-offset:0:5", "cell-offset:33:5", "vref",
                        "vref:abc", "open-sense", "rs485-dead:1", "ntc-open:4", "flash-bad:0x1000",
                        "sense-swap:32", "noisy-channel:7", "noisy-channel:7:101",

@@ -35,6 +35,7 @@ expect_eq "$(sql "select group_concat(name, ',') from (select name from steps or
 mos-temperature,cell-connections,voltage-calibration,cell-voltage-accuracy,\
 current-calibration,path-resistance,overcharge,overdischarge,charge-overcurrent,\
 discharge-overcurrent,short-circuit,temperature,heater,mos-overtemperature,balance,supply-current,final-configuration,\
+power-cycle,\
 board-identity,safe-state" \
   "steps in order"
 expect_eq "$(sql "select length(sequence_sha256) || ',' || length(limits_sha256) from runs")" \

@@ -10,7 +10,7 @@ printf 'clock = virtual\n' >>"$WORK/fixture.conf"   # [twin] is the file's last 
 main_steps="flash,identify,order,mos-temperature,cell-connections,voltage-calibration,\
 cell-voltage-accuracy,current-calibration,path-resistance,overcharge,overdischarge,\
 charge-overcurrent,discharge-overcurrent,short-circuit,temperature,heater,mos-overtemperature,balance,supply-current,\
-final-configuration"
+final-configuration,power-cycle"
 
 # A heater model: every step passes, every measurement passes and has its unit.
 station_run B2A8S20P-2648-00021
