@@ -85,7 +85,7 @@ expect_eq "$RUN_STATUS" 0 "exit status of a good Li-ion order"
 run=$(sql "select max(id) from runs")
 expect_eq "$(sql "select count(*) from measurements m join steps s on s.id = m.step_id
                   where s.run_id = $run and m.name like '%_after_step'
-                  and m.outcome = 'PASS'")" 80 "20 main steps x 4 idle checks pass"
+                  and m.outcome = 'PASS'")" 84 "21 main steps x 4 idle checks pass"
 expect_eq "$(sql "select cast(value as int) from measurements m join steps s on s.id = m.step_id
                   where s.run_id = $run and m.name = 'cell_ovp_setting'")" 4200 "Li-ion OVP"
 echo "ok"
