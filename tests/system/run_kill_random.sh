@@ -31,13 +31,18 @@ expect_no_twin() {
   fail "a twin process was left after $1: $(pgrep -af -- "--control-port $control_port ")"
 }
 
-# Whole runs first: how long a warm one takes, so the kill points cover all of it.
+# Whole runs first: how long one takes, so the kill points cover all of it. The shorter of
+# two: on a loaded machine one run can take twice as long as the next, and a window set by
+# the slow one puts most kills after the verdict.
+start=$(date +%s%N)
 station_run B2A24S15P-2648-00003 --quiet
 expect_eq "$RUN_STATUS" 0 "exit status of the first good board"
+first_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 start=$(date +%s%N)
 station_run B2A24S15P-2648-00001
 expect_eq "$RUN_STATUS" 0 "exit status of the second good board"
 run_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$first_ms" -lt "$run_ms" ] && run_ms=$first_ms
 expect_no_twin "the first runs"
 echo "a whole run takes $run_ms ms; kills at random points up to $((run_ms * 2)) ms"
 
