@@ -63,4 +63,11 @@ function M.power_on(volts)
   fixture.battery:output(true)
 end
 
+-- The board without supply: the emulator off first (it carries the pack), then the taps,
+-- the reverse of power_on.
+function M.power_off()
+  fixture.battery:output(false)
+  fixture.cells:output(1, board.cell_count, false)
+end
+
 return M

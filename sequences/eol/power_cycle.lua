@@ -9,12 +9,6 @@ local pack = require "eol.pack"
 local production = require "eol.production"
 local registers = require "eol.registers"
 
--- The pack and the taps off: the emulator first (it carries the pack), then the channels.
-local function power_off()
-  fixture.battery:output(false)
-  fixture.cells:output(1, board.cell_count, false)
-end
-
 step {
   name = "power-cycle",
   run = function()
@@ -22,7 +16,7 @@ step {
     local before = fixture.dut:read_live()
     local info = fixture.dut:device_info()
     common.with_cleanup(function()
-      power_off()
+      pack.power_off()
       wait(lim.off_s)
     end, function()
       pack.power_on(common.rest_v())
