@@ -31,7 +31,7 @@ struct _OperatorPanel {
 
 G_DEFINE_FINAL_TYPE(OperatorPanel, operator_panel, GTK_TYPE_WIDGET)
 
-enum { SIGNAL_RUN_FINISHED, N_SIGNALS };
+enum { SIGNAL_RUN_STARTED, SIGNAL_RUN_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* The one place that says which actions are possible now. */
@@ -241,6 +241,7 @@ static void start_run(OperatorPanel *self)
   self->tick_id = g_timeout_add(250, on_tick, self);
   on_tick(self);
   actions_update(self);
+  g_signal_emit(self, signals[SIGNAL_RUN_STARTED], 0);
 }
 
 /* Enter in the scan field: identify a scanned serial, or start with an empty field. */
@@ -376,6 +377,8 @@ static void operator_panel_class_init(OperatorPanelClass *klass)
   gtk_widget_class_install_action(widget_class, "panel.start", NULL, action_start);
   gtk_widget_class_install_action(widget_class, "panel.abort", NULL, action_abort);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "panel.abort", NULL);
+  signals[SIGNAL_RUN_STARTED] = g_signal_new("run-started", G_TYPE_FROM_CLASS(klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIGNAL_RUN_FINISHED] = g_signal_new("run-finished", G_TYPE_FROM_CLASS(klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
@@ -401,6 +404,12 @@ OperatorPanel *operator_panel_new(const OperatorPanelConfig *config)
   update_shift(self);
   actions_update(self);
   return self;
+}
+
+void operator_panel_set_operator(OperatorPanel *self, const char *name)
+{
+  g_free((char *)self->request.operator_name);
+  self->request.operator_name = g_strdup(name);
 }
 
 void operator_panel_scan(OperatorPanel *self, const char *text)

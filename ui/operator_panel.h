@@ -19,6 +19,10 @@ typedef struct {
 } OperatorPanelConfig;
 
 OperatorPanel *operator_panel_new(const OperatorPanelConfig *config);
+/* Signals "run-started" and "run-finished" (no arguments) mark each run's start and end. */
+
+/* Who the next runs' operator is (the logged-in user); NULL: the login name. */
+void operator_panel_set_operator(OperatorPanel *panel, const char *name);
 /* What a scanner does: types text into the scan field and presses Enter. */
 void operator_panel_scan(OperatorPanel *panel, const char *text);
 gboolean operator_panel_is_running(OperatorPanel *panel);

@@ -3,6 +3,7 @@
 #include "ui/operator_panel.h"
 #include "ui/quality_view.h"
 #include "ui/station_window.h"
+#include "ui/login_gate.h"
 #include "ui/screenshot.h"
 #include "sequences/data_path.h"
 #include "db/store.h"
@@ -11,7 +12,7 @@
 struct _StationApp {
   GtkApplication parent_instance;
   char *fixture, *db, *operator_name, *station_id, *chemistry, *trusted_keys, *sequence,
-       *limits, *scan, *screenshot, *view;
+       *limits, *scan, *screenshot, *view, *user;
   double abort_after_s;
   Catalog *catalog;
   char *db_path;
@@ -105,6 +106,21 @@ static void load_css(void)
                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
 
+/* The log-in in front of the views (after they are all added, so it gates each of them);
+ * --user logs in unattended. FALSE, with the reason printed, when nobody could log in. */
+static gboolean add_login(StationApp *self, FirmwareView *firmware)
+{
+  LoginPanel *login = login_panel_new(self->db_path, self->operator_name);
+  login_gate_attach(self->window, login, self->panel, firmware);
+  if (self->user)
+    login_panel_scan(login, self->user);
+  if (login_panel_user(login) || (!self->user && !self->scan))
+    return TRUE;
+  g_printerr("station-gui: %s\n", self->user ? login_panel_status_text(login)
+                                             : "this station's users log in: give --user too");
+  return FALSE;
+}
+
 static void station_app_activate(GApplication *app)
 {
   StationApp *self = STATION_APP(app);
@@ -129,6 +145,13 @@ static void station_app_activate(GApplication *app)
   station_window_add_view(self->window, "operator", "Operator", GTK_WIDGET(self->panel));
   QualityView *quality = quality_view_new(self->catalog, self->db_path);
   station_window_add_view(self->window, "quality", "Quality", GTK_WIDGET(quality));
+  FirmwareView *firmware = firmware_view_new(self->db_path, self->trusted_keys);
+  station_window_add_view(self->window, "firmware", "Firmware", GTK_WIDGET(firmware));
+  if (!add_login(self, firmware)) {
+    self->exit_status = 64;
+    g_application_quit(app);
+    return;
+  }
   if (self->view && !station_window_show_view(self->window, self->view)) {
     g_autofree char *names = station_window_view_names(self->window);
     g_printerr("station-gui: unknown view '%s': the views are: %s\n", self->view, names);
@@ -176,6 +199,8 @@ static void station_app_init(StationApp *self)
      "FILE"},
     {"operator", 'o', 0, G_OPTION_ARG_STRING, &self->operator_name,
      "Operator name (default: login)", "NAME"},
+    {"user", 'u', 0, G_OPTION_ARG_STRING, &self->user,
+     "Log in this user (name or badge code) without the log-in view", "NAME|BADGE"},
     {"station", 0, 0, G_OPTION_ARG_STRING, &self->station_id, "Station id (default: host name)",
      "ID"},
     {"chemistry", 'c', 0, G_OPTION_ARG_STRING, &self->chemistry,
@@ -204,7 +229,7 @@ static void station_app_finalize(GObject *object)
   StationApp *self = STATION_APP(object);
   char **strings[] = {&self->fixture, &self->db, &self->operator_name, &self->station_id,
                       &self->chemistry, &self->trusted_keys, &self->sequence, &self->limits,
-                      &self->scan, &self->screenshot, &self->view, &self->db_path};
+                      &self->scan, &self->screenshot, &self->view, &self->user, &self->db_path};
   for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
     g_clear_pointer(strings[i], g_free);
   g_clear_pointer(&self->catalog, catalog_free);

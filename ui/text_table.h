@@ -1,0 +1,22 @@
+/* Tables of text for the app's views, built from plain labels: each column has a width in
+ * characters and a size group, so every row's cells line up whatever their font; a text too
+ * long for its column is cut with an ellipsis. A row is a horizontal GtkBox of labels. */
+#pragma once
+#include <gtk/gtk.h>
+
+#define TEXT_TABLE_MAX_COLUMNS 8
+
+typedef struct {
+  guint n;                      /* columns */
+  const int *widths;            /* characters per column, borrowed (static) */
+  GtkSizeGroup *groups[TEXT_TABLE_MAX_COLUMNS];   /* owned */
+} TextTable;
+
+void text_table_init(TextTable *table, const int *widths, guint n);
+void text_table_clear(TextTable *table);
+/* A new row of the table with a cell per column (copied), carrying the CSS class css. */
+GtkWidget *text_table_row(const TextTable *table, const char *const *cells, const char *css);
+/* The row's cells as one line separated by " | " (freeing), for tests and logs. */
+char *text_table_row_text(GtkWidget *row);
+/* Removes every row of box. */
+void text_table_clear_rows(GtkWidget *box);
