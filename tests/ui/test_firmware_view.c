@@ -155,6 +155,12 @@ static void test_import_lists_image_with_hash(void)
   g_autofree char *released = firmware_view_released_text(rig.view, "B2A8S20P");
   g_assert_cmpstr(released, ==, "B2A8S20P | none | ");
   assert_rows(&rig, 1, 0);
+  /* The station no longer trusts the signer: the stored image no longer checks out. */
+  g_autofree char *pub = g_build_filename(rig.trusted_folder, "team.pub", NULL);
+  g_assert_cmpint(g_remove(pub), ==, 0);
+  firmware_view_refresh(rig.view);
+  g_autofree char *untrusted = firmware_view_image_text(rig.view, 0);
+  g_assert_nonnull(strstr(untrusted, " | no | "));
   rig_close(&rig);
 }
 
