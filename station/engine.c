@@ -8,6 +8,8 @@
 #include "station/lua_host.h"
 #include "station/lua_interrupt.h"
 #include "station/order.h"
+#include "station/plan_store.h"
+#include "station/step_time_limit.h"
 #include "station/station_error.h"
 #include "sequences/data_path.h"
 #include "fixtures/fixture_error.h"
@@ -45,6 +47,7 @@ void run_result_clear(RunResult *result)
   g_clear_pointer(&result->first_failure, g_free);
   g_clear_pointer(&result->message, g_free);
   g_clear_pointer(&result->timings, g_array_unref);
+  g_clear_pointer(&result->plan_path, g_free);
 }
 
 /* The fixture clock, or NAN when it cannot be read (no fixture, twin gone or hung). A clock
@@ -218,6 +221,7 @@ static void step_begin(Run *run, const char *group, const char *name)
   run->step_failed_measurements = 0;
   run->step_wait_s = run->step_required_s = 0;
   run->step_clock_start = clock_now(run);
+  run->step_started_us = g_get_monotonic_time();
   g_clear_pointer(&run->step_first_failure, g_free);
   run->step_id = 0;
   if (run->engine->store) {
@@ -236,6 +240,8 @@ static void step_end(Run *run, Outcome outcome, const char *message)
     .group = g_strdup(run->step_group), .name = g_strdup(run->step_name),
     .clock_s = clock_now(run) - run->step_clock_start, .wait_s = run->step_wait_s,
     .required_s = run->step_required_s,
+    .wall_s = (double)(g_get_monotonic_time() - run->step_started_us) / G_USEC_PER_SEC,
+    .time_limit_s = run->step_limit_s, .time_limit_from = run->step_limit_from,
   };
   g_array_append_val(run->timings, timing);
   if (run->engine->store && run->step_id) {
@@ -497,6 +503,8 @@ static void run_clear(Run *run)
   g_free(run->store_problem);
   g_free(run->unsafe);
   g_clear_pointer(&run->timings, g_array_unref);
+  g_clear_pointer(&run->step_limit_note, g_free);
+  g_clear_pointer(&run->plan, g_hash_table_unref);
 }
 
 /* Runs the sequence file's top level within its time limit. An abort meanwhile is
@@ -627,12 +635,22 @@ static void verdict_add(Verdict *verdict, const char *step, Outcome outcome, con
 static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const char *group,
                        const char *name, Outcome (*builtin)(Run *, char **), Verdict *verdict)
 {
+  run->step_limit_s = 0;
+  run->step_limit_from = NULL;
+  g_clear_pointer(&run->step_limit_note, g_free);
+  if (step) {
+    StepTimeLimit limit = step_time_limit_choose(step->time_limit_s,
+                                                 plan_store_planned_s(run->plan, group, name));
+    run->step_limit_s = limit.limit_s;
+    run->step_limit_from = step_time_limit_source_name(limit.source);
+    run->step_limit_note = step_time_limit_describe(&limit);
+  }
   step_begin(run, group, name);
   g_autofree char *message = NULL;
-  if (step)
-    lua_interrupt_set_limit(&run->interrupt, "the step",
-                            step->time_limit_s > 0 ? step->time_limit_s
-                                                   : ENGINE_DEFAULT_STEP_TIME_LIMIT_S);
+  if (step) {
+    lua_interrupt_set_limit(&run->interrupt, "the step", run->step_limit_s);
+    run->interrupt.note = run->step_limit_note;
+  }
   Outcome outcome = builtin ? builtin(run, &message) : lua_host_run_step(host, step, &message);
   lua_interrupt_set_limit(&run->interrupt, NULL, 0);
   /* An instrument the watch found silent during the step is a station fault, whatever the
@@ -830,6 +848,38 @@ static void end_run(Engine *engine, Run *run, RunResult *result)
   result->stored = !run->store_problem;
 }
 
+/* What the run's plan is stored under: its model, order, sequence and limits. */
+static PlanKey run_plan_key(const Run *run)
+{
+  return (PlanKey){
+    .model = run->serial.model->name, .chemistry = chemistry_key(run->chemistry),
+    .cell_count = run->cell_count, .heater = run->heater, .profile = run->limits->profile,
+    .sequence_sha256 = run->sequence_sha256, .limits_sha256 = run->limits->sha256,
+  };
+}
+
+/* The planned step times the steps' time limits derive from; without them every step
+ * without its own time_limit gets the fallback, and the log says so. */
+static void load_plan(Run *run)
+{
+  PlanKey key = run_plan_key(run);
+  g_autofree char *why = NULL;
+  run->plan = plan_store_load(run->request->plan_dir, &key, &why);
+  if (!run->plan)
+    run_log(run, "%s: a step without a time_limit of its own may take %g s (station plan "
+            "stores the plan of a model and order)", why, STEP_TIME_LIMIT_FALLBACK_S);
+}
+
+/* Keeps a passing run's step times as the plan of its model, order, sequence and limits. */
+static void save_plan(Run *run, RunResult *result)
+{
+  PlanKey key = run_plan_key(run);
+  g_autoptr(GError) error = NULL;
+  if (!plan_store_save(run->request->plan_dir, &key, result->timings, &result->plan_path,
+                       &error))
+    message_append(&result->message, error->message);
+}
+
 gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result,
                     GError **error)
 {
@@ -863,6 +913,7 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   }
   emit(&run, EVENT_RUN_STARTED, NULL, OUTCOME_RUNNING, NULL);
   warn_fixture_service(engine, &run);
+  load_plan(&run);
 
   Verdict verdict = {.outcome = OUTCOME_PASS};
   run_steps(&run, host, &verdict);
@@ -883,6 +934,8 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   }
   result->timings = g_steal_pointer(&run.timings);
   end_run(engine, &run, result);
+  if (request->save_plan && result->outcome == OUTCOME_PASS)
+    save_plan(&run, result);
   lua_interrupt_end();
   run_clear(&run);
   emit(&run, EVENT_RUN_ENDED, NULL, result->outcome, result->message);

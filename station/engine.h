@@ -63,11 +63,6 @@ typedef void (*EngineEventFunc)(const EngineEvent *event, gpointer user_data);
 
 typedef struct Fixture Fixture;
 
-/* s of wall time a step may take when the sequence gives it no time_limit; past it the step
- * is ERROR and the run goes to teardown. At least five times the longest step station plan
- * expects (tests/system/run_plan.sh checks it), so only a step that hangs reaches it. */
-#define ENGINE_DEFAULT_STEP_TIME_LIMIT_S 120.0
-
 /* What a run is for; stored with it. Only EOL runs are verdicts on a board (the yield). */
 typedef enum {
   RUN_PURPOSE_EOL,                /* the production end-of-line test */
@@ -97,6 +92,10 @@ typedef struct {
   const char *profile;            /* protection profile of the limits file; NULL: default */
   const char *order_id;           /* production order the board is built for; NULL: none */
   const char *trusted_keys_dir;   /* public keys of the firmware team; NULL: the default */
+  const char *plan_dir;           /* stored plans (station/plan_store.h) the steps' time
+                                     limits come from; NULL: the default folder */
+  gboolean save_plan;             /* a PASS stores its step times as the plan of its model,
+                                     order, sequence and limits (station plan) */
 } RunRequest;
 
 /* Where a step's time went, on the fixture clock. */
@@ -107,6 +106,9 @@ typedef struct {
   double wait_s;                  /* s of it spent in wait() */
   double required_s;              /* s of those waits the physics requires (the rest is
                                      margin): delays and recoveries that must elapse, settling */
+  double wall_s;                  /* s of wall time the step took */
+  double time_limit_s;            /* s of wall time it was allowed (0: a built-in step) */
+  const char *time_limit_from;    /* "sequence", "plan", "default" (static); NULL: built in */
 } StepTiming;
 
 typedef struct {
@@ -118,6 +120,7 @@ typedef struct {
   double clock_s;                 /* s on the fixture clock (virtual on the twin) */
   GArray *timings;                /* StepTiming per step run, in order */
   gboolean stored;                /* the whole run is in the store (its final commit done) */
+  char *plan_path;                /* request->save_plan: the plan file written, or NULL */
 } RunResult;
 
 void run_result_clear(RunResult *result);

@@ -16,7 +16,7 @@
  *   jk                                   the board's register map (lua_registers.h)
  *   setup{...} step{...} teardown{...}   declare steps: name, run = function, critical,
  *                                        time_limit (s of wall time; past it the step is
- *                                        ERROR; default: the engine's, engine.c)
+ *                                        ERROR; default: from the plan, step_time_limit.h)
  *   measure{name, value, unit, low, high, comparison, expected, marginal_low, marginal_high}
  *                                        records a measurement, returns true when it passes
  *   calibration{kind, unit, reference, before, after, factor, passed}

@@ -8,7 +8,7 @@
 #define CHECK_EVERY_INSTRUCTIONS 1000
 
 static _Thread_local LuaInterrupt *current;
-static _Thread_local char reason[160];
+static _Thread_local char reason[256];
 
 void lua_interrupt_begin(LuaInterrupt *interrupt)
 {
@@ -24,6 +24,7 @@ void lua_interrupt_set_limit(LuaInterrupt *interrupt, const char *what, double l
 {
   interrupt->what = what;
   interrupt->limit_s = limit_s;
+  interrupt->note = NULL;
   interrupt->deadline_us = limit_s > 0 ? g_get_monotonic_time() +
                                              (gint64)(limit_s * G_USEC_PER_SEC)
                                        : 0;
@@ -42,8 +43,10 @@ const char *lua_interrupt_reason(void)
   if (aborted())
     return "aborted by the operator";
   if (current->deadline_us && g_get_monotonic_time() > current->deadline_us) {
-    g_snprintf(reason, sizeof reason, "%s took longer than its time limit of %g s",
-               current->what ? current->what : "the step", current->limit_s);
+    g_snprintf(reason, sizeof reason, "%s took longer than its time limit of %g s%s%s%s",
+               current->what ? current->what : "the step", current->limit_s,
+               current->note ? " (" : "", current->note ? current->note : "",
+               current->note ? ")" : "");
     return reason;
   }
   return NULL;

@@ -17,6 +17,8 @@ typedef struct {
   double limit_s;                         /* s, that limit (for the message) */
   const char *what;                       /* what has the limit: "the step", "the sequence's
                                              top level" (static) */
+  const char *note;                       /* where the limit comes from, or NULL (borrowed
+                                             while the limit is set) */
 } LuaInterrupt;
 
 /* Installs the hook on L (the host's sandbox calls this once per state). */
@@ -25,7 +27,7 @@ void lua_interrupt_install(lua_State *L);
  * lua_interrupt_end). */
 void lua_interrupt_begin(LuaInterrupt *interrupt);
 void lua_interrupt_end(void);
-/* Sets the deadline of the running code: limit_s from now (0: none). */
+/* Sets the deadline of the running code: limit_s from now (0: none); clears the note. */
 void lua_interrupt_set_limit(LuaInterrupt *interrupt, const char *what, double limit_s);
 /* The reason the code on this thread must stop now, or NULL: "aborted by the operator",
  * "the step took longer than its time limit of N s". Static or thread-local storage. */

@@ -16,10 +16,11 @@ void plan_result_clear(PlanResult *result)
   g_clear_pointer(&result->model, g_free);
   g_clear_pointer(&result->message, g_free);
   g_clear_pointer(&result->steps, g_array_unref);
+  g_clear_pointer(&result->plan_path, g_free);
 }
 
 gboolean plan_run(const Catalog *catalog, const char *fixture_path, const ModelInfo *model,
-                  const char *chemistry, PlanResult *out, GError **error)
+                  const RunRequest *what, PlanResult *out, GError **error)
 {
   memset(out, 0, sizeof *out);
   /* The twin is started (or found) once here; the run below finds it running. */
@@ -41,9 +42,17 @@ gboolean plan_run(const Catalog *catalog, const char *fixture_path, const ModelI
   if (!scratch_line_open(&line, catalog, NULL, error))
     return FALSE;
   g_autoptr(Engine) engine = engine_new(catalog, line.store);
-  RunRequest request = {.fixture = fixture, .serial = serial,
-                        .chemistry = chemistry, .operator_name = "plan",
-                        .trusted_keys_dir = line.trusted_keys_dir};
+  RunRequest request = {.fixture = fixture, .serial = serial, .operator_name = "plan",
+                        .trusted_keys_dir = line.trusted_keys_dir, .save_plan = TRUE};
+  if (what) {
+    request.chemistry = what->chemistry;
+    request.cells = what->cells;
+    request.heater = what->heater;
+    request.profile = what->profile;
+    request.sequence_path = what->sequence_path;
+    request.limits_path = what->limits_path;
+    request.plan_dir = what->plan_dir;
+  }
   RunResult result;
   gboolean ran = engine_run(engine, &request, &result, error);
   g_clear_pointer(&engine, engine_free);
@@ -55,6 +64,7 @@ gboolean plan_run(const Catalog *catalog, const char *fixture_path, const ModelI
   out->message = g_strdup(result.message);
   out->wall_s = result.duration_s;
   out->steps = g_steal_pointer(&result.timings);
+  out->plan_path = g_steal_pointer(&result.plan_path);
   for (guint i = 0; i < out->steps->len; i++) {
     const StepTiming *t = &g_array_index(out->steps, StepTiming, i);
     if (isnan(t->clock_s))

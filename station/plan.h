@@ -16,11 +16,14 @@ typedef struct {
   double bound_s;               /* s, physical lower bound of the whole plan */
   double expected_s;            /* s, cycle time on the fixture clock */
   double wall_s;                /* s of wall time the run took on the twin */
+  char *plan_path;              /* where the plan was stored (a PASS), or NULL */
 } PlanResult;
 
-/* Runs the plan for `model` (chemistry key, NULL = lfp) on the twin of `fixture_path`. */
+/* Runs the plan for `model` on the twin of `fixture_path`, for the order, sequence, limits
+ * and plan folder `what` gives (its other fields are not used; NULL: the defaults), and
+ * stores it (plan_store.h) when the planning board passes. */
 gboolean plan_run(const Catalog *catalog, const char *fixture_path, const ModelInfo *model,
-                  const char *chemistry, PlanResult *out, GError **error);
+                  const RunRequest *what, PlanResult *out, GError **error);
 void plan_result_clear(PlanResult *result);
 /* Link time of one step: what its clock time was not spent waiting. */
 double step_timing_link_s(const StepTiming *timing);

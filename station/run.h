@@ -48,6 +48,12 @@ typedef struct {
   gboolean clock_failed;         /* the fixture clock could not be read: not asked again */
   double step_wait_s;            /* s waited in this step */
   double step_required_s;        /* s of those waits the physics requires */
+  gint64 step_started_us;        /* monotonic µs when the step began */
+  double step_limit_s;           /* s of wall time the step may take (0: built in) */
+  const char *step_limit_from;   /* where that limit comes from (static), NULL: built in */
+  char *step_limit_note;         /* the same in words for its message, owned */
+  GHashTable *plan;              /* planned s per step for this model, order, sequence and
+                                    limits (station/plan_store.h); NULL: none stored */
   GArray *timings;               /* StepTiming, owned until handed to the result */
   char *step_first_failure;      /* description of the first failing measurement, owned */
   char *store_problem;           /* the first failed store write, owned; NULL: none */

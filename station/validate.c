@@ -212,6 +212,23 @@ static void count_order(ValidateOrders *orders, const ModelInfo *model, DrawnOrd
   orders->heater_off += model->heater && !order.heater;
 }
 
+/* Notes a good board's steps in the slowest step seen, against their time limits. */
+static void note_slowest(ValidateSlowest *slowest, const char *serial, const GArray *timings)
+{
+  for (guint i = 0; slowest && i < timings->len; i++) {
+    const StepTiming *t = &g_array_index(timings, StepTiming, i);
+    if (t->time_limit_s <= 0)
+      continue; /* built-in steps have no limit */
+    slowest->worst_share = MAX(slowest->worst_share, t->wall_s / t->time_limit_s);
+    if (t->wall_s <= slowest->wall_s)
+      continue;
+    slowest->wall_s = t->wall_s;
+    slowest->limit_s = t->time_limit_s;
+    g_strlcpy(slowest->step, t->name, sizeof slowest->step);
+    g_strlcpy(slowest->serial, serial, sizeof slowest->serial);
+  }
+}
+
 /* Keeps a copy of every measurement of the run in progress (for the spread table). */
 static void keep_measurement(const EngineEvent *event, gpointer user_data)
 {
@@ -309,6 +326,8 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
     }
     row->boards++;
     add_spread(request->spread, measurements, !kind && result.outcome == OUTCOME_PASS);
+    if (!kind)
+      note_slowest(request->slowest, serial, result.timings);
     if (result.outcome == OUTCOME_ERROR || result.outcome == OUTCOME_ABORTED)
       row->errors++;
     else if (!kind)

@@ -17,6 +17,16 @@ typedef struct {
   int heater_off;               /* boards of a heater model ordered without it */
 } ValidateOrders;
 
+/* The slowest step of a good board in wall time, against its time limit: how much room the
+ * limits leave a good board on this machine. */
+typedef struct {
+  double wall_s;                /* s of wall time it took; 0: no step ran */
+  double limit_s;               /* s its time limit was */
+  char step[64];
+  char serial[32];
+  double worst_share;           /* the highest share of its limit any good board's step took */
+} ValidateSlowest;
+
 typedef struct {
   const char *fixture_path;     /* a fixture description with a [twin] group */
   int boards;                   /* how many boards to run */
@@ -29,6 +39,7 @@ typedef struct {
   gboolean default_orders;      /* every board at its model's default order (LiFePO4, the
                                  * maximum cell count, the model's heater option) */
   ValidateOrders *orders;       /* when set, counts the orders run (caller-owned) */
+  ValidateSlowest *slowest;     /* when set, gets the good boards' slowest step */
 } ValidateRequest;
 
 typedef struct {

@@ -103,6 +103,8 @@ int cli_validate(int argc, char **argv)
   };
   ValidateOrders orders = {0};
   request.orders = &orders;
+  ValidateSlowest slowest = {0};
+  request.slowest = &slowest;
   g_autoptr(SpreadTable) spread = stats ? spread_table_new() : NULL;
   request.spread = spread;
   g_autoptr(GPtrArray) rows = NULL;
@@ -132,6 +134,10 @@ int cli_validate(int argc, char **argv)
     }
     errors += r->errors;
   }
+  if (slowest.wall_s > 0)
+    printf("\nslowest step of a good board: %s of %s, %.3f s of wall time (its time limit "
+           "%.1f s); at most %.1f %% of a step's time limit used\n", slowest.step,
+           slowest.serial, slowest.wall_s, slowest.limit_s, 100 * slowest.worst_share);
   printf("\nescapes: %d, false fails: %d, caught at another step: %d, could not test: %d\n",
          escapes, false_fails, elsewhere, errors);
   guint no_spread = spread ? print_spread(spread) : 0;

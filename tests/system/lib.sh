@@ -9,6 +9,8 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+# The station's data folder (stored plans) is the test's own, not the user's.
+export XDG_DATA_HOME=$WORK/data
 
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
