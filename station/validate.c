@@ -105,6 +105,13 @@ static char *draw_standby_current(GRand *rand, int cells)
   return g_strdup_printf("standby-current:%d", g_rand_int_range(rand, 2500, 10000));
 }
 
+static char *draw_sleep_current(GRand *rand, int cells)
+{
+  /* µA more than the sleep limit's margin over the lowest good board of a model (90 - 38 µA
+   * on a 17S board) can hide. */
+  return g_strdup_printf("sleep-current:%d", g_rand_int_range(rand, 60, 1000));
+}
+
 static const FaultKind fault_kinds[] = {
   {"cell-offset", "cell-voltage-accuracy", NULL, FALSE, draw_cell_offset},
   {"vref", "voltage-calibration", NULL, FALSE, draw_vref},
@@ -130,6 +137,7 @@ static const FaultKind fault_kinds[] = {
   {"mos-otp-dead", "mos-overtemperature", NULL, FALSE, NULL},
   {"standby-current", "supply-current", NULL, FALSE, draw_standby_current},
   {"eeprom-dead", "power-cycle", NULL, FALSE, NULL},
+  {"sleep-current", "sleep-current", NULL, FALSE, draw_sleep_current},
 };
 
 const char *const *validate_fault_names(void)

@@ -97,3 +97,55 @@ step {
     end)
   end,
 }
+
+step {
+  name = "sleep-current",
+  run = function()
+    -- The board's low-power state is the one its shutdown command 0x1604 puts it in
+    -- (DESIGN.md §5): both MOSFETs off, asleep from its next sample, RS485 silent, until a
+    -- reset or a power-on. Its current is read on the DMM's lowest range once it has fallen
+    -- from the standby mA; NRST from the switch unit wakes the board again (the cleanup too,
+    -- when the step ends early, so the steps after it find the board awake).
+    local lim = limits.sleep
+    local relay = fixture.relays and fixture.relays.dmm_supply
+    if not relay then
+      error("the fixture file has no [switch] relay_dmm_supply (the DMM's current input in "
+            .. "the board's B+ lead): the board's sleep current cannot be measured", 0)
+    end
+    local function wake()
+      fixture.switch:reset(true)
+      wait(lim.reset_pulse_s)
+      fixture.switch:reset(false)
+      wait(lim.wake_s)
+    end
+    local asleep = false
+    with_cleanup(function()
+      need("dmm"):configure_current(lim.dmm_range_a, lim.dmm_nplc)
+      need("switch"):close(relay)
+      local ok, why = fixture.dut:write_u16(REG.CMD_SHUTDOWN, 1)
+      if not ok then fail("the board refused its shutdown command (0x1604): " .. tostring(why)) end
+      asleep = true
+      wait(lim.entry_s)
+      local sum = 0
+      for _ = 1, lim.readings do sum = sum + fixture.dmm:read() end
+      local sleep_ua = sum / lim.readings * 1e6
+      expect({ name = "supply_sleep_current", unit = "uA", value = sleep_ua,
+               low = lim.min_ua, high = lim.max_ua },
+             string.format("the board draws %.1f µA from B+ asleep, %.1f..%.1f µA allowed%s",
+                           sleep_ua, lim.min_ua, lim.max_ua,
+                           sleep_ua > lim.max_ua and " (a part on its always-on rail leaks)"
+                           or " (not asleep through the DMM)"))
+      wake()
+      asleep = false
+      fixture.switch:open(relay)
+      local live = fixture.dut:read_live()
+      if not (live.charge_mos and live.discharge_mos) then
+        fail(string.format("after its wake-up reset the board holds its MOSFETs %s/%s",
+                           common.on_off(live.charge_mos), common.on_off(live.discharge_mos)))
+      end
+    end, function()
+      if asleep then wake() end
+      fixture.switch:open(relay)
+    end)
+  end,
+}

@@ -779,11 +779,19 @@ static void test_board_supply_current(void)
   CU_ASSERT_TRUE(standby > 4.25e-3 && standby < 5.75e-3);
   CU_ASSERT_TRUE(awake - standby > 2e-3);
 
+  /* Asleep at the sample after 0x1604, its current falling from standby with a time
+   * constant of 20..40 ms: still far above its sleep current a sample later, within 0.3 µA
+   * of it 0.5 s after the command. A 24-tap board sleeps at 25 + 24 x 1.5 µA ±25 %. */
   sim_board_shutdown(board);
-  cmd(bench, "control", "SIM:CLOCK:ADV 0.2");
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.12");
   CU_ASSERT_TRUE(sim_board_sleeping(board));
+  double falling = supply_a(bench);
+  cmd(bench, "control", "SIM:CLOCK:ADV 0.38");
   double asleep = supply_a(bench);
-  CU_ASSERT_TRUE(asleep > 35e-6 && asleep < 85e-6);
+  CU_ASSERT_TRUE(asleep > 45.75e-6 && asleep < 76.25e-6);
+  CU_ASSERT_TRUE(falling > asleep + 1e-6 && falling < standby);
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  CU_ASSERT_DOUBLE_EQUAL(supply_a(bench), asleep, 0.3e-6);
 
   /* The pack switched off: off after the hold-up (0.2 s at most), nothing drawn; back on,
    * one more power-on and awake again. */
@@ -812,6 +820,18 @@ static void test_board_supply_current(void)
   write_setting(bench, SIM_JK_REG_DISCHARGE_ENABLE, 0);
   cmd(bench, "control", "SIM:CLOCK:ADV 1");
   CU_ASSERT_DOUBLE_EQUAL(supply_a(bench) - standby, 2e-3, 0.5e-3);
+  bench_free(bench);
+
+  /* sleep-current:200: 200 µA more asleep, nothing more awake. */
+  bench = bench_new(SERIAL, "sleep-current:200");
+  board = sim_twin_board(bench->twin);
+  cells_on(bench, 24, CELL_V);
+  cmd(bench, "switch", "ROUT:CLOS (@112)");
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  CU_ASSERT_DOUBLE_EQUAL(supply_a(bench), awake, 0.08 * awake);
+  sim_board_shutdown(board);
+  cmd(bench, "control", "SIM:CLOCK:ADV 1");
+  CU_ASSERT_DOUBLE_EQUAL(supply_a(bench) - asleep, 200e-6, 0.3e-6);
   bench_free(bench);
 }
 

@@ -326,7 +326,7 @@ static void test_fault_catalog(void)
                                   "heater-open,heater-stuck-on,shunt:3,flash-bad:0x08000400,"
                                   "rs485-dead,path-res:1.5,blank-flash,hw-rev:10,scp-dead,sense-swap:4,"
                                   "noisy-channel:7:6.5,standby-current:150,leaky-input:5:2.5,mos-otp-dead,"
-                                  "current-offset:-250,eeprom-dead",
+                                  "current-offset:-250,eeprom-dead,sleep-current:40",
                                   faults, NULL));
   CU_ASSERT_EQUAL(faults->len, SIM_FAULT_COUNT);
   g_autofree char *text = sim_faults_to_string(faults);
@@ -335,12 +335,13 @@ static void test_fault_catalog(void)
                                "heater-open,heater-stuck-on,shunt:3,flash-bad:0x08000400,"
                                "rs485-dead,path-res:1.5,blank-flash,hw-rev:10,scp-dead,sense-swap:4,"
                                "noisy-channel:7:6.5,standby-current:150,leaky-input:5:2.5,mos-otp-dead,"
-                               "current-offset:-250,eeprom-dead");
+                               "current-offset:-250,eeprom-dead,sleep-current:40");
   const char *bad[] = {"cell-offset:3", "cell-offset:0:5", "cell-offset:33:5", "vref",
                        "vref:abc", "open-sense", "rs485-dead:1", "ntc-open:4", "flash-bad:0x1000",
                        "sense-swap:32", "noisy-channel:7", "noisy-channel:7:101",
                        "standby-current", "standby-current:-1", "leaky-input:5",
                        "leaky-input:33:1", "current-offset", "current-offset:9000",
+                       "sleep-current", "sleep-current:-5",
                        "melted", "vref:2,melted"};
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) error = NULL;
