@@ -112,6 +112,14 @@ static char *draw_sleep_current(GRand *rand, int cells)
   return g_strdup_printf("sleep-current:%d", g_rand_int_range(rand, 60, 1000));
 }
 
+static char *draw_leaky_input(GRand *rand, int cells)
+{
+  /* µA more than the leakage limit's margin over the lowest good input (1.5 - 0.26 µA, with
+   * the reading's ±0.2 µA) can hide, on any cell of the order. */
+  return g_strdup_printf("leaky-input:%d:%.1f", g_rand_int_range(rand, 1, cells + 1),
+                         g_rand_double_range(rand, 1.7, 50.0));
+}
+
 static const FaultKind fault_kinds[] = {
   {"cell-offset", "cell-voltage-accuracy", NULL, FALSE, draw_cell_offset},
   {"vref", "voltage-calibration", NULL, FALSE, draw_vref},
@@ -138,6 +146,7 @@ static const FaultKind fault_kinds[] = {
   {"standby-current", "supply-current", NULL, FALSE, draw_standby_current},
   {"eeprom-dead", "power-cycle", NULL, FALSE, NULL},
   {"sleep-current", "sleep-current", NULL, FALSE, draw_sleep_current},
+  {"leaky-input", "sleep-current", NULL, FALSE, draw_leaky_input},
 };
 
 const char *const *validate_fault_names(void)

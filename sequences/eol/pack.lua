@@ -63,6 +63,10 @@ function M.power_on(volts)
   fixture.battery:output(true)
 end
 
+-- The emulator off (the stack alone on B+/B-, every channel then carrying what the board
+-- draws from B+) or on again beside the stack.
+function M.emulator(on) fixture.battery:output(on) end
+
 -- The board without supply: the emulator off first (it carries the pack), then the taps,
 -- the reverse of power_on.
 function M.power_off()

@@ -12,6 +12,7 @@ local registers = require "eol.registers"
 local need = common.need
 local with_cleanup = common.with_cleanup
 local expect = common.expect
+local pack = require "eol.pack"
 local REG = registers.REG
 
 -- mA, the mean of the DMM's readings, one per board sample: the board's current changes at
@@ -98,6 +99,41 @@ step {
   end,
 }
 
+-- Each cell input's leakage (µA), read with the board asleep and the stack alone on B+/B-:
+-- every channel then gives what the board draws from B+ (the DMM in its B+ lead reads it)
+-- and, on top, what its own cell input leaks across its cell, a loop that closes inside the
+-- channel. The channels read such currents on their low range, ±(0.05 % + 30 nA).
+local function input_leakage(lim)
+  wait(lim.leak_settle_s)
+  local n = board.cell_count
+  local total, supply = {}, 0
+  for i = 1, n do total[i] = 0 end
+  for _ = 1, lim.readings do
+    supply = supply + fixture.dmm:read()
+    local amps = need("cells"):measure_currents(1, n)
+    for i = 1, n do total[i] = total[i] + amps[i] end
+  end
+  supply = supply / lim.readings
+  -- Every cell is recorded; the message names the worst one.
+  local worst, worst_ua
+  for i = 1, n do
+    local leak_ua = (total[i] / lim.readings - supply) * 1e6
+    if not measure { name = string.format("cell_%02d_input_leakage", i), unit = "uA",
+                     value = leak_ua, low = lim.leak_min_ua, high = lim.leak_max_ua }
+       and (not worst or math.abs(leak_ua) > math.abs(worst_ua)) then
+      worst, worst_ua = i, leak_ua
+    end
+  end
+  if worst then
+    fail(string.format("cell input %d leaks %.2f µA across its cell, %.2f..%.2f µA allowed%s",
+                       worst, worst_ua, lim.leak_min_ua, lim.leak_max_ua,
+                       worst_ua > lim.leak_max_ua
+                       and ": a part on its sense or balance lead leaks (filter capacitor, "
+                           .. "balance switch)"
+                       or ": the channel's current does not add up (check the tap contact)"))
+  end
+end
+
 step {
   name = "sleep-current",
   run = function()
@@ -105,7 +141,8 @@ step {
     -- (DESIGN.md §5): both MOSFETs off, asleep from its next sample, RS485 silent, until a
     -- reset or a power-on. Its current is read on the DMM's lowest range once it has fallen
     -- from the standby mA; NRST from the switch unit wakes the board again (the cleanup too,
-    -- when the step ends early, so the steps after it find the board awake).
+    -- when the step ends early, so the steps after it find the board awake). Still asleep,
+    -- its cell inputs' leakage is read: below the board's µA the channels' low range reads it.
     local lim = limits.sleep
     local relay = fixture.relays and fixture.relays.dmm_supply
     if not relay then
@@ -118,7 +155,7 @@ step {
       fixture.switch:reset(false)
       wait(lim.wake_s)
     end
-    local asleep = false
+    local asleep, stack_alone = false, false
     with_cleanup(function()
       need("dmm"):configure_current(lim.dmm_range_a, lim.dmm_nplc)
       need("switch"):close(relay)
@@ -135,6 +172,11 @@ step {
                            sleep_ua, lim.min_ua, lim.max_ua,
                            sleep_ua > lim.max_ua and " (a part on its always-on rail leaks)"
                            or " (not asleep through the DMM)"))
+      stack_alone = true
+      pack.emulator(false)
+      input_leakage(lim)
+      pack.emulator(true)
+      stack_alone = false
       wake()
       asleep = false
       fixture.switch:open(relay)
@@ -144,6 +186,7 @@ step {
                            common.on_off(live.charge_mos), common.on_off(live.discharge_mos)))
       end
     end, function()
+      if stack_alone then pack.emulator(true) end
       if asleep then wake() end
       fixture.switch:open(relay)
     end)
