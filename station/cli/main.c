@@ -20,6 +20,7 @@ static const struct {
   {"report", cli_report, "quality reports: yield, pareto, stats, history, run, export"},
   {"user", cli_user, "the station's users and roles: user add NAME --role R, list, remove"},
   {"fixtures", cli_fixtures, "the fixtures used, with their contact cycles against the rating"},
+  {"instruments", cli_instruments, "the USB instruments connected, with their resource strings"},
   {"firmware", cli_firmware, "firmware releases: keygen, sign, import, release, list, show, flash"},
 };
 
@@ -28,8 +29,8 @@ static void usage(FILE *out)
   fprintf(out, "Usage: station [--trace] COMMAND [OPTIONS]\n\nEOL test station for JK Smart "
                "Active BMS boards, version %s.\n\nCommands:\n", STATION_VERSION);
   for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
-    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf(out, "\nEvery command takes:\n  %-8s %s (or G_MESSAGES_DEBUG=\"%s\")\n", "--trace",
+    fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\nEvery command takes:\n  %-11s %s (or G_MESSAGES_DEBUG=\"%s\")\n", "--trace",
           CLI_TRACE_HELP, WIRE_TRACE_DOMAINS);
   fprintf(out, "\n'station COMMAND --help' describes a command's options.\n");
 }
