@@ -19,6 +19,7 @@ struct _FirmwareView {
   GPtrArray *records;           /* FirmwareImageRecord* listed, in row order */
   TextTable image_table, released_table;
   GPtrArray *model_checks;      /* GtkCheckButton* of the selected image's models */
+  GHashTable *released_versions;   /* model -> version released for it now */
   GCancellable *cancellable;    /* the running import's, NULL when none runs */
   gboolean may_change;          /* the user may import and release */
 };
@@ -77,7 +78,8 @@ static FirmwareTrustedKeys *load_trusted(const char *folder_given, GError **erro
   return firmware_trusted_keys_load(folder, error);
 }
 
-static const int IMAGE_WIDTHS[] = {8, 30, 16, 16, 8, 16, 8};
+/* The models last: their list wraps in the room the other columns leave. */
+static const int IMAGE_WIDTHS[] = {8, 16, 16, 8, 16, 12, 30};
 #define IMAGE_COLUMNS G_N_ELEMENTS(IMAGE_WIDTHS)
 static const int RELEASED_WIDTHS[] = {12, 10, 64};
 
@@ -106,8 +108,8 @@ static void add_image_row(FirmwareView *self, Store *store, const FirmwareImageR
   const char *verified = verified_text(store, r, trusted, &why);
   g_autofree char *imported = g_strdup_printf("%.16s", r->imported_at);
   const char *cells[IMAGE_COLUMNS] = {
-    r->version, models, r->signer_key_id ? r->signer_key_id : "-", sha, verified, imported,
-    r->imported_by ? r->imported_by : "-",
+    r->version, r->signer_key_id ? r->signer_key_id : "-", sha, verified, imported,
+    r->imported_by ? r->imported_by : "-", models,
   };
   GtkWidget *row = text_table_row(&self->image_table, cells, "image-row");
   g_autofree char *tooltip = g_strdup_printf("Models %s\nSHA-256 %s%s%s", models, r->sha256,
@@ -131,6 +133,7 @@ static void fill_released(FirmwareView *self, Store *store)
   static const char *const heading[] = {"MODEL", "RELEASED", "SHA-256"};
   gtk_box_append(GTK_BOX(self->released),
                  text_table_row(&self->released_table, heading, "table-heading"));
+  g_hash_table_remove_all(self->released_versions);
   g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) models = g_ptr_array_new();
   for (guint i = 0; i < self->records->len; i++) {
@@ -147,6 +150,9 @@ static void fill_released(FirmwareView *self, Store *store)
         firmware_store_released_for_model(store, model, &error);
     const char *cells[3] = {model, released ? released->version : "none",
                             released ? released->sha256 : ""};
+    if (released)
+      g_hash_table_insert(self->released_versions, g_strdup(model),
+                          g_strdup(released->version));
     if (!released && !g_error_matches(error, FIRMWARE_STORE_ERROR,
                                       FIRMWARE_STORE_ERROR_NOT_FOUND))
       cells[2] = error->message;
@@ -156,12 +162,18 @@ static void fill_released(FirmwareView *self, Store *store)
   }
 }
 
+static const char *check_model(GtkCheckButton *check)
+{
+  return g_object_get_data(G_OBJECT(check), "model");
+}
+
 static void on_model_toggled(GtkCheckButton *check, FirmwareView *self)
 {
   actions_update(self);
 }
 
-/* The selected image's models, as boxes to tick for the release. */
+/* The selected image's models, as boxes to tick for the release; a model it is released for
+ * already says so, so the team sees what a release would still change. */
 static void fill_model_checks(FirmwareView *self)
 {
   GtkWidget *child;
@@ -173,7 +185,13 @@ static void fill_model_checks(FirmwareView *self)
                             : g_strdup("Select an image to release it.");
   gtk_label_set_text(GTK_LABEL(self->release_label), text);
   for (char **m = r ? r->models : NULL; m && *m; m++) {
-    GtkWidget *check = gtk_check_button_new_with_label(*m);
+    gboolean released = g_strcmp0(g_hash_table_lookup(self->released_versions, *m),
+                                  r->version) == 0;
+    g_autofree char *label = released ? g_strdup_printf("%s (released)", *m) : g_strdup(*m);
+    GtkWidget *check = gtk_check_button_new_with_label(label);
+    g_object_set_data_full(G_OBJECT(check), "model", g_strdup(*m), g_free);
+    if (released)
+      gtk_widget_add_css_class(check, "released");
     g_signal_connect(check, "toggled", G_CALLBACK(on_model_toggled), self);
     g_ptr_array_add(self->model_checks, check);
     gtk_flow_box_append(GTK_FLOW_BOX(self->models_box), check);
@@ -367,7 +385,7 @@ void firmware_view_release_selected(FirmwareView *self)
   g_autoptr(GPtrArray) models = g_ptr_array_new();
   for (guint i = 0; i < self->model_checks->len; i++)
     if (gtk_check_button_get_active(self->model_checks->pdata[i]))
-      g_ptr_array_add(models, (gpointer)gtk_check_button_get_label(self->model_checks->pdata[i]));
+      g_ptr_array_add(models, (gpointer)check_model(self->model_checks->pdata[i]));
   g_ptr_array_add(models, NULL);
   g_autoptr(Store) store = open_store(self);
   if (!store)
@@ -410,7 +428,9 @@ static GtkWidget *add_heading(GtkWidget *box, const char *text)
 static void firmware_view_init(FirmwareView *self)
 {
   self->model_checks = g_ptr_array_new();
+  self->released_versions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   text_table_init(&self->image_table, IMAGE_WIDTHS, IMAGE_COLUMNS);
+  text_table_wrap_column(&self->image_table, IMAGE_COLUMNS - 1);   /* all the models */
   text_table_init(&self->released_table, RELEASED_WIDTHS, G_N_ELEMENTS(RELEASED_WIDTHS));
   self->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
   gtk_widget_set_parent(self->box, GTK_WIDGET(self));
@@ -429,7 +449,7 @@ static void firmware_view_init(FirmwareView *self)
 
   add_heading(self->box, "Imported images");
   static const char *const heading[IMAGE_COLUMNS] = {
-    "VERSION", "MODELS", "SIGNER KEY", "SHA-256", "VERIFIED", "IMPORTED (UTC)", "BY",
+    "VERSION", "SIGNER KEY", "SHA-256", "VERIFIED", "IMPORTED (UTC)", "BY", "MODELS",
   };
   GtkWidget *table = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
   gtk_box_append(GTK_BOX(table), text_table_row(&self->image_table, heading, "table-heading"));
@@ -487,6 +507,7 @@ static void firmware_view_finalize(GObject *object)
   g_clear_object(&self->cancellable);
   g_clear_pointer(&self->records, g_ptr_array_unref);
   g_ptr_array_unref(self->model_checks);
+  g_hash_table_unref(self->released_versions);
   g_free(self->db_path);
   g_free(self->trusted_keys_dir);
   g_free(self->user);
@@ -547,12 +568,20 @@ gboolean firmware_view_set_model_ticked(FirmwareView *self, const char *model, g
 {
   for (guint i = 0; i < self->model_checks->len; i++) {
     GtkCheckButton *check = self->model_checks->pdata[i];
-    if (g_str_equal(gtk_check_button_get_label(check), model)) {
+    if (g_str_equal(check_model(check), model)) {
       gtk_check_button_set_active(check, ticked);
       return TRUE;
     }
   }
   return FALSE;
+}
+
+const char *firmware_view_model_label(FirmwareView *self, const char *model)
+{
+  for (guint i = 0; i < self->model_checks->len; i++)
+    if (g_str_equal(check_model(self->model_checks->pdata[i]), model))
+      return gtk_check_button_get_label(self->model_checks->pdata[i]);
+  return NULL;
 }
 
 guint firmware_view_image_count(FirmwareView *self)
@@ -575,6 +604,12 @@ char *firmware_view_released_text(FirmwareView *self, const char *model)
       return text_table_row_text(c);
   }
   return NULL;
+}
+
+gboolean firmware_view_image_is_cut(FirmwareView *self, guint index)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index(GTK_LIST_BOX(self->images), (int)index);
+  return row && text_table_row_is_cut(gtk_list_box_row_get_child(row));
 }
 
 const char *firmware_view_status_text(FirmwareView *self)

@@ -24,8 +24,11 @@ void firmware_view_refresh(FirmwareView *view);
 void firmware_view_import(FirmwareView *view, const char *manifest_path);
 /* Selects the image of version (FALSE when it is not listed) and shows its models to tick. */
 gboolean firmware_view_select(FirmwareView *view, const char *version);
-/* Ticks or clears model in the selected image's release boxes (FALSE: no such box). */
+/* Ticks or clears model in the selected image's release boxes (FALSE: no such box); the box
+ * of a model the image is released for already reads "MODEL (released)". */
 gboolean firmware_view_set_model_ticked(FirmwareView *view, const char *model, gboolean ticked);
+/* The label of model's release box (NULL: no such box). */
+const char *firmware_view_model_label(FirmwareView *view, const char *model);
 /* Releases the selected image for the ticked models (what the Release button does). */
 void firmware_view_release_selected(FirmwareView *view);
 
@@ -33,6 +36,8 @@ void firmware_view_release_selected(FirmwareView *view);
 guint firmware_view_image_count(FirmwareView *view);
 /* The listed image's row as one line of its cells, separated by " | " (freeing). */
 char *firmware_view_image_text(FirmwareView *view, guint index);
+/* TRUE when the drawn row of the listed image shows a cell cut short. */
+gboolean firmware_view_image_is_cut(FirmwareView *view, guint index);
 /* The released-per-model row of model: "MODEL | VERSION | SHA-256" or the reason (freeing;
  * NULL when the model is not listed). */
 char *firmware_view_released_text(FirmwareView *view, const char *model);

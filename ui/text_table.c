@@ -15,6 +15,12 @@ void text_table_clear(TextTable *table)
     g_clear_object(&table->groups[i]);
 }
 
+void text_table_wrap_column(TextTable *table, guint column)
+{
+  g_return_if_fail(column + 1 == table->n);
+  table->wrapped |= 1u << column;
+}
+
 GtkWidget *text_table_row(const TextTable *table, const char *const *cells, const char *css)
 {
   GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
@@ -22,10 +28,17 @@ GtkWidget *text_table_row(const TextTable *table, const char *const *cells, cons
   for (guint i = 0; i < table->n; i++) {
     GtkWidget *label = gtk_label_new(cells[i]);
     gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_label_set_yalign(GTK_LABEL(label), 0);   /* a wrapped cell's row reads from the top */
     gtk_label_set_width_chars(GTK_LABEL(label), table->widths[i]);
     gtk_label_set_max_width_chars(GTK_LABEL(label), table->widths[i]);
-    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
-    gtk_size_group_add_widget(table->groups[i], label);
+    if (table->wrapped & (1u << i)) {
+      gtk_label_set_wrap(GTK_LABEL(label), TRUE);
+      gtk_label_set_wrap_mode(GTK_LABEL(label), PANGO_WRAP_WORD_CHAR);
+      gtk_widget_set_hexpand(label, TRUE);
+    } else {
+      gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+      gtk_size_group_add_widget(table->groups[i], label);
+    }
     gtk_box_append(GTK_BOX(row), label);
   }
   return row;
@@ -45,4 +58,12 @@ void text_table_clear_rows(GtkWidget *box)
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child(box)))
     gtk_box_remove(GTK_BOX(box), child);
+}
+
+gboolean text_table_row_is_cut(GtkWidget *row)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child(row); c; c = gtk_widget_get_next_sibling(c))
+    if (pango_layout_is_ellipsized(gtk_label_get_layout(GTK_LABEL(c))))
+      return TRUE;
+  return FALSE;
 }

@@ -13,6 +13,10 @@
 #include <glib/gstdio.h>
 
 static const char *const MODELS[] = {"B2A24S15P", "B2A8S20P", NULL};
+/* An image for many models, more than a line of the list holds. */
+static const char *const MANY_MODELS[] = {"B2A20S20P", "B2A24S20P", "BD4A8S4P", "B1A8S10P",
+                                          "B1A8S20P", "B2A8S20P", "B2A25SRP", "B5A25S60P",
+                                          NULL};
 
 typedef struct {
   char *folder, *trusted_folder, *db_path;
@@ -65,14 +69,14 @@ static void rig_close(Rig *rig)
   g_free(rig->db_path);
 }
 
-/* Writes VERSION.bin and VERSION.manifest signed by key; returns the manifest's path and the
- * image's SHA-256 in *sha256 (both freeing). */
-static char *write_release(Rig *rig, const char *version, const FirmwareSigningKey *key,
-                           char **sha256)
+/* Writes VERSION.bin and VERSION.manifest for models signed by key; returns the manifest's
+ * path and the image's SHA-256 in *sha256 (both freeing). */
+static char *write_release_for(Rig *rig, const char *version, const char *const *models,
+                               const FirmwareSigningKey *key, char **sha256)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(FirmwareImage) image =
-      firmware_build_test_image(version, MODELS, 6000, 20251120, 7, &error);
+      firmware_build_test_image(version, models, 6000, 20251120, 7, &error);
   g_assert_no_error(error);
   FirmwareHeader header;
   g_assert_true(firmware_header_check(image, &header, &error));
@@ -81,7 +85,7 @@ static char *write_release(Rig *rig, const char *version, const FirmwareSigningK
   g_assert_true(g_file_set_contents(image_path, (const char *)image->bytes,
                                     (gssize)image->length, NULL));
   g_autoptr(FirmwareManifest) manifest =
-      firmware_manifest_new(image, &header, version, MODELS, "test release", image_name, &error);
+      firmware_manifest_new(image, &header, version, models, "test release", image_name, &error);
   g_assert_no_error(error);
   g_assert_true(firmware_manifest_sign(manifest, key, &error));
   g_autofree char *text = firmware_manifest_to_text(manifest);
@@ -91,6 +95,12 @@ static char *write_release(Rig *rig, const char *version, const FirmwareSigningK
   if (sha256)
     *sha256 = firmware_image_sha256(image);
   return path;
+}
+
+static char *write_release(Rig *rig, const char *version, const FirmwareSigningKey *key,
+                           char **sha256)
+{
+  return write_release_for(rig, version, MODELS, key, sha256);
 }
 
 static void on_import_finished(FirmwareView *view, gboolean *done)
@@ -148,10 +158,11 @@ static void test_import_lists_image_with_hash(void)
   g_assert_cmpstr(firmware_view_status_text(rig.view), ==, expected);
   g_assert_cmpuint(firmware_view_image_count(rig.view), ==, 1);
   g_autofree char *row = firmware_view_image_text(rig.view, 0);
-  g_autofree char *start = g_strdup_printf("11.30.1 | B2A24S15P, B2A8S20P | %s | %.16s | yes | ",
-                                           rig.team->key_id, sha256);
+  g_autofree char *start = g_strdup_printf("11.30.1 | %s | %.16s | yes | ", rig.team->key_id,
+                                           sha256);
+  g_autofree char *end = g_strdup_printf(" | %s | B2A24S15P, B2A8S20P", g_get_user_name());
   g_assert_true(g_str_has_prefix(row, start));
-  g_assert_true(g_str_has_suffix(row, g_get_user_name()));
+  g_assert_true(g_str_has_suffix(row, end));
   g_autofree char *released = firmware_view_released_text(rig.view, "B2A8S20P");
   g_assert_cmpstr(released, ==, "B2A8S20P | none | ");
   assert_rows(&rig, 1, 0);
@@ -161,6 +172,28 @@ static void test_import_lists_image_with_hash(void)
   firmware_view_refresh(rig.view);
   g_autofree char *untrusted = firmware_view_image_text(rig.view, 0);
   g_assert_nonnull(strstr(untrusted, " | no | "));
+  rig_close(&rig);
+}
+
+/* Waits until the window has drawn what changed. */
+static void let_draw(void)
+{
+  gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC / 2;
+  while (g_get_monotonic_time() < until)
+    g_main_context_iteration(NULL, FALSE);
+}
+
+static void test_every_model_is_shown(void)
+{
+  Rig rig;
+  rig_open(&rig);
+  g_autofree char *manifest = write_release_for(&rig, "11.30.6", MANY_MODELS, rig.team, NULL);
+  import_and_wait(&rig, manifest);
+  let_draw();
+  g_autofree char *row = firmware_view_image_text(rig.view, 0);
+  g_autofree char *models = g_strjoinv(", ", (char **)MANY_MODELS);
+  g_assert_nonnull(strstr(row, models));
+  g_assert_false(firmware_view_image_is_cut(rig.view, 0));
   rig_close(&rig);
 }
 
@@ -220,6 +253,10 @@ static void test_release_for_ticked_model(void)
   g_assert_cmpstr(released, ==, expected);
   g_autofree char *other = firmware_view_released_text(rig.view, "B2A24S15P");
   g_assert_cmpstr(other, ==, "B2A24S15P | none | ");
+  /* The boxes say what the image is released for already. */
+  g_assert_cmpstr(firmware_view_model_label(rig.view, "B2A8S20P"), ==, "B2A8S20P (released)");
+  g_assert_cmpstr(firmware_view_model_label(rig.view, "B2A24S15P"), ==, "B2A24S15P");
+  g_assert_true(firmware_view_set_model_ticked(rig.view, "B2A8S20P", TRUE));
   assert_rows(&rig, 1, 1);
   rig_close(&rig);
 }
@@ -263,6 +300,7 @@ int main(int argc, char **argv)
   g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   gtk_init();
   g_test_add_func("/firmware-view/import-lists-hash", test_import_lists_image_with_hash);
+  g_test_add_func("/firmware-view/every-model-shown", test_every_model_is_shown);
   g_test_add_func("/firmware-view/corrupt-image-refused", test_corrupt_image_is_refused);
   g_test_add_func("/firmware-view/untrusted-signature-refused",
                   test_untrusted_signature_is_refused);
