@@ -49,6 +49,7 @@ void quality_result_free(QualityResult *result)
   g_clear_pointer(&result->by_model, g_ptr_array_unref);
   yield_row_clear(&result->total);
   g_clear_pointer(&result->by_day, g_ptr_array_unref);
+  g_clear_pointer(&result->by_shift, g_ptr_array_unref);
   g_clear_pointer(&result->pareto, g_ptr_array_unref);
   g_clear_pointer(&result->measurements, g_ptr_array_unref);
   g_clear_pointer(&result->stats, measurement_stats_free);
@@ -133,6 +134,9 @@ static gboolean run_reports(Store *store, const QualityQuery *query, QualityResu
   if (!(result->by_model = report_yield(store, &filter, YIELD_BY_MODEL, &result->total, error)) ||
       g_cancellable_set_error_if_cancelled(cancellable, error) ||
       !(result->by_day = report_yield(store, &filter, YIELD_BY_DAY, NULL, error)) ||
+      g_cancellable_set_error_if_cancelled(cancellable, error) ||
+      !(result->by_shift = report_yield(store, &filter, YIELD_BY_DAY | YIELD_BY_SHIFT, NULL,
+                                        error)) ||
       g_cancellable_set_error_if_cancelled(cancellable, error) ||
       !(result->pareto = report_pareto(store, &filter, query->pareto_kind,
                                        &result->failing_runs, error)) ||

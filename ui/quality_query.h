@@ -1,6 +1,6 @@
 /* The quality view's reports, run off the main thread: a GTask worker opens its own Store on
  * the database path and runs the db/report.h queries the view shows (yield by model with the
- * total, first-pass yield by day, the failure Pareto, the numeric measurements and one's
+ * total, first-pass yield by production day and by shift, the failure Pareto, the numeric measurements and one's
  * statistics). The query owns copies of all it needs; the result is plain report structs. */
 #pragma once
 #include <gio/gio.h>
@@ -12,6 +12,7 @@ typedef struct {
   GPtrArray *by_model;          /* YieldRow*, one per model */
   YieldRow total;               /* over every model */
   GPtrArray *by_day;            /* YieldRow*, one per production day */
+  GPtrArray *by_shift;          /* YieldRow*, one per production day and shift */
   ParetoKind pareto_kind;
   GPtrArray *pareto;            /* ParetoRow*, most frequent first */
   gint64 failing_runs;

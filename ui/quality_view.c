@@ -14,11 +14,11 @@ static const char *const YIELD_COLUMNS[] = {
 struct _QualityView {
   GtkWidget parent_instance;
   GtkWidget *box;
-  GtkWidget *model, *station, *operator_name, *from, *to;   /* the filter bar */
+  GtkWidget *model, *station, *fixture, *operator_name, *order, *from, *to;   /* filters */
   GtkWidget *status, *error;
   GtkWidget *yield_grid;
   guint yield_rows;             /* rows in yield_grid, the header included */
-  BarChart *trend, *pareto;
+  BarChart *trend, *shift_trend, *pareto;
   GtkWidget *pareto_text, *by_step, *by_measurement;
   GtkWidget *measurement;       /* GtkDropDown over `measurements` */
   GtkStringList *measurements;
@@ -88,6 +88,27 @@ static void clear_yield(QualityView *self)
   self->yield_rows = 1;
 }
 
+/* First-pass yield per production day, or per day and shift ("2026-11-02 S3"), in time
+ * order as the report gives them. */
+static void show_trend(BarChart *chart, const GPtrArray *rows)
+{
+  guint n = rows->len;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  g_autofree double *values = g_new0(double, n + 1);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < n; i++) {
+    const YieldRow *row = g_ptr_array_index(rows, i);
+    g_ptr_array_add(names, row->shift ? g_strdup_printf("%s S%d", row->day, row->shift)
+                                      : g_strdup(row->day));
+    values[i] = isnan(row->first_pass_yield) ? 0 : row->first_pass_yield * 100;
+    g_ptr_array_add(texts, percent_text(row->first_pass_yield));
+  }
+  g_ptr_array_add(names, NULL);
+  g_ptr_array_add(texts, NULL);
+  bar_chart_set_bars(chart, n, (const char *const *)names->pdata, values,
+                     (const char *const *)texts->pdata, NULL, 100);
+}
+
 static void show_yield(QualityView *self, const QualityResult *result)
 {
   clear_yield(self);
@@ -96,19 +117,8 @@ static void show_yield(QualityView *self, const QualityResult *result)
     add_yield_row(self, row->model, row, NULL);
   }
   add_yield_row(self, "all", &result->total, "yield-total");
-
-  guint days = result->by_day->len;
-  g_autofree const char **names = g_new0(const char *, days + 1);
-  g_autofree double *values = g_new0(double, days + 1);
-  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
-  for (guint i = 0; i < days; i++) {
-    const YieldRow *row = g_ptr_array_index(result->by_day, i);
-    names[i] = row->day;
-    values[i] = isnan(row->first_pass_yield) ? 0 : row->first_pass_yield * 100;
-    g_ptr_array_add(texts, percent_text(row->first_pass_yield));
-  }
-  bar_chart_set_bars(self->trend, days, names, values, (const char *const *)texts->pdata, NULL,
-                     100);
+  show_trend(self->trend, result->by_day);
+  show_trend(self->shift_trend, result->by_shift);
 }
 
 /* --- Pareto ----------------------------------------------------------------------------- */
@@ -247,14 +257,18 @@ static gboolean read_filter(QualityView *self, ReportFilter *filter, GError **er
 {
   guint model = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->model));
   const char *station = gtk_editable_get_text(GTK_EDITABLE(self->station));
+  const char *fixture = gtk_editable_get_text(GTK_EDITABLE(self->fixture));
   const char *operator_name = gtk_editable_get_text(GTK_EDITABLE(self->operator_name));
+  const char *order = gtk_editable_get_text(GTK_EDITABLE(self->order));
   const char *from = gtk_editable_get_text(GTK_EDITABLE(self->from));
   const char *to = gtk_editable_get_text(GTK_EDITABLE(self->to));
   *filter = (ReportFilter){
     .model = model >= 1 && model != GTK_INVALID_LIST_POSITION
                  ? catalog_nth(self->catalog, model - 1)->name : NULL,
     .station_id = *station ? station : NULL,
+    .fixture_id = *fixture ? fixture : NULL,
     .operator_name = *operator_name ? operator_name : NULL,
+    .order_id = *order ? order : NULL,
   };
   if ((*from && !report_filter_set_from(filter, from, error)) ||
       (*to && !report_filter_set_to(filter, to, error))) {
@@ -333,10 +347,13 @@ static GtkWidget *filter_entry(QualityView *self, GtkWidget *bar, const char *ti
   return entry;
 }
 
+/* Two rows: who and where the boards were tested, then when (and Apply, the status). */
 static GtkWidget *build_filter_bar(QualityView *self)
 {
+  GtkWidget *rows = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_add_css_class(rows, "filter-bar");
   GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_add_css_class(bar, "filter-bar");
+  gtk_box_append(GTK_BOX(rows), bar);
   g_autoptr(GtkStringList) models = gtk_string_list_new(NULL);
   gtk_string_list_append(models, "all models");
   for (guint i = 0; i < catalog_count(self->catalog); i++)
@@ -345,7 +362,11 @@ static GtkWidget *build_filter_bar(QualityView *self)
   self->model = gtk_drop_down_new(G_LIST_MODEL(g_object_ref(models)), NULL);
   gtk_box_append(GTK_BOX(bar), self->model);
   self->station = filter_entry(self, bar, "Station", "station", "all", 10);
+  self->fixture = filter_entry(self, bar, "Fixture", "fixture", "all", 10);
   self->operator_name = filter_entry(self, bar, "Operator", "operator", "all", 10);
+  self->order = filter_entry(self, bar, "Order", "order", "all", 10);
+  bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append(GTK_BOX(rows), bar);
   self->from = filter_entry(self, bar, "From", "from", "YYYY-MM-DD", 11);
   self->to = filter_entry(self, bar, "To", "to", "YYYY-MM-DD", 11);
   GtkWidget *apply = gtk_button_new_with_label("Apply");
@@ -355,7 +376,7 @@ static GtkWidget *build_filter_bar(QualityView *self)
   gtk_widget_set_hexpand(self->status, TRUE);
   gtk_label_set_xalign(GTK_LABEL(self->status), 1);
   gtk_box_append(GTK_BOX(bar), self->status);
-  return bar;
+  return rows;
 }
 
 static GtkWidget *section_title(const char *text)
@@ -384,7 +405,9 @@ static GtkWidget *build_yield(QualityView *self)
   gtk_box_append(GTK_BOX(box), scroller);
   GtkWidget *note = cell_label("First-pass yield: boards that passed their first run; final: "
                                "whose latest run passed; station errors (ERROR, ABORTED) count "
-                               "in no yield.", FALSE, "note");
+                               "in no yield. Days and shifts are UTC production days: S1 "
+                               "06-14 h, S2 14-22 h, S3 22-06 h, a night counted on the day it "
+                               "began.", FALSE, "note");
   gtk_label_set_wrap(GTK_LABEL(note), TRUE);
   gtk_box_append(GTK_BOX(box), note);
   return box;
@@ -437,6 +460,23 @@ static GtkWidget *build_measurement(QualityView *self)
   return box;
 }
 
+/* The first-pass yield per production day and, beside it, per shift. */
+static GtkWidget *build_trends(QualityView *self)
+{
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_box_set_homogeneous(GTK_BOX(box), TRUE);
+  self->trend = bar_chart_new("First-pass yield by day", "first-pass yield (%)");
+  self->shift_trend = bar_chart_new("First-pass yield by shift", "first-pass yield (%)");
+  BarChart *charts[] = {self->trend, self->shift_trend};
+  for (guint i = 0; i < G_N_ELEMENTS(charts); i++) {
+    bar_chart_set_empty_text(charts[i], "No board tested in the selection.");
+    gtk_widget_set_size_request(GTK_WIDGET(charts[i]), 280, 190);
+    gtk_widget_set_hexpand(GTK_WIDGET(charts[i]), TRUE);
+    gtk_box_append(GTK_BOX(box), GTK_WIDGET(charts[i]));
+  }
+  return box;
+}
+
 static void quality_view_init(QualityView *self)
 {
   gtk_widget_set_layout_manager(GTK_WIDGET(self), gtk_bin_layout_new());
@@ -457,11 +497,8 @@ static void build(QualityView *self)
   gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
   gtk_grid_set_column_spacing(GTK_GRID(grid), 16);
   gtk_grid_set_row_spacing(GTK_GRID(grid), 12);
-  self->trend = bar_chart_new("First-pass yield by production day", "first-pass yield (%)");
-  bar_chart_set_empty_text(self->trend, "No board tested in the selection.");
-  gtk_widget_set_size_request(GTK_WIDGET(self->trend), 360, 200);
   gtk_grid_attach(GTK_GRID(grid), build_yield(self), 0, 0, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), GTK_WIDGET(self->trend), 1, 0, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), build_trends(self), 1, 0, 1, 1);
   gtk_grid_attach(GTK_GRID(grid), build_pareto(self), 0, 1, 1, 1);
   gtk_grid_attach(GTK_GRID(grid), build_measurement(self), 1, 1, 1, 1);
   self->control = control_chart_new();
@@ -531,7 +568,9 @@ void quality_view_set_filter(QualityView *self, const char *field, const char *t
     return;
   }
   GtkWidget *entry = strcmp(field, "station") == 0    ? self->station
+                     : strcmp(field, "fixture") == 0  ? self->fixture
                      : strcmp(field, "operator") == 0 ? self->operator_name
+                     : strcmp(field, "order") == 0    ? self->order
                      : strcmp(field, "from") == 0     ? self->from
                      : strcmp(field, "to") == 0       ? self->to : NULL;
   g_return_if_fail(entry != NULL);
@@ -594,6 +633,11 @@ const char *quality_view_error_text(QualityView *self)
 BarChart *quality_view_trend_chart(QualityView *self)
 {
   return self->trend;
+}
+
+BarChart *quality_view_shift_trend_chart(QualityView *self)
+{
+  return self->shift_trend;
 }
 
 BarChart *quality_view_pareto_chart(QualityView *self)

@@ -1,6 +1,7 @@
-/* The quality engineer's view: a filter bar (model, station, operator, from / to dates,
- * Apply or Enter), the yield table by model with its total and the first-pass yield by day,
- * the failure Pareto (by first failing step or by failing measurement), and one numeric
+/* The quality engineer's view: a filter bar (model, station, fixture, operator, order,
+ * from / to dates, Apply or Enter), the yield table by model with its total, the first-pass
+ * yield trend by production day and by shift (as `station report yield` defines them), the
+ * failure Pareto (by first failing step or by failing measurement), and one numeric
  * measurement's histogram with its limits, n, mean, sigma, Cp and Cpk, and its I-MR control
  * chart. Every number comes from db/report.h, queried on a worker thread with its own
  * connection, and is printed as `station report` prints it; the texts shown are readable
@@ -19,10 +20,10 @@ G_DECLARE_FINAL_TYPE(QualityView, quality_view, QUALITY, VIEW, GtkWidget)
  * models to filter by. The first query starts at once. */
 QualityView *quality_view_new(const Catalog *catalog, const char *db_path);
 
-/* What a person types into the filter bar: field is "station", "operator", "from" or "to"
- * (text), or "model" (a catalog name, NULL or "" for all models). Apply with the
- * quality.apply action (the Apply button) or Enter in a field (the entries are named
- * "filter-station", "filter-operator", "filter-from", "filter-to"). */
+/* What a person types into the filter bar: field is "station", "fixture", "operator",
+ * "order", "from" or "to" (text), or "model" (a catalog name, NULL or "" for all models).
+ * Apply with the quality.apply action (the Apply button) or Enter in a field (the entries
+ * are named "filter-" + the field: "filter-station", "filter-fixture" ...). */
 void quality_view_set_filter(QualityView *view, const char *field, const char *text);
 /* The Pareto toggle and the measurement chooser; each queries again. */
 void quality_view_set_pareto_kind(QualityView *view, gboolean by_measurement);
@@ -43,6 +44,8 @@ const char *quality_view_stats_text(QualityView *view);
 const char *quality_view_error_text(QualityView *view);
 /* The charts, for their own accessors. */
 BarChart *quality_view_trend_chart(QualityView *view);
+/* Bars "YYYY-MM-DD Sn": the production day and shift, in time order. */
+BarChart *quality_view_shift_trend_chart(QualityView *view);
 BarChart *quality_view_pareto_chart(QualityView *view);
 HistogramChart *quality_view_histogram(QualityView *view);
 ControlChart *quality_view_control_chart(QualityView *view);

@@ -1,8 +1,9 @@
 /* The quality view under a real X server, on a database of known runs written through the
- * store: the yield table, the first-pass yield by day, the Pareto counts and the Cpk it
- * shows equal what this test computes itself from the same data set; a filter by model and
- * day narrows them; a date that is not one shows the report library's sentence and keeps
- * the view alive. The view is saved as a picture to the artifacts folder. */
+ * store: the yield table, the first-pass yield by day and by shift, the Pareto counts and
+ * the Cpk it shows equal what this test computes itself from the same data set and what
+ * `station report` prints; a filter by model and day, or by fixture and order, narrows them;
+ * a date that is not one shows the report library's sentence and keeps the view alive. The
+ * view is saved as a picture to the artifacts folder. */
 #include "ui/quality_view.h"
 #include "ui/screenshot.h"
 #include "db/store.h"
@@ -16,8 +17,9 @@ static const char *const DAY_DATES[DAYS] = {"2026-11-02", "2026-11-03", "2026-11
 /* One run of the data set as written, kept to compute the expected reports from. */
 typedef struct {
   char *serial;
-  const char *model, *station, *operator_name;
-  int day;
+  const char *model, *station, *fixture, *operator_name, *order_id;
+  int day;                      /* production day, index into DAY_DATES */
+  int shift;                    /* 1..3 */
   char *started_at;
   const char *outcome;          /* PASS FAIL ERROR */
   const char *first_failure;    /* step, NULL when none */
@@ -51,10 +53,13 @@ static double uniform(guint32 *state)
 
 /* The runs of one board by its fate (board % 10): 0 fails voltage calibration then passes,
  * 1 fails power-up twice, 2 has a station error then passes, 3 fails two cells then passes;
- * the others pass at once. */
+ * the others pass at once. Boards are tested in each of the three shifts, a night shift's
+ * retest after midnight (still the production day the shift began), on two fixtures and
+ * for two orders. */
 static void plan_board(Rig *rig, const char *model, int board, guint32 *random)
 {
-  int fate = board % 10, day = board % DAYS;
+  static const int SHIFT_START_HOURS[] = {9, 17, 23};   /* UTC, shifts 1, 2, 3 */
+  int fate = board % 10, day = board % DAYS, shift = 1 + (board / DAYS) % 3;
   static const char *const OUTCOMES[][2] = {
     {"FAIL", "PASS"}, {"FAIL", "FAIL"}, {"ERROR", "PASS"}, {"FAIL", "PASS"}, {"PASS", NULL},
   };
@@ -66,10 +71,18 @@ static void plan_board(Rig *rig, const char *model, int board, guint32 *random)
     run->serial = g_strdup_printf("%s-2648-%05d", model, board);
     run->model = model;
     run->station = board % 2 ? "EOL-2" : "EOL-1";
+    run->fixture = board % 5 < 2 ? "SIM-Q2" : "SIM-Q1";
     run->operator_name = board % 4 < 2 ? "anna" : "ben";
+    run->order_id = board < 12 ? "PO-7" : "PO-8";
     run->day = day;
-    run->started_at = g_strdup_printf("%sT%02d:%02d:%02d.000Z", DAY_DATES[day], 9 + attempt * 3,
-                                      board % 60, (int)(strlen(model) % 60));
+    run->shift = shift;
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autofree char *midnight = g_strdup_printf("%sT00:00:00Z", DAY_DATES[day]);
+    g_autoptr(GDateTime) day_start = g_date_time_new_from_iso8601(midnight, utc);
+    g_autoptr(GDateTime) start = g_date_time_add_full(
+        day_start, 0, 0, 0, SHIFT_START_HOURS[shift - 1] + attempt * 3, board % 60,
+        (double)(strlen(model) % 60));
+    run->started_at = g_date_time_format(start, "%Y-%m-%dT%H:%M:%S.000Z");
     run->outcome = outcome;
     run->supply_ma = 20 + uniform(random) * 5;
     run->cell_01_mv = uniform(random) * 4 - 2;
@@ -117,8 +130,8 @@ static void write_run(Store *store, const TestRun *t)
 {
   g_autoptr(GError) error = NULL;
   RunStart start = {
-    .serial = t->serial, .model = t->model, .station_id = t->station, .fixture_id = "SIM-Q",
-    .slot = 1, .operator_name = t->operator_name, .sequence_name = "eol",
+    .serial = t->serial, .model = t->model, .station_id = t->station, .fixture_id = t->fixture,
+    .slot = 1, .operator_name = t->operator_name, .order_id = t->order_id, .sequence_name = "eol",
     .sequence_sha256 = "0", .app_version = "test", .chemistry = "lfp", .cell_count = 16,
     .started_at = t->started_at,
   };
@@ -226,16 +239,30 @@ typedef struct {
   gint64 boards, first_pass, final_pass, retests, errors;
 } Expected;
 
-/* The yield of the runs of `model` (NULL: all) on `day` (-1: all), by the rules of the
- * report: verdict runs only, a board's first and latest verdict run. */
-static Expected expect_yield(const Rig *rig, const char *model, int day)
+/* Which runs an expectation covers: NULL strings and -1 numbers select all. */
+typedef struct {
+  const char *model, *fixture, *order_id;
+  int day, shift;
+} Selection;
+
+static gboolean selected(const Selection *s, const TestRun *t)
+{
+  return (!s->model || strcmp(t->model, s->model) == 0) &&
+         (!s->fixture || strcmp(t->fixture, s->fixture) == 0) &&
+         (!s->order_id || strcmp(t->order_id, s->order_id) == 0) &&
+         (s->day < 0 || t->day == s->day) && (s->shift < 0 || t->shift == s->shift);
+}
+
+/* The yield of the runs selected, by the rules of the report: verdict runs only, a board's
+ * first and latest verdict run. */
+static Expected expect_yield_of(const Rig *rig, const Selection *selection)
 {
   Expected e = {0};
   g_autoptr(GHashTable) first = g_hash_table_new(g_str_hash, g_str_equal);
   g_autoptr(GHashTable) latest = g_hash_table_new(g_str_hash, g_str_equal);
   for (guint i = 0; i < rig->runs->len; i++) {
     const TestRun *t = rig->runs->pdata[i];
-    if ((model && strcmp(t->model, model) != 0) || (day >= 0 && t->day != day))
+    if (!selected(selection, t))
       continue;
     if (strcmp(t->outcome, "ERROR") == 0) {
       e.errors++;
@@ -256,6 +283,12 @@ static Expected expect_yield(const Rig *rig, const char *model, int day)
     e.final_pass += strcmp(g_hash_table_lookup(latest, serial), "PASS") == 0;
   }
   return e;
+}
+
+/* The yield of the runs of `model` (NULL: all) on `day` (-1: all). */
+static Expected expect_yield(const Rig *rig, const char *model, int day)
+{
+  return expect_yield_of(rig, &(Selection){.model = model, .day = day, .shift = -1});
 }
 
 static char *percent(gint64 part, gint64 whole)
@@ -379,6 +412,20 @@ static void test_numbers_match_the_data(void)
     g_assert_cmpstr(bar_chart_get_name(trend, d), ==, DAY_DATES[d]);
     g_assert_cmpstr(bar_chart_get_value_text(trend, d), ==, fpy);
   }
+  /* Every day had boards in each of the three shifts; the night's retests after midnight
+   * count in the shift and day they began. */
+  BarChart *shifts = quality_view_shift_trend_chart(rig.view);
+  g_assert_cmpuint(bar_chart_get_n_bars(shifts), ==, DAYS * 3);
+  for (int d = 0; d < DAYS; d++)
+    for (int s = 1; s <= 3; s++) {
+      Expected e = expect_yield_of(&rig, &(Selection){.day = d, .shift = s});
+      g_assert_cmpint(e.boards, >, 0);
+      g_autofree char *name = g_strdup_printf("%s S%d", DAY_DATES[d], s);
+      g_autofree char *fpy = percent(e.first_pass, e.boards);
+      guint bar = (guint)(d * 3 + s - 1);
+      g_assert_cmpstr(bar_chart_get_name(shifts, bar), ==, name);
+      g_assert_cmpstr(bar_chart_get_value_text(shifts, bar), ==, fpy);
+    }
 
   assert_pareto(&rig, FALSE);
   gboolean done = FALSE;
@@ -442,6 +489,41 @@ static void test_filter_by_model_and_day(void)
   assert_yield_row(&rig, 1, model_b, &e);
   assert_yield_row(&rig, 2, "all", &e);
   g_assert_cmpuint(bar_chart_get_n_bars(quality_view_trend_chart(rig.view)), ==, 1);
+  rig_close(&rig);
+}
+
+static void test_filter_by_fixture_and_order(void)
+{
+  Rig rig;
+  rig_open(&rig);
+  wait_for_view(&rig);
+  const char *model_a = catalog_nth(rig.catalog, 0)->name;
+  const char *model_b = catalog_nth(rig.catalog, 1)->name;
+  quality_view_set_filter(rig.view, "fixture", "SIM-Q2");
+  quality_view_set_filter(rig.view, "order", "PO-8");
+  apply(&rig);
+  g_assert_cmpstr(quality_view_error_text(rig.view), ==, "");
+  gboolean a_first = strcmp(model_a, model_b) < 0;
+  Selection a = {.model = model_a, .fixture = "SIM-Q2", .order_id = "PO-8", .day = -1,
+                 .shift = -1};
+  Selection b = a, all = a;
+  b.model = model_b;
+  all.model = NULL;
+  Expected ea = expect_yield_of(&rig, &a), eb = expect_yield_of(&rig, &b);
+  Expected eall = expect_yield_of(&rig, &all);
+  g_assert_cmpint(ea.boards, >, 0);
+  g_assert_cmpint(eb.boards, >, 0);
+  g_assert_cmpint(eall.boards, <, expect_yield(&rig, NULL, -1).boards);
+  g_assert_cmpuint(quality_view_yield_rows(rig.view), ==, 4);
+  assert_yield_row(&rig, a_first ? 1 : 2, model_a, &ea);
+  assert_yield_row(&rig, a_first ? 2 : 1, model_b, &eb);
+  assert_yield_row(&rig, 3, "all", &eall);
+  /* An order with no board in the selection empties it. */
+  quality_view_set_filter(rig.view, "order", "PO-9");
+  apply(&rig);
+  g_assert_cmpuint(quality_view_yield_rows(rig.view), ==, 2);   /* the header and "all" */
+  g_assert_cmpstr(quality_view_yield_cell(rig.view, 1, 1), ==, "0");
+  g_assert_cmpuint(bar_chart_get_n_bars(quality_view_shift_trend_chart(rig.view)), ==, 0);
   rig_close(&rig);
 }
 
@@ -578,6 +660,21 @@ static void test_same_as_station_report(void)
   }
   g_assert_cmpuint(row, ==, quality_view_yield_rows(rig.view));
 
+  /* "day shift boards FPY final retests errors" per production day and shift, then "all". */
+  const char *shift_args[] = {"yield", "--by", "shift", NULL};
+  g_auto(GStrv) shift_lines = station_report(&rig, shift_args);
+  BarChart *shifts = quality_view_shift_trend_chart(rig.view);
+  guint bar = 0;
+  for (guint i = 1; shift_lines[i] && !g_str_has_prefix(shift_lines[i], "all "); i++, bar++) {
+    g_auto(GStrv) cells = words(shift_lines[i]);
+    g_assert_cmpuint(g_strv_length(cells), ==, 7);
+    g_autofree char *name = g_strdup_printf("%s S%s", cells[0], cells[1]);
+    g_assert_cmpstr(bar_chart_get_name(shifts, bar), ==, name);
+    g_assert_cmpstr(bar_chart_get_value_text(shifts, bar), ==, cells[3]);
+  }
+  g_assert_cmpuint(bar, ==, bar_chart_get_n_bars(shifts));
+  g_assert_cmpuint(bar, ==, DAYS * 3);
+
   const char *pareto_args[] = {"pareto", "--by", "step", NULL};
   g_auto(GStrv) pareto = station_report(&rig, pareto_args);
   g_assert_cmpstr(pareto[0], ==, quality_view_pareto_text(rig.view));
@@ -600,6 +697,24 @@ static void test_same_as_station_report(void)
   g_assert_true(g_str_has_prefix(stats[2], "Cp "));
   g_autofree char *capability = g_strndup(stats[2], strstr(stats[2], " (sigma") - stats[2]);
   g_assert_nonnull(strstr(quality_view_stats_text(rig.view), capability));
+
+  /* The fixture and order filters select what --fixture and --order select. */
+  quality_view_set_filter(rig.view, "fixture", "SIM-Q1");
+  quality_view_set_filter(rig.view, "order", "PO-7");
+  apply(&rig);
+  const char *filtered_args[] = {"yield", "--by", "model", "--fixture", "SIM-Q1", "--order",
+                                 "PO-7", NULL};
+  g_auto(GStrv) filtered = station_report(&rig, filtered_args);
+  row = 1;
+  for (guint i = 1; filtered[i] && *filtered[i] && !g_str_has_prefix(filtered[i], "FPY:");
+       i++, row++) {
+    g_auto(GStrv) cells = words(filtered[i]);
+    g_assert_cmpuint(g_strv_length(cells), ==, 6);
+    for (guint c = 0; c < 6; c++)
+      g_assert_cmpstr(quality_view_yield_cell(rig.view, row, c), ==, cells[c]);
+  }
+  g_assert_cmpuint(row, ==, quality_view_yield_rows(rig.view));
+  g_assert_cmpuint(row, ==, 4);
   rig_close(&rig);
 }
 
@@ -612,6 +727,8 @@ int main(int argc, char **argv)
   gtk_init();
   g_test_add_func("/quality-view/numbers-match-the-data", test_numbers_match_the_data);
   g_test_add_func("/quality-view/filter-by-model-and-day", test_filter_by_model_and_day);
+  g_test_add_func("/quality-view/filter-by-fixture-and-order",
+                  test_filter_by_fixture_and_order);
   g_test_add_func("/quality-view/bad-date", test_bad_date_says_why);
   g_test_add_func("/quality-view/same-as-station-report", test_same_as_station_report);
   g_test_add_func("/quality-view/database-that-cannot-open", test_database_that_cannot_open);
