@@ -2,6 +2,7 @@
  * keygen, sign, import (a good release, the same again, a tampered image), release with
  * supersede, list and show, each checked by exit code and output. */
 #include "tests/cunit_main.h"
+#include "tests/scratch_folder.h"
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -65,22 +66,9 @@ static int setup(void)
   return folder ? 0 : 1;
 }
 
-static void remove_tree(const char *path)
-{
-  if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (dir && (name = g_dir_read_name(dir)) != NULL) {
-      g_autofree char *child = g_build_filename(path, name, NULL);
-      remove_tree(child);
-    }
-  }
-  g_remove(path);
-}
-
 static int teardown(void)
 {
-  remove_tree(folder);
+  scratch_folder_remove(folder);
   g_free(folder);
   g_free(db_path);
   g_free(trusted_folder);

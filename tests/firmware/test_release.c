@@ -3,6 +3,7 @@
  * loading the released image for flashing with every check made again, also after the
  * database was edited by hand. */
 #include "tests/cunit_main.h"
+#include "tests/scratch_folder.h"
 #include "db/firmware_store.h"
 #include "firmware/firmware_error.h"
 #include "firmware/manifest.h"
@@ -36,19 +37,6 @@ typedef struct {
   FirmwareSigningKey *other;
   Store *store;
 } Fixture;
-
-static void remove_tree(const char *path)
-{
-  if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (dir && (name = g_dir_read_name(dir)) != NULL) {
-      g_autofree char *child = g_build_filename(path, name, NULL);
-      remove_tree(child);
-    }
-  }
-  g_remove(path);
-}
 
 static Fixture *fixture_new(void)
 {
@@ -87,7 +75,7 @@ static void fixture_free(Fixture *f)
   firmware_trusted_keys_free(f->trusted);
   firmware_signing_key_free(f->team);
   firmware_signing_key_free(f->other);
-  remove_tree(f->folder);
+  scratch_folder_remove(f->folder);
   g_free(f->folder);
   g_free(f->trusted_folder);
   g_free(f->db_path);

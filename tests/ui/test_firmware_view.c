@@ -4,7 +4,7 @@
  * models ticked; an operator finds Import and Release disabled, and the library refuses the
  * release even when it is asked for anyway. */
 #include "ui/firmware_view.h"
-#include "tests/ui/scratch_folder.h"
+#include "tests/scratch_folder.h"
 #include "db/firmware_store.h"
 #include "db/users.h"
 #include "firmware/manifest.h"

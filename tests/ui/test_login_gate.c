@@ -7,7 +7,7 @@
 #include "ui/login_gate.h"
 #include "sequences/catalog.h"
 #include "db/store.h"
-#include "tests/ui/scratch_folder.h"
+#include "tests/scratch_folder.h"
 
 typedef struct {
   char *folder, *db_path;

@@ -3,7 +3,7 @@
  * refused in one sentence, log-out ends the session, and a station without an admin works
  * under the login name as before. */
 #include "ui/login_panel.h"
-#include "tests/ui/scratch_folder.h"
+#include "tests/scratch_folder.h"
 
 typedef struct {
   char *folder, *db_path;

@@ -1,5 +1,5 @@
-/* A temporary folder per widget test (database, keys, images), removed with all it holds:
- * the store leaves lock files beside its database. */
+/* A temporary folder per test (database, keys, images), removed with all it holds: the
+ * store leaves lock files beside its database. */
 #pragma once
 #include <glib.h>
 

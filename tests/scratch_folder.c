@@ -1,5 +1,5 @@
-/* Temporary folders of the widget tests (see scratch_folder.h). */
-#include "tests/ui/scratch_folder.h"
+/* Temporary folders of the tests (see scratch_folder.h). */
+#include "tests/scratch_folder.h"
 #include <glib/gstdio.h>
 
 char *scratch_folder_new(const char *prefix)
