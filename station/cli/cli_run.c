@@ -4,6 +4,7 @@
  * the other commands that run the engine (station firmware flash). */
 #include "station/cli/cli.h"
 #include "db/users.h"
+#include "station/run_overrides.h"
 #include "station/engine.h"
 #include "station/order.h"
 #include "station/station_error.h"
@@ -224,6 +225,11 @@ int cli_run(int argc, char **argv)
     .chemistry = o.chemistry, .cells = o.cells, .heater = o.heater, .profile = o.profile,
     .order_id = o.order, .trusted_keys_dir = o.trusted_keys,
   };
+  /* A sequence, limits or profile other than the station's: an engineer's, audited. */
+  if (!run_overrides_authorize(store, user, &request, &error)) {
+    cli_error("%s", error->message);
+    return g_error_matches(error, USER_ERROR, USER_ERROR_DENIED) ? EXIT_USAGE : EXIT_ERROR;
+  }
   RunResult result;
   if (!cli_engine_run(engine, &request, &result, &error)) {
     cli_error("%s", error->message);
