@@ -319,6 +319,21 @@ static const char MIGRATION_9[] =
   "  WHERE latest.fixture_id = fixtures.id;"
   "CREATE INDEX runs_running ON runs(id) WHERE outcome = 'RUNNING';";
 
+/* Version 10: the production orders an engineer registered (db/orders.h): the values of each
+ * as its order file gave them (NULL: not given, the run's default), the file's SHA-256, and
+ * who changed it last; a removed order keeps its row with removed_at. */
+static const char MIGRATION_10[] =
+  "CREATE TABLE orders ("
+  "  id TEXT PRIMARY KEY,"                      /* the production order's id, e.g. PO-4711 */
+  "  cells TEXT,"                               /* cells in series, NULL: model's maximum */
+  "  chemistry TEXT,"                           /* lfp, liion, lto; NULL: lfp */
+  "  heater TEXT CHECK (heater IN ('yes', 'no')),"  /* NULL: the model's option */
+  "  profile TEXT,"                             /* protection profile, NULL: default */
+  "  source_sha256 TEXT,"                       /* of the order file registered */
+  "  changed_at TEXT NOT NULL,"
+  "  changed_by TEXT,"
+  "  removed_at TEXT);";
+
 static const Migration MIGRATIONS[] = {
   { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
   { 2, "signed firmware releases per model", MIGRATION_2 },
@@ -331,6 +346,7 @@ static const Migration MIGRATIONS[] = {
   { 8, "each measurement's run, and the series index of the statistics", MIGRATION_8 },
   { 9, "each fixture's latest run and contact replacement, the index of running runs",
     MIGRATION_9 },
+  { 10, "the production orders registered on the station", MIGRATION_10 },
 };
 
 /* Returns the version of the last migration. */

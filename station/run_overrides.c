@@ -3,15 +3,15 @@
 #include "station/limit_table.h"
 #include "sequences/data_path.h"
 #include "db/audit.h"
+#include "db/orders.h"
 #include "db/users.h"
 #include <stdlib.h>
 
 typedef struct {
   const char *action;           /* audit action */
-  const char *what;             /* "the sequence", "the limits", "the protection profile" */
   char *before;                 /* the default, as audited */
   char *after;                  /* what is used instead */
-  char *named;                  /* what is used, as the refusal names it */
+  char *named;                  /* what is used, as the refusal names it: "the sequence X" */
 } Override;
 
 static void override_clear(gpointer data)
@@ -54,13 +54,41 @@ static gboolean add_file(GArray *overrides, const char *action, const char *what
   g_autofree char *given_real = resolved(given), *default_real = resolved(fallback);
   if (g_str_equal(given_real, default_real))
     return TRUE;
-  Override o = {.action = action, .what = what, .named = g_strdup(given)};
+  Override o = {.action = action, .named = g_strdup_printf("%s %s", what, given)};
   o.after = file_identity(given, error);
   o.before = o.after ? file_identity(fallback, error) : NULL;
   if (!o.before) {
     override_clear(&o);
     return FALSE;
   }
+  g_array_append_val(overrides, o);
+  return TRUE;
+}
+
+/* Adds the order when its values are not those of an order registered on the station. */
+static gboolean add_order(GArray *overrides, const RunRequest *request,
+                          const RunOrderSource *order, GError **error)
+{
+  if (!order->file && !order->options)
+    return TRUE;
+  g_autofree char *values = order_values_describe(request->cells, request->chemistry,
+                                                  request->heater, request->profile);
+  if (order->registered && g_str_equal(values, order->registered))
+    return TRUE; /* the registered order's own values, repeated */
+  Override o = {.action = "run.order"};
+  if (order->file) {
+    g_autofree char *file = file_identity(order->file, error);
+    if (!file)
+      return FALSE;
+    o.after = g_strdup_printf("%s from %s", values, file);
+    o.named = g_strdup_printf("the order file %s", order->file);
+  } else {
+    o.after = g_strdup(values);
+    o.named = g_strdup_printf("the order %s given on the command line", values);
+  }
+  o.before = order->registered
+                 ? g_strdup_printf("order %s: %s", order->registered_id, order->registered)
+                 : g_strdup("the model's default order");
   g_array_append_val(overrides, o);
   return TRUE;
 }
@@ -73,13 +101,13 @@ static char *describe(const GArray *overrides)
     const Override *o = &g_array_index(overrides, Override, i);
     if (i > 0)
       g_string_append(text, i + 1 == overrides->len ? " and " : ", ");
-    g_string_append_printf(text, "%s %s", o->what, o->named);
+    g_string_append(text, o->named);
   }
   return g_string_free(text, FALSE);
 }
 
 gboolean run_overrides_authorize(Store *store, const char *user, const RunRequest *request,
-                                 GError **error)
+                                 const RunOrderSource *order, GError **error)
 {
   g_autoptr(GArray) overrides = g_array_new(FALSE, TRUE, sizeof(Override));
   g_array_set_clear_func(overrides, override_clear);
@@ -88,13 +116,16 @@ gboolean run_overrides_authorize(Store *store, const char *user, const RunReques
       !add_file(overrides, "run.limits", "the limits", request->limits_path, "limits.conf",
                 error))
     return FALSE;
-  if (request->profile && !g_str_equal(request->profile, LIMITS_DEFAULT_PROFILE)) {
-    Override o = {.action = "run.profile", .what = "the protection profile",
-                  .named = g_strdup(request->profile),
+  if (request->profile && !g_str_equal(request->profile, LIMITS_DEFAULT_PROFILE) &&
+      !(order && g_strcmp0(order->registered_profile, request->profile) == 0)) {
+    Override o = {.action = "run.profile",
+                  .named = g_strdup_printf("the protection profile %s", request->profile),
                   .before = g_strdup("profile=" LIMITS_DEFAULT_PROFILE),
                   .after = g_strdup_printf("profile=%s", request->profile)};
     g_array_append_val(overrides, o);
   }
+  if (order && !add_order(overrides, request, order, error))
+    return FALSE;
   if (overrides->len == 0)
     return TRUE;
   g_autofree char *used = describe(overrides);

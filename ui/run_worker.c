@@ -105,7 +105,7 @@ static void run_thread(GTask *task, gpointer source, gpointer data, GCancellable
   }
   /* A sequence or limits other than the station's: an engineer's, audited (as station run). */
   const char *user = w->request.operator_name ? w->request.operator_name : g_get_user_name();
-  if (!run_overrides_authorize(store, user, &w->request, &error)) {
+  if (!run_overrides_authorize(store, user, &w->request, NULL, &error)) {
     store_close(store);
     g_task_return_error(task, error);
     return;

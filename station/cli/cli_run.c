@@ -5,6 +5,7 @@
 #include "station/cli/cli.h"
 #include "db/users.h"
 #include "station/run_overrides.h"
+#include "db/orders.h"
 #include "station/engine.h"
 #include "station/order.h"
 #include "station/station_error.h"
@@ -192,6 +193,7 @@ int cli_run(int argc, char **argv)
     o.fixture = default_fixture_path();
 
   g_autoptr(GError) error = NULL;
+  gboolean order_options = o.cells || o.chemistry || o.heater || o.profile;
   if (!apply_order_file(&o, &error)) {
     cli_error("%s", error->message);
     return EXIT_USAGE;
@@ -225,8 +227,30 @@ int cli_run(int argc, char **argv)
     .chemistry = o.chemistry, .cells = o.cells, .heater = o.heater, .profile = o.profile,
     .order_id = o.order, .trusted_keys_dir = o.trusted_keys,
   };
-  /* A sequence, limits or profile other than the station's: an engineer's, audited. */
-  if (!run_overrides_authorize(store, user, &request, &error)) {
+  /* An order registered on the station gives the values nothing else gave. */
+  g_autoptr(OrderRow) registered = o.order ? store_order_find(store, o.order, NULL) : NULL;
+  g_autofree char *registered_values = NULL;
+  if (registered) {
+    char **options[] = {&o.cells, &o.chemistry, &o.heater, &o.profile};
+    const char *values[] = {registered->cells, registered->chemistry, registered->heater,
+                            registered->profile};
+    for (guint i = 0; i < G_N_ELEMENTS(options); i++)
+      if (!*options[i])
+        *options[i] = g_strdup(values[i]);
+    request.cells = o.cells;
+    request.chemistry = o.chemistry;
+    request.heater = o.heater;
+    request.profile = o.profile;
+    registered_values = order_values_describe(registered->cells, registered->chemistry,
+                                              registered->heater, registered->profile);
+  }
+  RunOrderSource order = {
+    .registered_id = o.order, .registered = registered_values,
+    .registered_profile = registered ? registered->profile : NULL,
+    .file = o.order_file, .options = order_options,
+  };
+  /* A sequence, limits, profile or order other than the station's: an engineer's, audited. */
+  if (!run_overrides_authorize(store, user, &request, &order, &error)) {
     cli_error("%s", error->message);
     return g_error_matches(error, USER_ERROR, USER_ERROR_DENIED) ? EXIT_USAGE : EXIT_ERROR;
   }

@@ -19,6 +19,7 @@ static const struct {
   {"limits", cli_limits, "print the limits applied to a model: station limits show MODEL"},
   {"report", cli_report, "quality reports: yield, pareto, stats, history, run, export"},
   {"user", cli_user, "the station's users and roles: user add NAME --role R, list, remove"},
+  {"orders", cli_orders, "production orders: orders [list], add FILE (engineer), remove ID"},
   {"fixtures", cli_fixtures, "the fixtures used, with their contact cycles against the rating"},
   {"instruments", cli_instruments, "the USB instruments connected, with their resource strings"},
   {"firmware", cli_firmware, "firmware releases: keygen, sign, import, release, list, show, flash"},

@@ -75,6 +75,10 @@ static void make_old_database(const char *path, int version)
   if (rc == SQLITE_OK && version >= 8)
     rc = sqlite3_exec(db, "UPDATE measurements SET run_id = (SELECT run_id FROM steps WHERE "
                       "steps.id = measurements.step_id)", NULL, NULL, &message);
+  /* a station of version 9 and later keeps each fixture's latest run */
+  if (rc == SQLITE_OK && version >= 9)
+    rc = sqlite3_exec(db, "UPDATE fixtures SET last_run_id = (SELECT max(id) FROM runs WHERE "
+                      "runs.fixture_id = fixtures.id)", NULL, NULL, &message);
   if (rc != SQLITE_OK)
     printf("\n  data of version %d: %s\n", version, message);
   CU_ASSERT_EQUAL(rc, SQLITE_OK);
