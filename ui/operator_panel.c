@@ -445,6 +445,11 @@ const char *operator_panel_status_text(OperatorPanel *self)
   return gtk_label_get_text(GTK_LABEL(self->status));
 }
 
+const char *operator_panel_detail_text(OperatorPanel *self)
+{
+  return gtk_label_get_text(GTK_LABEL(self->detail));
+}
+
 guint operator_panel_step_count(OperatorPanel *self)
 {
   guint n = 0;

@@ -59,6 +59,9 @@ static void on_run_finished(OperatorPanel *panel, StationApp *self)
   self->exit_status = exit_status_of(outcome);
   g_print("%s run %" G_GINT64_FORMAT ": %s\n", operator_panel_banner_text(panel), run_id,
           operator_panel_status_text(panel));
+  const char *detail = operator_panel_detail_text(panel);
+  if (detail && *detail)
+    g_print("  %s\n", detail);
   if (self->scan)
     g_timeout_add(500, finish_unattended, self);
 }
