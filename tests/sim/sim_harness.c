@@ -53,6 +53,43 @@ static guint16 port_of(const char *resource)
   return (guint16)g_ascii_strtoull(parts[2], NULL, 10);
 }
 
+/* A resource line, "<role> <resource>" or "slot<k>.<role> <resource>" of a twin of slots. */
+static void note_line(SimHarness *harness, const char *line)
+{
+  guint slot = 1;
+  if (g_str_has_prefix(line, "slot") && strchr(line, '.')) {
+    slot = (guint)g_ascii_strtoull(line + strlen("slot"), NULL, 10);
+    line = strchr(line, '.') + 1;
+  }
+  if (slot < 1 || slot > HARNESS_MAX_SLOTS)
+    return;
+  harness->n_slots = MAX(harness->n_slots, slot);
+  if (g_str_has_prefix(line, "cellsim "))
+    harness->slot_cellsim_port[slot - 1] = port_of(line + strlen("cellsim "));
+  else if (g_str_has_prefix(line, "control "))
+    harness->slot_control_port[slot - 1] = port_of(line + strlen("control "));
+  else if (g_str_has_prefix(line, "rs485 ASRL") && g_str_has_suffix(line, "::INSTR") &&
+           !harness->slot_rs485_path[slot - 1])
+    harness->slot_rs485_path[slot - 1] = g_strndup(
+        line + strlen("rs485 ASRL"), strlen(line) - strlen("rs485 ASRL") - strlen("::INSTR"));
+  if (slot != 1)
+    return;
+  if (g_str_has_prefix(line, "eload "))
+    harness->eload_port = port_of(line + strlen("eload "));
+  else if (g_str_has_prefix(line, "charger "))
+    harness->charger_port = port_of(line + strlen("charger "));
+  else if (g_str_has_prefix(line, "dmm "))
+    harness->dmm_port = port_of(line + strlen("dmm "));
+  else if (g_str_has_prefix(line, "switch "))
+    harness->switch_port = port_of(line + strlen("switch "));
+  else if (g_str_has_prefix(line, "battery "))
+    harness->battery_port = port_of(line + strlen("battery "));
+  harness->cellsim_port = harness->slot_cellsim_port[0];
+  harness->control_port = harness->slot_control_port[0];
+  if (!harness->rs485_path && harness->slot_rs485_path[0])
+    harness->rs485_path = g_strdup(harness->slot_rs485_path[0]);
+}
+
 SimHarness *harness_start(const char *const *extra_args, GError **error)
 {
   SimHarness *harness = g_new0(SimHarness, 1);
@@ -89,24 +126,7 @@ SimHarness *harness_start(const char *const *extra_args, GError **error)
       break;
     harness->lines[harness->n_lines++] = line;
     ready = strcmp(line, "ready") == 0;
-    if (g_str_has_prefix(line, "cellsim "))
-      harness->cellsim_port = port_of(line + strlen("cellsim "));
-    else if (g_str_has_prefix(line, "control "))
-      harness->control_port = port_of(line + strlen("control "));
-    else if (g_str_has_prefix(line, "eload "))
-      harness->eload_port = port_of(line + strlen("eload "));
-    else if (g_str_has_prefix(line, "charger "))
-      harness->charger_port = port_of(line + strlen("charger "));
-    else if (g_str_has_prefix(line, "dmm "))
-      harness->dmm_port = port_of(line + strlen("dmm "));
-    else if (g_str_has_prefix(line, "switch "))
-      harness->switch_port = port_of(line + strlen("switch "));
-    else if (g_str_has_prefix(line, "battery "))
-      harness->battery_port = port_of(line + strlen("battery "));
-    else if (g_str_has_prefix(line, "rs485 ASRL") && g_str_has_suffix(line, "::INSTR") &&
-             !harness->rs485_path)
-      harness->rs485_path = g_strndup(line + strlen("rs485 ASRL"),
-                                      strlen(line) - strlen("rs485 ASRL") - strlen("::INSTR"));
+    note_line(harness, line);
   }
   if (!ready || !harness->cellsim_port || !harness->control_port || !harness->rs485_path) {
     g_autofree char *seen = g_strjoinv(" | ", harness->lines);
@@ -138,11 +158,18 @@ int harness_stop(SimHarness *harness, gboolean *link_removed)
       *link_removed = !left;
     if (left)
       g_unlink(link);
+    for (guint k = 1; k <= HARNESS_MAX_SLOTS; k++) {
+      g_autofree char *name = g_strdup_printf("slot%u", k);
+      g_autofree char *dir = g_build_filename(harness->pty_dir, name, NULL);
+      g_rmdir(dir);
+    }
     g_rmdir(harness->pty_dir);
   }
   for (guint i = 0; i < harness->n_lines; i++)
     g_free(harness->lines[i]);
   g_free(harness->rs485_path);
+  for (guint k = 0; k < HARNESS_MAX_SLOTS; k++)
+    g_free(harness->slot_rs485_path[k]);
   g_free(harness->pty_dir);
   g_free(harness);
   return status;

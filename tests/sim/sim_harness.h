@@ -7,7 +7,8 @@
 
 #define HARNESS_TIMEOUT_MS 5000       /* ms, longest wait for an answer that must come */
 #define HARNESS_SILENCE_MS 300        /* ms, how long "no answer" is listened for */
-#define HARNESS_MAX_LINES 16          /* start-up lines read at most (the last is "ready") */
+#define HARNESS_MAX_LINES 96          /* start-up lines read at most (the last is "ready") */
+#define HARNESS_MAX_SLOTS 8
 
 typedef struct {
   GSubprocess *process;
@@ -23,6 +24,12 @@ typedef struct {
   guint16 switch_port;
   guint16 battery_port;
   char *rs485_path;             /* <pty_dir>/rs485 */
+  /* Per slot of a twin started with --slots N (its lines "slot<k>.<role> …"), index k - 1;
+   * slot 1's are also the fields above. */
+  guint16 slot_cellsim_port[HARNESS_MAX_SLOTS];
+  guint16 slot_control_port[HARNESS_MAX_SLOTS];
+  char *slot_rs485_path[HARNESS_MAX_SLOTS];
+  guint n_slots;                /* slots seen in the lines (1 without prefixes) */
 } SimHarness;
 
 /* Starts fixture-sim --cellsim-port 0 --control-port 0 --pty-dir <tmp> plus `extra_args`
