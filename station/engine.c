@@ -388,7 +388,7 @@ static gboolean prepare(Engine *engine, const RunRequest *request, Run *run, GEr
     run->fixture = request->fixture;
     run->fixture_borrowed = TRUE;
   } else {
-    run->fixture = fixture_load(request->fixture_path, error);
+    run->fixture = fixture_load_slot(request->fixture_path, request->slot, error);
   }
   return run->fixture != NULL;
 }

@@ -72,6 +72,8 @@ typedef enum {
 typedef struct {
   RunPurpose purpose;             /* RUN_PURPOSE_EOL unless set */
   const char *fixture_path;       /* fixture description file */
+  int slot;                       /* the slot of that file to test in (fixture_slots.h); 0:
+                                     its first */
   Fixture *fixture;               /* or a fixture already loaded and connected (borrowed; the
                                      run uses it as it is and leaves it open): self-tests
                                      that prepare a simulated board first */

@@ -45,7 +45,11 @@ char *cli_user_name(Store *store, const char *given);
 typedef struct {
   gboolean quiet;                 /* only failing measurements and step ends */
   int last_percent;               /* progress printed last (-10: none yet) */
+  int slot;                       /* a batch's: every line starts "slot N  " (0: no prefix) */
 } CliPrinter;
+/* Prints text on stdout at once, each line prefixed "slot N  " when slot is not 0 (the
+ * lines of runs on several threads never mix). */
+void cli_print_lines(int slot, const char *text);
 /* Prints an event as it happens (an EngineEventFunc; user_data is a CliPrinter). */
 void cli_print_event(const EngineEvent *event, gpointer user_data);
 /* Runs request on engine (engine_run) with Ctrl-C and SIGTERM aborting it: the run ends
@@ -54,6 +58,17 @@ gboolean cli_engine_run(Engine *engine, const RunRequest *request, RunResult *re
                         GError **error);
 /* The verdict line, "PASS  <board>  1.23 s  run 7 stored in <db>", and why it did not pass. */
 void cli_print_verdict(const RunResult *result, const char *board, const char *db_path);
+/* The verdict lines into out. */
+void cli_format_verdict(const RunResult *result, const char *board, const char *db_path,
+                        GString *out);
+/* The exit status of a run that could not start: 64 for what the command line got wrong (an
+ * order the model cannot take included), 3 aborted, else 2. */
+int cli_refused_status(const GError *error);
+/* Tests the boards `serials` (two or more) at once, one per slot of the fixture in order,
+ * each as base says otherwise (cli_batch.c); prints every slot's events prefixed with its
+ * number and returns the highest exit status of the runs. */
+int cli_run_batch(const Catalog *catalog, const char *db_path, const RunRequest *base,
+                  const char *const *serials, gboolean quiet);
 /* The exit status of a run's outcome: 0 PASS, 1 FAIL, 2 ERROR, 3 ABORTED. */
 int cli_exit_code(Outcome outcome);
 /* Prints "station: <message>" to stderr. */

@@ -11,6 +11,7 @@
 #include "station/station_error.h"
 #include "db/store.h"
 #include "sequences/data_path.h"
+#include "fixtures/fixture_slots.h"
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -23,31 +24,35 @@ static void on_interrupt(int signum)
     engine_abort(running_engine);
 }
 
-/* On a terminal, a progress line per tenth of a phase, rewritten in place; in a log, one line
- * when the phase is done. */
-static void print_progress(CliPrinter *printer, const EngineEvent *e)
+/* Runs of a batch print from their own threads: one event's lines at a time. */
+static GMutex print_lock;
+
+/* On a terminal, a progress line per tenth of a phase, rewritten in place; in a log or a
+ * batch, one line when the phase is done. */
+static void print_progress(CliPrinter *printer, const EngineEvent *e, GString *out)
 {
   int percent = e->total > 0 ? (int)(100 * e->done / e->total) : 100;
   gboolean complete = e->done >= e->total;
-  if (!complete && (percent / 10 == printer->last_percent / 10 || !isatty(STDOUT_FILENO)))
+  gboolean rewrite = isatty(STDOUT_FILENO) && !printer->slot;
+  if (!complete && (percent / 10 == printer->last_percent / 10 || !rewrite))
     return;
-  printf("%s             %-6s %3d %% (%.0f of %.0f bytes)%s",
-         isatty(STDOUT_FILENO) ? "\r" : "", e->message, percent, e->done, e->total,
-         complete ? "\n" : "");
+  g_string_append_printf(out, "%s             %-6s %3d %% (%.0f of %.0f bytes)%s",
+                         rewrite ? "\r" : "", e->message, percent, e->done, e->total,
+                         complete ? "\n" : "");
   printer->last_percent = complete ? -10 : percent;
 }
 
-void cli_print_event(const EngineEvent *e, gpointer user_data)
+/* The event's lines into out. */
+static void format_event(CliPrinter *printer, const EngineEvent *e, GString *out)
 {
-  CliPrinter *printer = user_data;
   switch (e->kind) {
   case EVENT_RUN_STARTED:
-    printf("Run %" G_GINT64_FORMAT ": %s (model %s)\n", e->run_id,
-           *e->serial ? e->serial : "board without serial", e->model);
+    g_string_append_printf(out, "Run %" G_GINT64_FORMAT ": %s (model %s)\n", e->run_id,
+                           *e->serial ? e->serial : "board without serial", e->model);
     break;
   case EVENT_STEP_STARTED:
     if (!printer->quiet)
-      printf("[%7.2f s] %-8s %s\n", e->elapsed_s, e->group, e->step);
+      g_string_append_printf(out, "[%7.2f s] %-8s %s\n", e->elapsed_s, e->group, e->step);
     break;
   case EVENT_MEASUREMENT: {
     const Measurement *m = e->measurement;
@@ -55,25 +60,49 @@ void cli_print_event(const EngineEvent *e, gpointer user_data)
       break;
     g_autofree char *text = measurement_describe(m);
     const char *verdict = m->comparison == COMPARE_LOG ? "" : outcome_name(m->outcome);
-    printf("             %-5s %-30s %s%s\n", verdict, m->name, text,
-           m->marginal ? "  (marginal)" : "");
+    g_string_append_printf(out, "             %-5s %-30s %s%s\n", verdict, m->name, text,
+                           m->marginal ? "  (marginal)" : "");
     break;
   }
   case EVENT_STEP_ENDED:
-    printf("[%7.2f s] %-8s %-28s %s%s%s\n", e->elapsed_s, e->group, e->step,
-           outcome_name(e->outcome), e->message ? ": " : "", e->message ? e->message : "");
+    g_string_append_printf(out, "[%7.2f s] %-8s %-28s %s%s%s\n", e->elapsed_s, e->group,
+                           e->step, outcome_name(e->outcome), e->message ? ": " : "",
+                           e->message ? e->message : "");
     break;
   case EVENT_LOG:
-    printf("             log: %s\n", e->message);
+    g_string_append_printf(out, "             log: %s\n", e->message);
     break;
   case EVENT_PROGRESS:
     if (!printer->quiet)
-      print_progress(printer, e);
+      print_progress(printer, e, out);
     break;
   case EVENT_RUN_ENDED:
     break;
   }
+}
+
+void cli_print_lines(int slot, const char *text)
+{
+  g_mutex_lock(&print_lock);
+  if (!slot) {
+    fputs(text, stdout);
+  } else {
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (char **line = lines; *line; line++)
+      if (**line || line[1])
+        printf("slot %d  %s%s", slot, *line, line[1] ? "\n" : "");
+  }
   fflush(stdout);
+  g_mutex_unlock(&print_lock);
+}
+
+void cli_print_event(const EngineEvent *e, gpointer user_data)
+{
+  CliPrinter *printer = user_data;
+  g_autoptr(GString) out = g_string_new(NULL);
+  format_event(printer, e, out);
+  if (out->len)
+    cli_print_lines(printer->slot, out->str);
 }
 
 int cli_exit_code(Outcome outcome)
@@ -88,6 +117,8 @@ int cli_exit_code(Outcome outcome)
 
 /* What `station run` was given. */
 typedef struct {
+  char **serials;                 /* --serial, once per board (a batch: one per slot) */
+  int slot;                       /* --slot, 0 when not given */
   char *fixture, *serial, *db, *operator_name, *sequence, *limits, *station_id, *trusted_keys;
   char *order, *order_file, *chemistry, *cells, *heater, *profile;
   gboolean quiet;
@@ -100,6 +131,7 @@ static void run_options_clear(RunOptions *o)
                      &o->chemistry, &o->cells, &o->heater, &o->profile};
   for (guint i = 0; i < G_N_ELEMENTS(fields); i++)
     g_clear_pointer(fields[i], g_free);
+  g_clear_pointer(&o->serials, g_strfreev);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunOptions, run_options_clear)
 
@@ -109,8 +141,11 @@ static gboolean parse_run_options(int *argc, char ***argv, RunOptions *o)
   GOptionEntry entries[] = {
     {"fixture", 'f', 0, G_OPTION_ARG_FILENAME, &o->fixture,
      "Fixture description (default: the twin, fixtures/sim.conf)", "FILE"},
-    {"serial", 's', 0, G_OPTION_ARG_STRING, &o->serial, "The board's scanned serial number",
-     "SERIAL"},
+    {"serial", 's', 0, G_OPTION_ARG_STRING_ARRAY, &o->serials, "The board's scanned serial "
+     "number; given once per board, the boards go into the fixture's slots in order and are "
+     "tested at once", "SERIAL"},
+    {"slot", 0, 0, G_OPTION_ARG_INT, &o->slot, "The slot of the fixture the board is in "
+     "(default: its first)", "N"},
     {"db", 0, 0, G_OPTION_ARG_FILENAME, &o->db, "Results database (default: user data dir)",
      "FILE"},
     {"operator", 'o', 0, G_OPTION_ARG_STRING, &o->operator_name,
@@ -149,10 +184,21 @@ static gboolean parse_run_options(int *argc, char ***argv, RunOptions *o)
   g_option_context_add_main_entries(context, entries, NULL);
   if (!cli_parse(context, argc, argv))
     return FALSE;
-  if (*argc != 1 || !o->serial) {
-    cli_error("usage: station run --serial SERIAL [--fixture FILE] [--db FILE] (see --help)");
+  if (*argc != 1 || !o->serials || !o->serials[0]) {
+    cli_error("usage: station run --serial SERIAL [--serial SERIAL ...] [--slot N] "
+              "[--fixture FILE] [--db FILE] (see --help)");
     return FALSE;
   }
+  if (o->slot != 0 && (o->slot < 1 || o->slot > FIXTURE_MAX_SLOTS)) {
+    cli_error("--slot %d: a slot is numbered 1..%d", o->slot, FIXTURE_MAX_SLOTS);
+    return FALSE;
+  }
+  if (o->slot != 0 && o->serials[1]) {
+    cli_error("--slot names the slot of one board; boards scanned together go into the "
+              "fixture's slots in order (leave --slot out)");
+    return FALSE;
+  }
+  o->serial = g_strdup(o->serials[0]);
   return TRUE;
 }
 
@@ -173,9 +219,7 @@ static gboolean apply_order_file(RunOptions *o, GError **error)
   return TRUE;
 }
 
-/* The exit status of a run that could not start: 64 for what the command line got wrong (an
- * order the model cannot take included), 3 aborted, else 2. */
-static int refused_status(const GError *error)
+int cli_refused_status(const GError *error)
 {
   if (g_error_matches(error, STATION_ERROR, STATION_ERROR_USAGE) ||
       g_error_matches(error, STATION_ERROR, STATION_ERROR_ORDER))
@@ -218,11 +262,8 @@ int cli_run(int argc, char **argv)
     return EXIT_USAGE;
   }
 
-  CliPrinter printer = {.quiet = o.quiet, .last_percent = -10};
-  g_autoptr(Engine) engine = engine_new(catalog, store);
-  engine_set_event_handler(engine, cli_print_event, &printer);
   RunRequest request = {
-    .fixture_path = o.fixture, .serial = o.serial, .sequence_path = o.sequence,
+    .fixture_path = o.fixture, .slot = o.slot, .serial = o.serial, .sequence_path = o.sequence,
     .limits_path = o.limits, .operator_name = user, .station_id = o.station_id,
     .chemistry = o.chemistry, .cells = o.cells, .heater = o.heater, .profile = o.profile,
     .order_id = o.order, .trusted_keys_dir = o.trusted_keys,
@@ -254,10 +295,15 @@ int cli_run(int argc, char **argv)
     cli_error("%s", error->message);
     return g_error_matches(error, USER_ERROR, USER_ERROR_DENIED) ? EXIT_USAGE : EXIT_ERROR;
   }
+  if (o.serials[1])
+    return cli_run_batch(catalog, db_path, &request, (const char *const *)o.serials, o.quiet);
+  CliPrinter printer = {.quiet = o.quiet, .last_percent = -10};
+  g_autoptr(Engine) engine = engine_new(catalog, store);
+  engine_set_event_handler(engine, cli_print_event, &printer);
   RunResult result;
   if (!cli_engine_run(engine, &request, &result, &error)) {
     cli_error("%s", error->message);
-    return refused_status(error);
+    return cli_refused_status(error);
   }
   cli_print_verdict(&result, o.serial, db_path);
   int code = cli_exit_code(result.outcome);
@@ -280,12 +326,21 @@ gboolean cli_engine_run(Engine *engine, const RunRequest *request, RunResult *re
   return started;
 }
 
-void cli_print_verdict(const RunResult *result, const char *board, const char *db_path)
+void cli_format_verdict(const RunResult *result, const char *board, const char *db_path,
+                        GString *out)
 {
   /* "stored" only when the store has committed the whole run. */
-  printf("\n%s  %s  %.2f s  run %" G_GINT64_FORMAT " %s %s\n", outcome_name(result->outcome),
-         board ? board : "(no serial)", result->duration_s, result->run_id,
-         result->stored ? "stored in" : "could not be stored in", db_path);
+  g_string_append_printf(out, "\n%s  %s  %.2f s  run %" G_GINT64_FORMAT " %s %s\n",
+                         outcome_name(result->outcome), board ? board : "(no serial)",
+                         result->duration_s, result->run_id,
+                         result->stored ? "stored in" : "could not be stored in", db_path);
   if (result->message)
-    printf("  %s\n", result->message);
+    g_string_append_printf(out, "  %s\n", result->message);
+}
+
+void cli_print_verdict(const RunResult *result, const char *board, const char *db_path)
+{
+  g_autoptr(GString) out = g_string_new(NULL);
+  cli_format_verdict(result, board, db_path, out);
+  cli_print_lines(0, out->str);
 }
