@@ -334,6 +334,52 @@ static const char MIGRATION_10[] =
   "  changed_by TEXT,"
   "  removed_at TEXT);";
 
+/* Version 11: the factory. Every run has a globally unique id, uid (a random UUID, given by a
+ * trigger as the run is written, whatever writes it; the runs of before get theirs here), by
+ * which the factory database knows it wherever it was tested; and every finished run is
+ * queued in the outbox, by a trigger in the transaction that ends it (or writes it finished,
+ * as a bulk load does), until it is shipped to the factory database. The runs finished
+ * before are queued too, so a station's whole history reaches the factory. factory_sync
+ * keeps the last attempt to ship and its outcome for `station sync status`. */
+#define RANDOM_UUID_SQL                                                                       \
+  "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || "                         \
+  "substr(hex(randomblob(2)), 2) || '-' || substr('89AB', 1 + abs(random() % 4), 1) || "      \
+  "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+static const char MIGRATION_11[] =
+  "ALTER TABLE runs ADD COLUMN uid TEXT;"
+  "UPDATE runs SET uid = " RANDOM_UUID_SQL ";"
+  "CREATE UNIQUE INDEX runs_uid ON runs(uid);"
+  "CREATE TRIGGER runs_uid AFTER INSERT ON runs WHEN NEW.uid IS NULL BEGIN"
+  "  UPDATE runs SET uid = " RANDOM_UUID_SQL " WHERE id = NEW.id;"
+  "END;"
+
+  "CREATE TABLE outbox ("
+  "  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+  "  queued_at TEXT NOT NULL,"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"     /* failed attempts to ship it */
+  "  next_attempt_at TEXT,"                     /* NULL: at once; else not before (back-off) */
+  "  last_attempt_at TEXT,"
+  "  last_error TEXT);"                         /* why the last attempt failed */
+  "INSERT INTO outbox (run_id, queued_at) SELECT id, " NOW_SQL " FROM runs"
+  "  WHERE outcome <> 'RUNNING';"
+  "CREATE TRIGGER runs_outbox_end AFTER UPDATE OF outcome ON runs"
+  "  WHEN OLD.outcome = 'RUNNING' AND NEW.outcome <> 'RUNNING' BEGIN"
+  "  INSERT OR IGNORE INTO outbox (run_id, queued_at) VALUES (NEW.id, " NOW_SQL ");"
+  "END;"
+  "CREATE TRIGGER runs_outbox_finished AFTER INSERT ON runs"
+  "  WHEN NEW.outcome <> 'RUNNING' BEGIN"
+  "  INSERT OR IGNORE INTO outbox (run_id, queued_at) VALUES (NEW.id, " NOW_SQL ");"
+  "END;"
+
+  "CREATE TABLE factory_sync ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  last_attempt_at TEXT,"                     /* when shipping was last tried */
+  "  last_success_at TEXT,"                     /* when a run was last shipped */
+  "  last_error TEXT,"                          /* why the last attempt failed, NULL: it did not */
+  "  shipped INTEGER NOT NULL DEFAULT 0);"      /* runs shipped from this database */
+  "INSERT INTO factory_sync (id) VALUES (1);";
+
 static const Migration MIGRATIONS[] = {
   { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
   { 2, "signed firmware releases per model", MIGRATION_2 },
@@ -347,6 +393,8 @@ static const Migration MIGRATIONS[] = {
   { 9, "each fixture's latest run and contact replacement, the index of running runs",
     MIGRATION_9 },
   { 10, "the production orders registered on the station", MIGRATION_10 },
+  { 11, "a globally unique id per run and the outbox of runs for the factory database",
+    MIGRATION_11 },
 };
 
 /* Returns the version of the last migration. */

@@ -220,12 +220,9 @@ static gboolean take_owner_lock(Store *store, GError **error)
   return TRUE;
 }
 
-/* Opens (creating folders, file and schema as needed) the result database at path, brings
- * its schema up to date and marks runs interrupted by a stopped station ABORTED. */
-Store *store_open(const char *path, GError **error)
+/* Opens the connection of a new Store: folders, file, WAL and schema; NULL with the error. */
+static Store *open_connection(const char *path, GError **error)
 {
-  g_return_val_if_fail(path != NULL, NULL);
-
   g_autofree char *folder = g_path_get_dirname(path);
   if (g_mkdir_with_parents(folder, 0755) != 0) {
     int saved_errno = errno;
@@ -258,10 +255,28 @@ Store *store_open(const char *path, GError **error)
   sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
 
   if (!check_is_database(store, error) || !configure_connection(store, error) ||
-      !schema_migrate(store->db, path, &store->schema_version, error) ||
-      !take_owner_lock(store, error))
+      !schema_migrate(store->db, path, &store->schema_version, error))
     return NULL;
   return g_steal_pointer(&store);
+}
+
+/* Opens (creating folders, file and schema as needed) the result database at path, brings
+ * its schema up to date and marks runs interrupted by a stopped station ABORTED. */
+Store *store_open(const char *path, GError **error)
+{
+  g_return_val_if_fail(path != NULL, NULL);
+  g_autoptr(Store) store = open_connection(path, error);
+  if (store == NULL || !take_owner_lock(store, error))
+    return NULL;
+  return g_steal_pointer(&store);
+}
+
+/* Opens a second connection to a database this process has open with store_open(), for a
+ * thread of its own; see store.h. */
+Store *store_open_beside(const char *path, GError **error)
+{
+  g_return_val_if_fail(path != NULL, NULL);
+  return open_connection(path, error);
 }
 
 /* Closes the database (checkpointing the WAL) and frees the Store; NULL is ignored. */

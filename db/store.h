@@ -25,6 +25,10 @@ typedef struct Store Store;
 /* Default database: <user data dir>/jk-eol-station/results.db (directories created). */
 char *store_default_path(void);
 Store *store_open(const char *path, GError **error);
+/* Another connection to a database this process has open with store_open() (as the factory
+ * shipper's thread has, so that it never waits on the run's connection): the same schema, but
+ * no recovery of interrupted runs, since the runs going on in this process are alive. */
+Store *store_open_beside(const char *path, GError **error);
 void store_close(Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_close)
 int store_schema_version(Store *store);
@@ -121,6 +125,7 @@ typedef struct {
   int cell_count;               /* 0 when not recorded */
   RunHeater heater;             /* RUN_HEATER_UNKNOWN when not recorded */
   char *profile;                /* NULL when not recorded */
+  char *uid;                    /* globally unique id (UUID) the factory database knows it by */
   double duration_s;            /* s, NAN while running */
 } RunRow;
 
@@ -133,6 +138,7 @@ typedef struct {
 
 typedef struct {
   char *name, *unit, *text, *comparison, *expected, *outcome;
+  char *taken_at;
   double value, low, high;
 } MeasurementRow;
 

@@ -9,7 +9,7 @@
 #define RUN_COLUMNS                                                                            \
   "id, serial, model, station_id, fixture_id, slot, operator, sequence_name, sequence_sha256, " \
   "limits_sha256, firmware_sha256, app_version, outcome, first_failure, message, started_at, "  \
-  "ended_at, duration_s, order_id, chemistry, cell_count, purpose, heater, profile"
+  "ended_at, duration_s, order_id, chemistry, cell_count, purpose, heater, profile, uid"
 
 /* Fills row from a statement selecting RUN_COLUMNS. */
 static void read_run_row(sqlite3_stmt *statement, RunRow *row)
@@ -39,6 +39,7 @@ static void read_run_row(sqlite3_stmt *statement, RunRow *row)
   row->heater = sqlite3_column_type(statement, 22) == SQLITE_NULL ? RUN_HEATER_UNKNOWN
                 : sqlite3_column_int(statement, 22) ? RUN_HEATER_YES : RUN_HEATER_NO;
   row->profile = sql_column_text(statement, 23);
+  row->uid = sql_column_text(statement, 24);
 }
 
 /* Frees the strings of a run row, not the row itself. */
@@ -63,6 +64,7 @@ static void run_row_clear(RunRow *row)
   g_free(row->chemistry);
   g_free(row->purpose);
   g_free(row->profile);
+  g_free(row->uid);
 }
 
 /* Frees a run row from store_list_runs(); NULL is ignored. */
@@ -83,6 +85,7 @@ static void measurement_row_free(MeasurementRow *row)
   g_free(row->comparison);
   g_free(row->expected);
   g_free(row->outcome);
+  g_free(row->taken_at);
   g_free(row);
 }
 
@@ -210,7 +213,7 @@ static gboolean read_measurements(Store *store, gint64 run_id, GHashTable *steps
   sqlite3_stmt *statement = NULL;
   if (!sql_prepare(store,
                    "SELECT m.step_id, m.name, m.unit, m.value, m.text, m.low, m.high, "
-                   "m.comparison, m.expected, m.outcome FROM measurements AS m "
+                   "m.comparison, m.expected, m.outcome, m.taken_at FROM measurements AS m "
                    "JOIN steps AS s ON s.id = m.step_id WHERE s.run_id = ?1 ORDER BY m.id",
                    &statement, doing, error))
     return FALSE;
@@ -231,6 +234,7 @@ static gboolean read_measurements(Store *store, gint64 run_id, GHashTable *steps
     m->comparison = sql_column_text(statement, 7);
     m->expected = sql_column_text(statement, 8);
     m->outcome = sql_column_text(statement, 9);
+    m->taken_at = sql_column_text(statement, 10);
     g_ptr_array_add(step->measurements, m);
   }
   sqlite3_finalize(statement);

@@ -15,4 +15,5 @@ typedef enum {
   STATION_ERROR_TIME_LIMIT, /* a step (or the sequence's top level) ran past its limit */
   STATION_ERROR_ORDER,      /* an order the board's model cannot take: chemistry, cell count,
                                heater option or protection profile */
+  STATION_ERROR_CONFIG,     /* the station's configuration file cannot be read or is wrong */
 } StationErrorCode;

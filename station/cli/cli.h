@@ -27,6 +27,7 @@ int cli_user(int argc, char **argv);
 int cli_fixtures(int argc, char **argv);
 int cli_instruments(int argc, char **argv);
 int cli_orders(int argc, char **argv);
+int cli_sync(int argc, char **argv);
 
 /* What --trace does, for the help texts. */
 #define CLI_TRACE_HELP "Show every SCPI line, Modbus frame and bootloader exchange on stderr"

@@ -4,6 +4,8 @@
  * measurement or date is refused with one sentence saying what is valid. */
 #include "station/cli/cli.h"
 #include "db/report.h"
+#include "db/factory.h"
+#include "station/station_config.h"
 #include "sequences/catalog.h"
 #include "station/serial_number.h"
 #include <errno.h>
@@ -13,7 +15,8 @@
 
 /* The options every report takes. */
 typedef struct {
-  char *db, *model, *station, *fixture, *operator_name, *order, *from, *to;
+  char *db, *model, *station, *fixture, *operator_name, *order, *from, *to, *config;
+  gboolean factory;             /* from the factory database instead of the local one */
 } ReportOptions;
 
 static void report_options_clear(ReportOptions *o)
@@ -26,6 +29,7 @@ static void report_options_clear(ReportOptions *o)
   g_free(o->order);
   g_free(o->from);
   g_free(o->to);
+  g_free(o->config);
 }
 
 /* Adds the shared options to a context as their own group. */
@@ -41,6 +45,10 @@ static void add_filter_options(GOptionContext *context, ReportOptions *o)
     {"order", 0, 0, G_OPTION_ARG_STRING, &o->order, "Only this production order", "ID"},
     {"from", 0, 0, G_OPTION_ARG_STRING, &o->from, "From this day or time (UTC)", "DATE"},
     {"to", 0, 0, G_OPTION_ARG_STRING, &o->to, "Up to this day (included) or time", "DATE"},
+    {"factory", 0, 0, G_OPTION_ARG_NONE, &o->factory, "yield, pareto: over every station's "
+     "runs in the factory database", NULL},
+    {"config", 0, 0, G_OPTION_ARG_FILENAME, &o->config, "The station's configuration naming "
+     "the factory database (default: the user's config dir)", "FILE"},
     G_OPTION_ENTRY_NULL,
   };
   g_option_context_add_main_entries(context, entries, NULL);
@@ -117,14 +125,17 @@ static void print_yield_row(const YieldRow *row)
          row->retests, row->station_errors);
 }
 
-static int report_yield_command(Store *store, const ReportFilter *filter, const char *by)
+static int report_yield_command(Store *store, FactoryDb *factory, const ReportFilter *filter,
+                                const char *by)
 {
   YieldGrouping grouping;
   if (!yield_grouping(by ? by : "model,day", &grouping))
     return EXIT_USAGE;
   g_autoptr(GError) error = NULL;
   YieldRow total = {0};
-  g_autoptr(GPtrArray) rows = report_yield(store, filter, grouping, &total, &error);
+  g_autoptr(GPtrArray) rows = factory ? factory_report_yield(factory, filter, grouping, &total,
+                                                             &error)
+                                       : report_yield(store, filter, grouping, &total, &error);
   if (!rows) {
     cli_error("%s", error->message);
     return EXIT_ERROR;
@@ -141,7 +152,8 @@ static int report_yield_command(Store *store, const ReportFilter *filter, const 
   return EXIT_PASS;
 }
 
-static int report_pareto_command(Store *store, const ReportFilter *filter, const char *by)
+static int report_pareto_command(Store *store, FactoryDb *factory, const ReportFilter *filter,
+                                 const char *by)
 {
   ParetoKind kind;
   if (!by || strcmp(by, "step") == 0) {
@@ -154,7 +166,9 @@ static int report_pareto_command(Store *store, const ReportFilter *filter, const
   }
   g_autoptr(GError) error = NULL;
   gint64 failing = 0;
-  g_autoptr(GPtrArray) rows = report_pareto(store, filter, kind, &failing, &error);
+  g_autoptr(GPtrArray) rows = factory ? factory_report_pareto(factory, filter, kind, &failing,
+                                                              &error)
+                                       : report_pareto(store, filter, kind, &failing, &error);
   if (!rows) {
     cli_error("%s", error->message);
     return EXIT_ERROR;
@@ -317,6 +331,28 @@ static int report_export_command(Store *store, const ReportFilter *filter, const
   return ok && written ? EXIT_PASS : EXIT_ERROR;
 }
 
+/* Connects to the factory database the station's configuration names; NULL after saying
+ * why not. */
+static FactoryDb *open_factory(const char *config_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(StationConfig) config = {0};
+  if (!station_config_load(config_path, &config, &error)) {
+    cli_error("%s", error->message);
+    return NULL;
+  }
+  if (!config.has_factory) {
+    g_autofree char *path = config.path ? g_strdup(config.path) : station_config_default_path();
+    cli_error("--factory: no factory database is configured; give [factory] database in %s",
+              path);
+    return NULL;
+  }
+  FactoryDb *factory = factory_open(&config.factory, &error);
+  if (factory == NULL)
+    cli_error("%s", error->message);
+  return factory;
+}
+
 /* Runs one report with its parsed options. */
 static int run_report(const char *what, int argc, char **argv, ReportOptions *o,
                       const char *by, const char *format, const char *output, int bins,
@@ -333,15 +369,30 @@ static int run_report(const char *what, int argc, char **argv, ReportOptions *o,
               : strcmp(what, "run") == 0 ? " RUN" : "");
     return EXIT_USAGE;
   }
+  gboolean plant_wide = strcmp(what, "yield") == 0 || strcmp(what, "pareto") == 0;
+  if (o->factory && !plant_wide) {
+    cli_error("--factory: only the yield and pareto reports run on the factory database");
+    return EXIT_USAGE;
+  }
   ReportFilter filter;
   if (!make_filter(o, &filter))
     return EXIT_USAGE;
+  if (o->factory) {
+    int code = EXIT_ERROR;
+    g_autoptr(FactoryDb) factory = open_factory(o->config);
+    if (factory && strcmp(what, "yield") == 0)
+      code = report_yield_command(NULL, factory, &filter, by);
+    else if (factory)
+      code = report_pareto_command(NULL, factory, &filter, by);
+    report_filter_clear(&filter);
+    return code;
+  }
   g_autoptr(Store) store = cli_open_store(o->db);
   int code = EXIT_ERROR;
   if (store && strcmp(what, "yield") == 0)
-    code = report_yield_command(store, &filter, by);
+    code = report_yield_command(store, NULL, &filter, by);
   else if (store && strcmp(what, "pareto") == 0)
-    code = report_pareto_command(store, &filter, by);
+    code = report_pareto_command(store, NULL, &filter, by);
   else if (store && strcmp(what, "stats") == 0)
     code = report_stats_command(store, &filter, argv[1], bins, points);
   else if (store && strcmp(what, "history") == 0)

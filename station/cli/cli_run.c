@@ -3,6 +3,8 @@
  * kills the station. The printing, the Ctrl-C handling and the verdict line are shared with
  * the other commands that run the engine (station firmware flash). */
 #include "station/cli/cli.h"
+#include "station/station_config.h"
+#include "db/factory_ship.h"
 #include "db/users.h"
 #include "station/run_overrides.h"
 #include "db/orders.h"
@@ -120,7 +122,7 @@ typedef struct {
   char **serials;                 /* --serial, once per board (a batch: one per slot) */
   int slot;                       /* --slot, 0 when not given */
   char *fixture, *serial, *db, *operator_name, *sequence, *limits, *station_id, *trusted_keys;
-  char *order, *order_file, *chemistry, *cells, *heater, *profile;
+  char *order, *order_file, *chemistry, *cells, *heater, *profile, *config;
   gboolean quiet;
 } RunOptions;
 
@@ -128,7 +130,7 @@ static void run_options_clear(RunOptions *o)
 {
   char **fields[] = {&o->fixture, &o->serial, &o->db, &o->operator_name, &o->sequence,
                      &o->limits, &o->station_id, &o->trusted_keys, &o->order, &o->order_file,
-                     &o->chemistry, &o->cells, &o->heater, &o->profile};
+                     &o->chemistry, &o->cells, &o->heater, &o->profile, &o->config};
   for (guint i = 0; i < G_N_ELEMENTS(fields); i++)
     g_clear_pointer(fields[i], g_free);
   g_clear_pointer(&o->serials, g_strfreev);
@@ -172,6 +174,9 @@ static gboolean parse_run_options(int *argc, char ***argv, RunOptions *o)
      "Limits (default sequences/limits.conf)", "FILE"},
     {"trusted-keys", 0, 0, G_OPTION_ARG_FILENAME, &o->trusted_keys,
      "Folder of the firmware team's public keys (default: the user's config dir)", "DIR"},
+    {"config", 0, 0, G_OPTION_ARG_FILENAME, &o->config, "The station's configuration, with "
+     "its factory database (default: the user's config dir, jk-eol-station/station.conf)",
+     "FILE"},
     {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Print only step results and failures",
      NULL},
     G_OPTION_ENTRY_NULL,
@@ -247,6 +252,11 @@ int cli_run(int argc, char **argv)
     cli_error("%s", error->message);
     return EXIT_ERROR;
   }
+  g_auto(StationConfig) config = {0};
+  if (!station_config_load(o.config, &config, &error)) {
+    cli_error("%s", error->message);
+    return EXIT_ERROR;
+  }
   g_autofree char *db_path = o.db ? g_strdup(o.db) : store_default_path();
   g_autoptr(Store) store = store_open(db_path, &error);
   if (!store) {
@@ -295,17 +305,35 @@ int cli_run(int argc, char **argv)
     cli_error("%s", error->message);
     return g_error_matches(error, USER_ERROR, USER_ERROR_DENIED) ? EXIT_USAGE : EXIT_ERROR;
   }
-  if (o.serials[1])
-    return cli_run_batch(catalog, db_path, &request, (const char *const *)o.serials, o.quiet);
+  /* The shipper's thread ships what earlier runs left queued while these go, and each run
+   * once its verdict is shown; the process waits for it at most ship_wait_s. */
+  FactoryShipper *shipper =
+      config.has_factory ? factory_shipper_start(db_path, &config.factory) : NULL;
+  if (o.serials[1]) {
+    int code = cli_run_batch(catalog, db_path, &request, (const char *const *)o.serials,
+                             o.quiet);
+    if (shipper) {
+      factory_shipper_nudge(shipper);
+      factory_shipper_finish(shipper, config.ship_wait_s);
+    }
+    return code;
+  }
   CliPrinter printer = {.quiet = o.quiet, .last_percent = -10};
   g_autoptr(Engine) engine = engine_new(catalog, store);
   engine_set_event_handler(engine, cli_print_event, &printer);
   RunResult result;
   if (!cli_engine_run(engine, &request, &result, &error)) {
     cli_error("%s", error->message);
+    if (shipper)
+      factory_shipper_finish(shipper, 0);
     return cli_refused_status(error);
   }
   cli_print_verdict(&result, o.serial, db_path);
+  fflush(stdout);
+  if (shipper) {
+    factory_shipper_nudge(shipper);
+    factory_shipper_finish(shipper, config.ship_wait_s);
+  }
   int code = cli_exit_code(result.outcome);
   run_result_clear(&result);
   return code;

@@ -74,6 +74,7 @@ void cli_print_run(const RunDetail *detail)
                          ? "  (flash run: rework flashing, not a verdict on the board)" : "");
   printf("  model %s, station %s, fixture %s slot %d, operator %s\n", r->model, r->station_id,
          r->fixture_id, r->slot, r->operator_name);
+  printf("  uid %s\n", r->uid ? r->uid : "-");
   printf("  started %s, ended %s", r->started_at, r->ended_at ? r->ended_at : "-");
   if (!isnan(r->duration_s))
     printf(" (%.2f s)", r->duration_s);

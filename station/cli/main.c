@@ -22,6 +22,7 @@ static const struct {
   {"orders", cli_orders, "production orders: orders [list], add FILE (engineer), remove ID"},
   {"fixtures", cli_fixtures, "the fixtures used, with their contact cycles against the rating"},
   {"instruments", cli_instruments, "the USB instruments connected, with their resource strings"},
+  {"sync", cli_sync, "ship the queued runs to the factory database now; sync status"},
   {"firmware", cli_firmware, "firmware releases: keygen, sign, import, release, list, show, flash"},
 };
 

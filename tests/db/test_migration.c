@@ -221,6 +221,13 @@ static void test_migrate_every_version(void)
                                       "'FAIL' AND verdict_runs = 1"), 1);
     CU_ASSERT_EQUAL(int_on_file(path, "SELECT sum(retests) + sum(station_errors) FROM "
                                       "yield_cells"), 0);
+    /* every run has its own uid, and the finished ones are queued for the factory: the old
+     * run by the migration, the flash run as it ended; the running one is not */
+    CU_ASSERT_EQUAL(int_on_file(path, "SELECT count(DISTINCT uid) FROM runs WHERE uid LIKE "
+                                      "'________-____-4___-____-____________'"), 3);
+    CU_ASSERT_EQUAL(int_on_file(path, "SELECT count(*) FROM outbox WHERE run_id IN (1, "
+                                      "(SELECT id FROM runs WHERE purpose = 'flash'))"), 2);
+    CU_ASSERT_EQUAL(int_on_file(path, "SELECT count(*) FROM outbox"), 2);
   }
 }
 

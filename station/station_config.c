@@ -1,0 +1,113 @@
+/* The station's configuration file (station_config.h). */
+#include "station/station_config.h"
+#include "station/station_error.h"
+#include <errno.h>
+#include <glib/gstdio.h>
+
+char *station_config_default_path(void)
+{
+  return g_build_filename(g_get_user_config_dir(), "jk-eol-station", "station.conf", NULL);
+}
+
+void station_config_clear(StationConfig *config)
+{
+  g_clear_pointer(&config->path, g_free);
+  factory_config_clear(&config->factory);
+  config->has_factory = FALSE;
+}
+
+/* Refuses groups and keys the station does not know (a typing error would else be a
+ * factory database silently not used). */
+static gboolean check_known_keys(GKeyFile *file, const char *path, GError **error)
+{
+  static const char *const FACTORY_KEYS[] = {"database", "passfile", "ship_wait_s"};
+  g_auto(GStrv) groups = g_key_file_get_groups(file, NULL);
+  for (guint i = 0; groups[i]; i++) {
+    if (!g_str_equal(groups[i], "factory")) {
+      g_set_error(error, STATION_ERROR, STATION_ERROR_CONFIG,
+                  "%s: unknown group [%s]; the station's configuration has [factory]", path,
+                  groups[i]);
+      return FALSE;
+    }
+    g_auto(GStrv) keys = g_key_file_get_keys(file, groups[i], NULL, NULL);
+    for (guint k = 0; keys && keys[k]; k++) {
+      gboolean known = FALSE;
+      for (guint j = 0; j < G_N_ELEMENTS(FACTORY_KEYS); j++)
+        known |= g_str_equal(keys[k], FACTORY_KEYS[j]);
+      if (!known) {
+        g_set_error(error, STATION_ERROR, STATION_ERROR_CONFIG,
+                    "%s: unknown key '%s' in [factory]; known: database, passfile, "
+                    "ship_wait_s", path, keys[k]);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+/* Reads [factory] from the loaded file. */
+static gboolean read_factory(GKeyFile *file, const char *path, StationConfig *config,
+                             GError **error)
+{
+  if (!g_key_file_has_key(file, "factory", "database", NULL))
+    return TRUE;
+  g_autofree char *database = g_key_file_get_string(file, "factory", "database", NULL);
+  if (database == NULL || *g_strstrip(database) == '\0') {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_CONFIG,
+                "%s: [factory] database is empty; give a libpq connection string such as "
+                "\"host=db.plant dbname=eol user=station\"", path);
+    return FALSE;
+  }
+  config->factory.conninfo = g_steal_pointer(&database);
+  config->factory.origin = g_strdup(path);
+  g_autofree char *passfile = g_key_file_get_string(file, "factory", "passfile", NULL);
+  if (passfile && *g_strstrip(passfile)) {
+    if (g_path_is_absolute(passfile)) {
+      config->factory.passfile = g_steal_pointer(&passfile);
+    } else {
+      g_autofree char *folder = g_path_get_dirname(path);
+      config->factory.passfile = g_build_filename(folder, passfile, NULL);
+    }
+    if (g_access(config->factory.passfile, R_OK) != 0) {
+      int saved_errno = errno;
+      g_set_error(error, STATION_ERROR, STATION_ERROR_CONFIG,
+                  "%s: the factory database's password file %s cannot be read (%s)", path,
+                  config->factory.passfile, g_strerror(saved_errno));
+      return FALSE;
+    }
+  }
+  if (g_key_file_has_key(file, "factory", "ship_wait_s", NULL)) {
+    g_autoptr(GError) local = NULL;
+    double wait = g_key_file_get_double(file, "factory", "ship_wait_s", &local);
+    if (local || wait < 0 || wait > 60) {
+      g_set_error(error, STATION_ERROR, STATION_ERROR_CONFIG,
+                  "%s: [factory] ship_wait_s must be a number of seconds from 0 to 60", path);
+      return FALSE;
+    }
+    config->ship_wait_s = wait;
+  }
+  config->has_factory = TRUE;
+  return TRUE;
+}
+
+gboolean station_config_load(const char *path, StationConfig *config, GError **error)
+{
+  *config = (StationConfig){.ship_wait_s = STATION_CONFIG_SHIP_WAIT_S};
+  g_autofree char *file_path = path ? g_strdup(path) : station_config_default_path();
+  if (path == NULL && !g_file_test(file_path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_autoptr(GKeyFile) file = g_key_file_new();
+  g_autoptr(GError) local = NULL;
+  if (!g_key_file_load_from_file(file, file_path, G_KEY_FILE_NONE, &local)) {
+    g_set_error(error, STATION_ERROR, STATION_ERROR_CONFIG,
+                "cannot read the station's configuration %s: %s", file_path, local->message);
+    return FALSE;
+  }
+  config->path = g_strdup(file_path);
+  if (!check_known_keys(file, file_path, error) ||
+      !read_factory(file, file_path, config, error)) {
+    station_config_clear(config);
+    return FALSE;
+  }
+  return TRUE;
+}
