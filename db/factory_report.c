@@ -214,13 +214,7 @@ GPtrArray *factory_report_pareto(FactoryDb *factory, const ReportFilter *filter,
     g_ptr_array_add(rows, row);
   }
   PQclear(result);
-  double cumulative = 0;
-  for (guint i = 0; i < rows->len; i++) {
-    ParetoRow *row = g_ptr_array_index(rows, i);
-    row->share = failing ? (double)row->count / failing : 0;
-    cumulative += row->share;
-    row->cumulative = cumulative;
-  }
+  report_pareto_shares(rows, failing);
   if (failing_runs)
     *failing_runs = failing;
   return rows;

@@ -76,13 +76,18 @@ typedef struct {
   char *name;                    /* step or measurement name */
   gint64 count;                  /* failing runs */
   double share;                  /* of all failing runs in the selection, 0..1 */
-  double cumulative;             /* running sum of share, 0..1 */
+  double cumulative;             /* this cause's and the ones above it, of all causes counted,
+                                  * 0..1 (by measurement a run counts once per measurement) */
 } ParetoRow;
 
 /* Pareto rows, most frequent first (ties by name); *failing_runs: the FAIL runs selected.
  * GPtrArray of ParetoRow* (freeing). */
 GPtrArray *report_pareto(Store *store, const ReportFilter *filter, ParetoKind kind,
                          gint64 *failing_runs, GError **error);
+
+/* Fills share and cumulative of Pareto rows holding their counts, failing: the runs they
+ * count from. */
+void report_pareto_shares(GPtrArray *rows, gint64 failing);
 
 typedef struct {
   gint64 run_id;

@@ -64,14 +64,24 @@ GPtrArray *report_pareto(Store *store, const ReportFilter *filter, ParetoKind ki
   if (!ok)
     return NULL;
 
-  double cumulative = 0;
-  for (guint i = 0; i < rows->len; i++) {
-    ParetoRow *row = g_ptr_array_index(rows, i);
-    row->share = failing ? (double)row->count / failing : 0;
-    cumulative += row->share;
-    row->cumulative = cumulative;
-  }
+  report_pareto_shares(rows, failing);
   if (failing_runs)
     *failing_runs = failing;
   return g_steal_pointer(&rows);
+}
+
+void report_pareto_shares(GPtrArray *rows, gint64 failing)
+{
+  /* A run failing several measurements counts once under each, so the shares may add up to
+   * more than one; the cumulative line runs over the causes counted and ends at 100 %. */
+  gint64 counted = 0;
+  for (guint i = 0; i < rows->len; i++)
+    counted += ((ParetoRow *)g_ptr_array_index(rows, i))->count;
+  gint64 running = 0;
+  for (guint i = 0; i < rows->len; i++) {
+    ParetoRow *row = g_ptr_array_index(rows, i);
+    row->share = failing ? (double)row->count / failing : 0;
+    running += row->count;
+    row->cumulative = counted ? (double)running / counted : 0;
+  }
 }

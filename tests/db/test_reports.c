@@ -226,6 +226,26 @@ static void test_pareto(void)
   CU_ASSERT_EQUAL(first->count, GPOINTER_TO_INT(g_hash_table_lookup(want, "overcharge")));
 }
 
+/* Eight failing runs, two of them failing two measurements each: each cause's share is of the
+ * failing runs, and the cumulative line ends at all the causes counted, never above 100 %. */
+static void test_pareto_shares(void)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_free);
+  const gint64 counts[] = {5, 3, 2};
+  for (guint i = 0; i < G_N_ELEMENTS(counts); i++) {
+    ParetoRow *row = g_new0(ParetoRow, 1);
+    row->count = counts[i];
+    g_ptr_array_add(rows, row);
+  }
+  report_pareto_shares(rows, 8);
+  const double share[] = {0.625, 0.375, 0.25}, cumulative[] = {0.5, 0.8, 1.0};
+  for (guint i = 0; i < rows->len; i++) {
+    const ParetoRow *row = g_ptr_array_index(rows, i);
+    CU_ASSERT_DOUBLE_EQUAL(row->share, share[i], 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(row->cumulative, cumulative[i], 1e-12);
+  }
+}
+
 static void test_stats(void)
 {
   g_autoptr(Store) store = open_store();
@@ -422,6 +442,7 @@ int main(void)
   CU_pSuite suite = CU_add_suite("quality reports", make_data, remove_data);
   CU_add_test(suite, "yield per model and day", test_yield);
   CU_add_test(suite, "Pareto by step and by measurement", test_pareto);
+  CU_add_test(suite, "Pareto shares when runs fail several causes", test_pareto_shares);
   CU_add_test(suite, "measurement statistics and control chart", test_stats);
   CU_add_test(suite, "statistics in run order when the ids are not",
               test_stats_run_order);
