@@ -14,7 +14,7 @@ static const struct {
 typedef struct {
   StationWindow *window;        /* borrowed: the gate is the window's data */
   LoginPanel *login;
-  OperatorPanel *operator_panel;
+  SlotPanels *operator_view;
   FirmwareView *firmware;
   GSimpleAction *log_out;       /* owned by the window's action map */
   GtkWidget *user_label, *log_out_button;
@@ -29,7 +29,7 @@ static void actions_update(LoginGate *gate)
                                     login_panel_allows(gate->login, VIEW_ROLES[i].needed));
   station_window_set_view_offered(gate->window, "login", user == NULL);
   g_simple_action_set_enabled(gate->log_out, user && login_panel_checks_roles(gate->login) &&
-                                             !operator_panel_is_running(gate->operator_panel));
+                                             !slot_panels_is_running(gate->operator_view));
   gtk_label_set_text(GTK_LABEL(gate->user_label), user ? user : "");
   gtk_widget_set_visible(gate->log_out_button, user && login_panel_checks_roles(gate->login));
 }
@@ -37,11 +37,11 @@ static void actions_update(LoginGate *gate)
 static void on_logged_in(LoginPanel *login, LoginGate *gate)
 {
   const char *user = login_panel_user(login);
-  operator_panel_set_operator(gate->operator_panel, user);
+  slot_panels_set_operator(gate->operator_view, user);
   firmware_view_set_user(gate->firmware, user);
   actions_update(gate);
   if (station_window_show_view(gate->window, "operator"))   /* the scan field takes the focus */
-    gtk_widget_child_focus(GTK_WIDGET(gate->operator_panel), GTK_DIR_TAB_FORWARD);
+    slot_panels_focus_idle(gate->operator_view);
 }
 
 static void on_logged_out(LoginPanel *login, LoginGate *gate)
@@ -51,7 +51,7 @@ static void on_logged_out(LoginPanel *login, LoginGate *gate)
     on_logged_in(login, gate);  /* no admin: the default name again */
 }
 
-static void on_run_changed(OperatorPanel *panel, LoginGate *gate)
+static void on_run_changed(SlotPanels *view, OperatorPanel *panel, LoginGate *gate)
 {
   actions_update(gate);
 }
@@ -59,17 +59,17 @@ static void on_run_changed(OperatorPanel *panel, LoginGate *gate)
 static void on_log_out(GSimpleAction *action, GVariant *parameter, gpointer data)
 {
   LoginGate *gate = data;
-  if (!operator_panel_is_running(gate->operator_panel))
+  if (!slot_panels_is_running(gate->operator_view))
     login_panel_log_out(gate->login);
 }
 
-void login_gate_attach(StationWindow *window, LoginPanel *login, OperatorPanel *operator_panel,
+void login_gate_attach(StationWindow *window, LoginPanel *login, SlotPanels *operator_view,
                        FirmwareView *firmware)
 {
   GtkWidget *bar = gtk_window_get_titlebar(GTK_WINDOW(window));
   g_return_if_fail(GTK_IS_HEADER_BAR(bar));
   LoginGate *gate = g_new0(LoginGate, 1);
-  *gate = (LoginGate){.window = window, .login = login, .operator_panel = operator_panel,
+  *gate = (LoginGate){.window = window, .login = login, .operator_view = operator_view,
                       .firmware = firmware};
   g_object_set_data_full(G_OBJECT(window), "login-gate", gate, g_free);
   station_window_add_view(window, "login", "Log in", GTK_WIDGET(login));
@@ -84,8 +84,8 @@ void login_gate_attach(StationWindow *window, LoginPanel *login, OperatorPanel *
   gtk_header_bar_pack_end(GTK_HEADER_BAR(bar), gate->user_label);
   g_signal_connect(login, "logged-in", G_CALLBACK(on_logged_in), gate);
   g_signal_connect(login, "logged-out", G_CALLBACK(on_logged_out), gate);
-  g_signal_connect(operator_panel, "run-started", G_CALLBACK(on_run_changed), gate);
-  g_signal_connect(operator_panel, "run-finished", G_CALLBACK(on_run_changed), gate);
+  g_signal_connect(operator_view, "run-started", G_CALLBACK(on_run_changed), gate);
+  g_signal_connect(operator_view, "run-finished", G_CALLBACK(on_run_changed), gate);
   if (login_panel_user(login))
     on_logged_in(login, gate);
   else

@@ -18,6 +18,7 @@ struct _OperatorPanel {
   gboolean has_identified;
   RunWorker *worker;            /* non-NULL while a run is active */
   gboolean confirm_abort;       /* Esc pressed once: the next Esc aborts */
+  gboolean takes_focus;         /* the scan field grabs the focus whenever no run is active */
   GtkWidget *current_row;       /* the running step's measurement box */
   GtkWidget *current_label;
   GtkWidget *failed_label;      /* the first failed step's title, kept in view at the end */
@@ -42,7 +43,7 @@ static void actions_update(OperatorPanel *self)
   gtk_widget_action_set_enabled(GTK_WIDGET(self), "panel.start",
                                 !running && self->has_identified);
   gtk_editable_set_editable(GTK_EDITABLE(self->scan), TRUE);
-  if (!running)
+  if (!running && self->takes_focus)
     gtk_widget_grab_focus(self->scan);
 }
 
@@ -340,6 +341,7 @@ static void operator_panel_init(OperatorPanel *self)
   gtk_box_append(GTK_BOX(self->box), self->scroller);
   self->shift = add_label(self, "shift");
   self->last_outcome = OUTCOME_RUNNING;
+  self->takes_focus = TRUE;
   set_banner(self, "SCAN A BOARD", "idle");
 }
 
@@ -410,6 +412,26 @@ void operator_panel_set_operator(OperatorPanel *self, const char *name)
 {
   g_free((char *)self->request.operator_name);
   self->request.operator_name = g_strdup(name);
+}
+
+void operator_panel_refresh_shift(OperatorPanel *self)
+{
+  update_shift(self);
+}
+
+void operator_panel_set_takes_focus(OperatorPanel *self, gboolean takes_focus)
+{
+  self->takes_focus = takes_focus;
+}
+
+void operator_panel_focus_scan(OperatorPanel *self)
+{
+  gtk_widget_grab_focus(self->scan);
+}
+
+int operator_panel_slot(OperatorPanel *self)
+{
+  return self->slot;
 }
 
 void operator_panel_scan(OperatorPanel *self, const char *text)

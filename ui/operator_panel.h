@@ -23,6 +23,15 @@ OperatorPanel *operator_panel_new(const OperatorPanelConfig *config);
 
 /* Who the next runs' operator is (the logged-in user); NULL: the login name. */
 void operator_panel_set_operator(OperatorPanel *panel, const char *name);
+/* Whether the scan field grabs the focus whenever no run is active (the default); a view of
+ * several slots turns it off and moves the focus itself. */
+void operator_panel_set_takes_focus(OperatorPanel *panel, gboolean takes_focus);
+/* Reads the shift's counts again (another slot's run has ended). */
+void operator_panel_refresh_shift(OperatorPanel *panel);
+/* Puts the keyboard's (the scanner's) focus in the scan field. */
+void operator_panel_focus_scan(OperatorPanel *panel);
+/* The slot number shown in the panel's title. */
+int operator_panel_slot(OperatorPanel *panel);
 /* What a scanner does: types text into the scan field and presses Enter. */
 void operator_panel_scan(OperatorPanel *panel, const char *text);
 gboolean operator_panel_is_running(OperatorPanel *panel);

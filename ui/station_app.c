@@ -1,6 +1,6 @@
 /* The station-gui application (see station_app.h). */
 #include "ui/station_app.h"
-#include "ui/operator_panel.h"
+#include "ui/slot_panels.h"
 #include "ui/quality_view.h"
 #include "ui/station_window.h"
 #include "ui/login_gate.h"
@@ -12,12 +12,14 @@
 struct _StationApp {
   GtkApplication parent_instance;
   char *fixture, *db, *operator_name, *station_id, *chemistry, *trusted_keys, *sequence,
-       *limits, *scan, *screenshot, *view, *user;
+       *limits, *screenshot, *view, *user;
+  char **scan;                  /* --scan: a serial per slot, in slot order */
   double abort_after_s;
   Catalog *catalog;
   char *db_path;
   StationWindow *window;
-  OperatorPanel *panel;
+  SlotPanels *slots;
+  guint scans_running;          /* unattended runs not finished yet */
   int exit_status;
 };
 
@@ -52,17 +54,19 @@ static gboolean finish_unattended(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void on_run_finished(OperatorPanel *panel, StationApp *self)
+static void on_run_finished(SlotPanels *slots, OperatorPanel *panel, StationApp *self)
 {
   gint64 run_id;
   Outcome outcome = operator_panel_last_outcome(panel, &run_id);
-  self->exit_status = exit_status_of(outcome);
-  g_print("%s run %" G_GINT64_FORMAT ": %s\n", operator_panel_banner_text(panel), run_id,
-          operator_panel_status_text(panel));
+  self->exit_status = MAX(self->exit_status, exit_status_of(outcome));
+  g_autofree char *slot = slot_panels_count(slots) > 1
+      ? g_strdup_printf("slot %d: ", operator_panel_slot(panel)) : g_strdup("");
+  g_print("%s%s run %" G_GINT64_FORMAT ": %s\n", slot, operator_panel_banner_text(panel),
+          run_id, operator_panel_status_text(panel));
   const char *detail = operator_panel_detail_text(panel);
   if (detail && *detail)
     g_print("  %s\n", detail);
-  if (self->scan)
+  if (self->scan && self->scans_running > 0 && --self->scans_running == 0)
     g_timeout_add(500, finish_unattended, self);
 }
 
@@ -73,29 +77,62 @@ static void on_quality_refreshed(QualityView *view, StationApp *self)
   g_timeout_add(500, finish_unattended, self);
 }
 
-/* What the operator does on the keyboard: Esc asks, Esc again aborts. */
+/* What the operator does on the keyboard: Esc asks, Esc again aborts (the first slot). */
 static gboolean press_escape_twice(gpointer data)
 {
   StationApp *self = data;
-  gtk_widget_activate_action(GTK_WIDGET(self->panel), "panel.abort", NULL);
-  gtk_widget_activate_action(GTK_WIDGET(self->panel), "panel.abort", NULL);
+  GtkWidget *panel = GTK_WIDGET(slot_panels_get(self->slots, 0));
+  gtk_widget_activate_action(panel, "panel.abort", NULL);
+  gtk_widget_activate_action(panel, "panel.abort", NULL);
   return G_SOURCE_REMOVE;
 }
 
-/* The scanner: serial + Enter identifies, a second Enter starts. */
-static gboolean scan_unattended(gpointer data)
+/* Unattended scans that could not start: the reason, then quit with the usage status. */
+static void refuse_unattended(StationApp *self, const char *reason)
+{
+  g_printerr("station-gui: %s\n", reason);
+  self->exit_status = 64;
+  g_timeout_add(300, finish_unattended, self);
+}
+
+/* The scanner, once per serial into the slots in order: serial + Enter identifies, a
+ * second Enter starts. */
+static void scan_unattended(StationApp *self)
+{
+  guint count = g_strv_length(self->scan);
+  if (!slot_panels_is_ready(self->slots)) {
+    refuse_unattended(self, slot_panels_problem(self->slots));
+    return;
+  }
+  if (count > slot_panels_count(self->slots)) {
+    g_autofree char *reason = g_strdup_printf("%u boards scanned, but the fixture has %u "
+                                              "slot%s", count, slot_panels_count(self->slots),
+                                              slot_panels_count(self->slots) == 1 ? "" : "s");
+    refuse_unattended(self, reason);
+    return;
+  }
+  for (guint i = 0; i < count; i++) {
+    OperatorPanel *panel = slot_panels_get(self->slots, i);
+    operator_panel_scan(panel, self->scan[i]);
+    if (operator_panel_is_ready(panel))
+      operator_panel_scan(panel, "");
+    if (!operator_panel_is_running(panel)) {
+      refuse_unattended(self, operator_panel_status_text(panel));
+      return;
+    }
+    self->scans_running++;
+  }
+  if (self->abort_after_s > 0)
+    g_timeout_add((guint)(self->abort_after_s * 1000), press_escape_twice, self);
+}
+
+static gboolean scan_when_ready(gpointer data)
 {
   StationApp *self = data;
-  operator_panel_scan(self->panel, self->scan);
-  if (operator_panel_is_ready(self->panel))
-    operator_panel_scan(self->panel, "");
-  if (!operator_panel_is_running(self->panel)) {
-    g_printerr("station-gui: %s\n", operator_panel_status_text(self->panel));
-    self->exit_status = 64;
-    g_timeout_add(300, finish_unattended, self);
-  } else if (self->abort_after_s > 0) {
-    g_timeout_add((guint)(self->abort_after_s * 1000), press_escape_twice, self);
-  }
+  if (slot_panels_is_starting(self->slots))
+    g_timeout_add(200, scan_when_ready, self);
+  else
+    scan_unattended(self);
   return G_SOURCE_REMOVE;
 }
 
@@ -114,7 +151,7 @@ static void load_css(void)
 static gboolean add_login(StationApp *self, FirmwareView *firmware)
 {
   LoginPanel *login = login_panel_new(self->db_path, self->operator_name);
-  login_gate_attach(self->window, login, self->panel, firmware);
+  login_gate_attach(self->window, login, self->slots, firmware);
   if (self->user)
     login_panel_scan(login, self->user);
   if (login_panel_user(login) || (!self->user && !self->scan))
@@ -143,9 +180,9 @@ static void station_app_activate(GApplication *app)
     },
   };
   self->window = station_window_new(GTK_APPLICATION(app));
-  self->panel = operator_panel_new(&config);
-  g_signal_connect(self->panel, "run-finished", G_CALLBACK(on_run_finished), self);
-  station_window_add_view(self->window, "operator", "Operator", GTK_WIDGET(self->panel));
+  self->slots = slot_panels_new(&config);
+  g_signal_connect(self->slots, "run-finished", G_CALLBACK(on_run_finished), self);
+  station_window_add_view(self->window, "operator", "Operator", GTK_WIDGET(self->slots));
   QualityView *quality = quality_view_new(self->catalog, self->db_path);
   station_window_add_view(self->window, "quality", "Quality", GTK_WIDGET(quality));
   FirmwareView *firmware = firmware_view_new(self->db_path, self->trusted_keys);
@@ -167,7 +204,7 @@ static void station_app_activate(GApplication *app)
     gtk_window_set_default_size(GTK_WINDOW(self->window), 1280, 1024);
   gtk_window_present(GTK_WINDOW(self->window));
   if (self->scan)
-    g_timeout_add(300, scan_unattended, self);
+    g_timeout_add(300, scan_when_ready, self);
   else if (self->screenshot && quality_shown)
     g_signal_connect(quality, "refreshed", G_CALLBACK(on_quality_refreshed), self);
   else if (self->screenshot)
@@ -214,8 +251,9 @@ static void station_app_init(StationApp *self)
      "Limits (default sequences/limits.conf)", "FILE"},
     {"trusted-keys", 0, 0, G_OPTION_ARG_FILENAME, &self->trusted_keys,
      "Folder of the firmware team's public keys (default: the user's config dir)", "DIR"},
-    {"scan", 0, 0, G_OPTION_ARG_STRING, &self->scan,
-     "Scan this serial and press Enter twice, then quit after the run", "SERIAL"},
+    {"scan", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->scan,
+     "Scan this serial and press Enter twice, then quit after the run; given once per "
+     "board, the boards go into the fixture's slots in order", "SERIAL"},
     {"abort-after", 0, 0, G_OPTION_ARG_DOUBLE, &self->abort_after_s,
      "With --scan: press Esc twice this many seconds into the run", "S"},
     {"screenshot", 0, 0, G_OPTION_ARG_FILENAME, &self->screenshot,
@@ -232,9 +270,10 @@ static void station_app_finalize(GObject *object)
   StationApp *self = STATION_APP(object);
   char **strings[] = {&self->fixture, &self->db, &self->operator_name, &self->station_id,
                       &self->chemistry, &self->trusted_keys, &self->sequence, &self->limits,
-                      &self->scan, &self->screenshot, &self->view, &self->user, &self->db_path};
+                      &self->screenshot, &self->view, &self->user, &self->db_path};
   for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
     g_clear_pointer(strings[i], g_free);
+  g_clear_pointer(&self->scan, g_strfreev);
   g_clear_pointer(&self->catalog, catalog_free);
   G_OBJECT_CLASS(station_app_parent_class)->finalize(object);
 }

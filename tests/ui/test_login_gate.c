@@ -15,7 +15,8 @@ typedef struct {
   GtkApplication *app;
   StationWindow *window;
   LoginPanel *login;
-  OperatorPanel *panel;
+  SlotPanels *view;
+  OperatorPanel *panel;          /* the view's one slot */
   FirmwareView *firmware;
 } Rig;
 
@@ -60,13 +61,15 @@ static void rig_open(Rig *rig, gboolean with_users)
     .catalog = rig->catalog, .db_path = rig->db_path, .slot = 1,
     .request = {.fixture_path = fixture},
   };
-  rig->panel = operator_panel_new(&config);
-  station_window_add_view(rig->window, "operator", "Operator", GTK_WIDGET(rig->panel));
+  rig->view = slot_panels_new(&config);
+  g_assert_cmpuint(slot_panels_count(rig->view), ==, 1);
+  rig->panel = slot_panels_get(rig->view, 0);
+  station_window_add_view(rig->window, "operator", "Operator", GTK_WIDGET(rig->view));
   station_window_add_view(rig->window, "quality", "Quality", gtk_label_new("quality"));
   rig->firmware = firmware_view_new(rig->db_path, rig->folder);
   station_window_add_view(rig->window, "firmware", "Firmware", GTK_WIDGET(rig->firmware));
   rig->login = login_panel_new(rig->db_path, "night-shift");
-  login_gate_attach(rig->window, rig->login, rig->panel, rig->firmware);
+  login_gate_attach(rig->window, rig->login, rig->view, rig->firmware);
   gtk_window_present(GTK_WINDOW(rig->window));
 }
 
