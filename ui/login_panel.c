@@ -1,6 +1,7 @@
 /* The log-in (see login_panel.h). */
 #include "ui/login_panel.h"
 #include "ui/user_rights.h"
+#include "ui/app_resources.h"
 
 struct _LoginPanel {
   GtkWidget parent_instance;
@@ -101,29 +102,12 @@ static void login_panel_map(GtkWidget *widget)
 
 static void login_panel_init(LoginPanel *self)
 {
-  self->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 16);
-  gtk_widget_set_parent(self->box, GTK_WIDGET(self));
-  gtk_widget_set_valign(self->box, GTK_ALIGN_CENTER);
-  gtk_widget_set_halign(self->box, GTK_ALIGN_CENTER);
-  GtkWidget *title = gtk_label_new("Log in");
-  gtk_widget_add_css_class(title, "login-title");
-  gtk_box_append(GTK_BOX(self->box), title);
-  self->entry = gtk_entry_new();
-  gtk_entry_set_placeholder_text(GTK_ENTRY(self->entry), "Scan your badge or type your name");
-  gtk_widget_add_css_class(self->entry, "scan");
-  gtk_widget_set_size_request(self->entry, 560, -1);
-  g_signal_connect(self->entry, "activate", G_CALLBACK(on_entry_activate), self);
-  gtk_box_append(GTK_BOX(self->box), self->entry);
-  self->status = gtk_label_new("Scan your badge to log in.");
-  gtk_label_set_wrap(GTK_LABEL(self->status), TRUE);
-  gtk_label_set_max_width_chars(GTK_LABEL(self->status), 50);
-  gtk_widget_add_css_class(self->status, "status");
-  gtk_box_append(GTK_BOX(self->box), self->status);
+  gtk_widget_init_template(GTK_WIDGET(self));
 }
 
 static void login_panel_dispose(GObject *object)
 {
-  g_clear_pointer(&LOGIN_PANEL(object)->box, gtk_widget_unparent);
+  gtk_widget_dispose_template(GTK_WIDGET(object), LOGIN_TYPE_PANEL);
   G_OBJECT_CLASS(login_panel_parent_class)->dispose(object);
 }
 
@@ -145,6 +129,13 @@ static void login_panel_class_init(LoginPanelClass *klass)
   widget_class->map = login_panel_map;
   gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name(widget_class, "loginpanel");
+  app_resources_ensure();
+  gtk_widget_class_set_template_from_resource(widget_class,
+                                              "/com/jkbms/EolStation/login-panel.ui");
+  gtk_widget_class_bind_template_child(widget_class, LoginPanel, box);
+  gtk_widget_class_bind_template_child(widget_class, LoginPanel, entry);
+  gtk_widget_class_bind_template_child(widget_class, LoginPanel, status);
+  gtk_widget_class_bind_template_callback(widget_class, on_entry_activate);
   signals[SIGNAL_LOGGED_IN] = g_signal_new("logged-in", G_TYPE_FROM_CLASS(klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIGNAL_LOGGED_OUT] = g_signal_new("logged-out", G_TYPE_FROM_CLASS(klass),

@@ -4,6 +4,7 @@
 #include "ui/shift_counts.h"
 #include "station/serial_number.h"
 #include "ui/failure_text.h"
+#include "ui/app_resources.h"
 
 struct _OperatorPanel {
   GtkWidget parent_instance;
@@ -304,42 +305,9 @@ static void action_abort(GtkWidget *widget, const char *name, GVariant *param)
   set_status(self, "Aborting: the fixture is being put in its safe state.");
 }
 
-static GtkWidget *add_label(OperatorPanel *self, const char *css)
-{
-  GtkWidget *label = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(label), TRUE);
-  gtk_label_set_xalign(GTK_LABEL(label), 0);
-  gtk_widget_add_css_class(label, css);
-  gtk_box_append(GTK_BOX(self->box), label);
-  return label;
-}
-
 static void operator_panel_init(OperatorPanel *self)
 {
-  self->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
-  gtk_widget_set_parent(self->box, GTK_WIDGET(self));
-  self->title = add_label(self, "slot-title");
-  self->scan = gtk_entry_new();
-  gtk_entry_set_placeholder_text(GTK_ENTRY(self->scan), "Scan the board's serial number");
-  gtk_widget_add_css_class(self->scan, "scan");
-  gtk_box_append(GTK_BOX(self->box), self->scan);
-  g_signal_connect(self->scan, "activate", G_CALLBACK(on_scan_activate), self);
-  self->status = add_label(self, "status");
-  self->banner = gtk_label_new("");
-  gtk_widget_add_css_class(self->banner, "banner");
-  gtk_box_append(GTK_BOX(self->box), self->banner);
-  self->detail = add_label(self, "detail");
-  self->times = add_label(self, "times");
-  self->progress = gtk_progress_bar_new();
-  gtk_widget_set_visible(self->progress, FALSE);
-  gtk_box_append(GTK_BOX(self->box), self->progress);
-  self->steps = gtk_list_box_new();
-  gtk_list_box_set_selection_mode(GTK_LIST_BOX(self->steps), GTK_SELECTION_NONE);
-  self->scroller = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(self->scroller), self->steps);
-  gtk_widget_set_vexpand(self->scroller, TRUE);
-  gtk_box_append(GTK_BOX(self->box), self->scroller);
-  self->shift = add_label(self, "shift");
+  gtk_widget_init_template(GTK_WIDGET(self));
   self->last_outcome = OUTCOME_RUNNING;
   self->takes_focus = TRUE;
   set_banner(self, "SCAN A BOARD", "idle");
@@ -349,7 +317,7 @@ static void operator_panel_dispose(GObject *object)
 {
   OperatorPanel *self = OPERATOR_PANEL(object);
   g_clear_handle_id(&self->tick_id, g_source_remove);
-  g_clear_pointer(&self->box, gtk_widget_unparent);
+  gtk_widget_dispose_template(GTK_WIDGET(object), OPERATOR_TYPE_PANEL);
   G_OBJECT_CLASS(operator_panel_parent_class)->dispose(object);
 }
 
@@ -376,6 +344,21 @@ static void operator_panel_class_init(OperatorPanelClass *klass)
   object_class->finalize = operator_panel_finalize;
   gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name(widget_class, "operatorpanel");
+  app_resources_ensure();
+  gtk_widget_class_set_template_from_resource(widget_class,
+                                              "/com/jkbms/EolStation/operator-panel.ui");
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, box);
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, title);
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, scan);
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, status);
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, banner);
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, detail);
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, times);
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, progress);
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, scroller);
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, steps);
+  gtk_widget_class_bind_template_child(widget_class, OperatorPanel, shift);
+  gtk_widget_class_bind_template_callback(widget_class, on_scan_activate);
   gtk_widget_class_install_action(widget_class, "panel.start", NULL, action_start);
   gtk_widget_class_install_action(widget_class, "panel.abort", NULL, action_abort);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "panel.abort", NULL);

@@ -51,9 +51,10 @@ char *shift_counts_describe(const ShiftCounts *c)
 {
   if (c->boards == 0)
     return g_strdup("Shift: no board tested yet today.");
-  return g_strdup_printf("Shift: %d runs · %d PASS · %d FAIL · %d other · first-pass yield "
-                         "%.0f %% of %d boards", c->runs, c->pass, c->fail, c->other,
-                         100.0 * c->first_pass / c->boards, c->boards);
+  return g_strdup_printf("Shift: %d run%s · %d PASS · %d FAIL · %d other · first-pass yield "
+                         "%.0f %% of %d board%s", c->runs, c->runs == 1 ? "" : "s", c->pass,
+                         c->fail, c->other, 100.0 * c->first_pass / c->boards, c->boards,
+                         c->boards == 1 ? "" : "s");
 }
 
 double shift_counts_expected_cycle(const char *db_path, const char *model)

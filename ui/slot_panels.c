@@ -1,6 +1,7 @@
 /* The operator view of a fixture, one panel per slot (see slot_panels.h). */
 #include "ui/slot_panels.h"
 #include "station/slot_fixture.h"
+#include "ui/app_resources.h"
 
 #define PANELS_PER_ROW 4
 
@@ -158,26 +159,12 @@ static void add_slot_shortcuts(SlotPanels *self)
 static void slot_panels_init(SlotPanels *self)
 {
   self->panels = g_ptr_array_new();
-  self->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_set_parent(self->box, GTK_WIDGET(self));
-  self->problem = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(self->problem), TRUE);
-  gtk_label_set_xalign(GTK_LABEL(self->problem), 0);
-  gtk_widget_add_css_class(self->problem, "fixture-problem");
-  gtk_widget_set_visible(self->problem, FALSE);
-  gtk_box_append(GTK_BOX(self->box), self->problem);
-  self->grid = gtk_grid_new();
-  gtk_grid_set_column_homogeneous(GTK_GRID(self->grid), TRUE);
-  gtk_grid_set_column_spacing(GTK_GRID(self->grid), 6);
-  gtk_grid_set_row_spacing(GTK_GRID(self->grid), 6);
-  gtk_widget_set_vexpand(self->grid, TRUE);
-  gtk_box_append(GTK_BOX(self->box), self->grid);
+  gtk_widget_init_template(GTK_WIDGET(self));
 }
 
 static void slot_panels_dispose(GObject *object)
 {
-  SlotPanels *self = SLOT_PANELS(object);
-  g_clear_pointer(&self->box, gtk_widget_unparent);
+  gtk_widget_dispose_template(GTK_WIDGET(object), SLOT_TYPE_PANELS);
   G_OBJECT_CLASS(slot_panels_parent_class)->dispose(object);
 }
 
@@ -197,6 +184,12 @@ static void slot_panels_class_init(SlotPanelsClass *klass)
   object_class->finalize = slot_panels_finalize;
   gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name(widget_class, "slotpanels");
+  app_resources_ensure();
+  gtk_widget_class_set_template_from_resource(widget_class,
+                                              "/com/jkbms/EolStation/slot-panels.ui");
+  gtk_widget_class_bind_template_child(widget_class, SlotPanels, box);
+  gtk_widget_class_bind_template_child(widget_class, SlotPanels, problem);
+  gtk_widget_class_bind_template_child(widget_class, SlotPanels, grid);
   signals[SIGNAL_RUN_STARTED] = g_signal_new("run-started", G_TYPE_FROM_CLASS(klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, OPERATOR_TYPE_PANEL);
   signals[SIGNAL_RUN_FINISHED] = g_signal_new("run-finished", G_TYPE_FROM_CLASS(klass),
