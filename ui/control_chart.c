@@ -133,7 +133,7 @@ static void control_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
   }
   g_autofree char *unit = g_strdup_printf("value (%s)", self->unit && *self->unit
                                                          ? self->unit : "no unit");
-  g_autofree char *mr_unit = g_strdup_printf("moving range (%s)",
+  g_autofree char *mr_unit = g_strdup_printf("MR (%s)",   /* fits the short MR chart */
                                              self->unit && *self->unit ? self->unit : "-");
   g_autofree char *title = g_strdup_printf("%s: individuals (I)", self->title);
   draw_series(self, cr, &top, self->values, self->flagged, &self->individuals, title, unit, "X̄");
