@@ -867,7 +867,8 @@ static void load_plan(Run *run)
   run->plan = plan_store_load(run->request->plan_dir, &key, &why);
   if (!run->plan)
     run_log(run, "%s: a step without a time_limit of its own may take %g s (station plan "
-            "stores the plan of a model and order)", why, STEP_TIME_LIMIT_FALLBACK_S);
+            "stores the plan of a model and order; so does this run if it passes)", why,
+            STEP_TIME_LIMIT_FALLBACK_S);
 }
 
 /* Keeps a passing run's step times as the plan of its model, order, sequence and limits. */
@@ -934,8 +935,14 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   }
   result->timings = g_steal_pointer(&run.timings);
   end_run(engine, &run, result);
-  if (request->save_plan && result->outcome == OUTCOME_PASS)
+  /* A passing run of a model and order without a plan gives the plan: its step times are
+   * what `station plan` would have measured, so the next runs' steps get limits from them. */
+  if (result->outcome == OUTCOME_PASS && (request->save_plan || !run.plan)) {
     save_plan(&run, result);
+    if (!request->save_plan && result->plan_path)
+      run_log(&run, "no plan was stored for this model and order: this run's step times are "
+              "its plan now (%s)", result->plan_path);
+  }
   lua_interrupt_end();
   run_clear(&run);
   emit(&run, EVENT_RUN_ENDED, NULL, result->outcome, result->message);

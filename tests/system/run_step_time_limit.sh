@@ -40,7 +40,7 @@ awk -v t="$took" -v l="$limit" 'BEGIN {exit !(t >= l && t < l + 10)}' ||
 grep -q 'no plan for' "$WORK/run.out" && fail "the run did not find the stored plan"
 
 # Another order of the same model has no plan: its step gets the fallback, and the log says
-# why. (It is aborted once the log is seen.)
+# why. (It is aborted once the log is seen.) Its first passing board stores the plan.
 "$STATION" run --fixture "$WORK/fixture.conf" --serial B2A24S15P-2648-00052 --cells 16 \
   --db "$WORK/results.db" --sequence "$seq" >"$WORK/fallback.out" 2>&1 &
 pid=$!
@@ -56,4 +56,19 @@ set -e
 cat "$WORK/fallback.out"
 expect_eq "$status" 3 "exit status of the aborted run without a plan"
 expect_grep 'no plan for B2A24S15P lfp 16S .*may take 120 s' "$WORK/fallback.out"
+
+# The first board of that order that passes gives its plan: the next board's step gets the
+# limit derived from the passing board's step time, not the fallback.
+station_run B2A24S15P-2601-99999 --cells 16 --sequence "$seq"
+expect_eq "$RUN_STATUS" 0 "exit status of the order's first passing board"
+expect_grep "this run's step times are its plan now" "$WORK/run.out"
+start=$(date +%s.%N)
+station_run B2A24S15P-2648-00053 --cells 16 --sequence "$seq"
+took=$(echo "$(date +%s.%N) - $start" | bc)
+expect_eq "$RUN_STATUS" 2 "exit status of the next board past the learned limit"
+expect_grep "settle: plan_overrun.lua:[0-9]+: (wait: )?the step took longer than its time limit of [0-9.]+ s \(the plan's: 3 x " \
+  "$WORK/run.out"
+grep -q 'no plan for' "$WORK/run.out" && fail "the next board did not find the learned plan"
+awk -v t="$took" 'BEGIN {exit !(t >= 15 && t < 40)}' ||
+  fail "a run with a learned limit of 3 x 4 s + 5 s took $took s"
 echo ok
