@@ -13,6 +13,8 @@ serial=B2A24S15P-2648-00017
 traced_run() {
   local name=$1
   shift
+  # each run as the first of its model and order: none finds the plan another one stored
+  rm -rf "$XDG_DATA_HOME/jk-eol-station/plans"
   set +e
   timeout 120 "$STATION" "$@" --fixture "$WORK/fixture.conf" --serial "$serial" \
     --db "$WORK/results.db" --trusted-keys "$TRUSTED" >"$WORK/$name.out" 2>"$WORK/$name.err"
