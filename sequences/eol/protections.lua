@@ -178,6 +178,41 @@ local function cut_off_us(trace, level)
   return (end_s - rise_s) * 1e6, true
 end
 
+-- Refuses (a station fault) a short the module is not rated for, before the board is touched:
+-- its peak is the pack's voltage over the module's resistance, at most its current limit
+-- (both as the module says now); a good board's short lasts until its latest acceptable
+-- cut-off, which must come before the module's own energy limit opens it; one that never
+-- cuts off lasts the pulse or until that limit. The peak must also trip any board.
+local function check_module_rating(module, pack_v, least_a)
+  local lim = limits.short_circuit
+  local rated, own = module:ratings(), module:rating()
+  local peak_a = math.min(pack_v / own.ohm, own.limit_a)
+  local watts = pack_v * peak_a
+  local good_j = watts * (lim.delay_us + lim.late_max_us) * 1e-6
+  local worst_j = math.min(watts * lim.window_us * 1e-6, own.limit_j)
+  local short = string.format("a short of the %.1f V pack through the short-circuit module's "
+                              .. "%.2f mOhm (its current limit %.0f A)", pack_v,
+                              own.ohm * 1000, own.limit_a)
+  if peak_a > rated.peak_a then
+    error(string.format("fixture.short: %s would peak at %.0f A, above the %.0f A the module "
+                        .. "is rated for (rated_peak_current)", short, peak_a, rated.peak_a), 0)
+  end
+  if peak_a < least_a then
+    error(string.format("fixture.short: %s would peak at %.0f A, less than the %.0f A a board "
+                        .. "may trip at", short, peak_a, least_a), 0)
+  end
+  if worst_j > rated.energy_j then
+    error(string.format("fixture.short: %s would take up to %.0f J in its %g us pulse, above "
+                        .. "the %.0f J the module is rated for (rated_energy)", short, worst_j,
+                        lim.window_us, rated.energy_j), 0)
+  end
+  if good_j > own.limit_j then
+    error(string.format("fixture.short: %s takes %.0f J by a good board's latest cut-off "
+                        .. "(%g us), above the module's own %.0f J energy limit", short, good_j,
+                        lim.delay_us + lim.late_max_us, own.limit_j), 0)
+  end
+end
+
 step {
   name = "short-circuit",
   run = function()
@@ -188,10 +223,12 @@ step {
     -- (LIMIT). Then the discharge MOSFET must come back after the recovery.
     local lim = limits.short_circuit
     local module, digitizer = common.need("short"), common.need("digitizer")
+    local trip_a = lim.trip_per_continuous * lim.continuous_a
+    local least_a = trip_a * (1 + lim.trip_tolerance_pct / 100)
+    check_module_rating(module, board.cell_count * rest_v(), least_a)
     program({ { REG.SCP_DELAY_US, lim.delay_us, "short-circuit delay (us)" },
               { REG.SCP_RECOVERY_S, lim.recovery_s, "short-circuit recovery (s)" } })
     cells_to_rest()
-    local trip_a = lim.trip_per_continuous * lim.continuous_a
     local level_a = lim.flowing_fraction * trip_a
     with_cleanup(function()
       -- The module first: its pulse is checked against its rating before anything else is
@@ -209,7 +246,6 @@ step {
                             .. "pulse, not DONE or LIMIT", state, lim.window_us), 0)
       end
       local peak = module:peak()
-      local least_a = trip_a * (1 + lim.trip_tolerance_pct / 100)
       -- The current steps before proved the board's discharge path: a peak below the highest
       -- trip current means the fixture did not short the board, a station fault.
       if not measure { name = "short_circuit_trip", unit = "A", value = peak, low = least_a } then

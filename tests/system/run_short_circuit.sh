@@ -3,7 +3,8 @@
 # whose short-circuit protection never cuts off fails there (the module opened at its own
 # limit); a digitizer or a module that stops answering mid-run ends the run ERROR naming it,
 # with the module disarmed, or, when the module itself hangs, the run saying it could not be
-# made safe. The twin's clock runs virtual.
+# made safe; a short the module is not rated for (its expected peak current or energy) is
+# refused before the pulse. The twin's clock runs virtual.
 . "$(dirname "$0")/lib.sh"
 start_twin --fault-rule 'B2A24S15P-2648-00201=scp-dead' --fault-rule 'BD4A8S4P-2648-00202=scp-dead'
 release_firmware
@@ -28,6 +29,39 @@ for serial in B2A24S15P-2648-00201 BD4A8S4P-2648-00202; do
   expect_eq "$(sql "select outcome from steps where run_id = $run and name = 'safe-state'")" \
     PASS "safe state after $serial"
 done
+
+# refused_short KEY VALUE SERIAL MESSAGE: with the fixture file declaring the module rated
+# KEY = VALUE, the run of SERIAL ends ERROR at the short-circuit step before any pulse, its
+# message naming the module and matching MESSAGE.
+refused_short() {
+  local key=$1 value=$2 serial=$3 message=$4 status run
+  sed "s/^$key = .*/$key = $value/" "$WORK/fixture.conf" >"$WORK/low-$key.conf"
+  set +e
+  timeout 120 "$STATION" run --fixture "$WORK/low-$key.conf" --serial "$serial" \
+    --db "$WORK/results.db" --trusted-keys "$TRUSTED" >"$WORK/low-$key.out" 2>&1
+  status=$?
+  set -e
+  cat "$WORK/low-$key.out"
+  expect_eq "$status" 2 "exit status with $key = $value"
+  run=$(sql "select max(id) from runs")
+  expect_eq "$(sql "select outcome || ',' || first_failure from runs where id = $run")" \
+    "ERROR,short-circuit" "verdict with $key = $value"
+  sql "select message from runs where id = $run" | grep -qE "^short-circuit: fixture\.short: $message" ||
+    fail "$key = $value: message '$(sql "select message from runs where id = $run")'"
+  # Refused before the pulse: nothing was measured at the step.
+  expect_eq "$(sql "select count(*) from measurements m join steps s on s.id = m.step_id
+                    where s.run_id = $run and s.name = 'short-circuit'")" 0 \
+    "measurements of the refused short ($key = $value)"
+  expect_eq "$(sql "select outcome from steps where run_id = $run and name = 'safe-state'")" \
+    PASS "safe state after the refused short ($key = $value)"
+}
+# The twin's module limits at 4000 A and 250 J over 3 mOhm: a 24-cell pack would peak at its
+# current limit, more than a module rated 3000 A may take, and a board that never cut off
+# would leave it 250 J, more than a module rated 100 J may take.
+refused_short rated_peak_current 3000 B2A24S15P-2648-00207 \
+  "a short of the [0-9.]+ V pack through the short-circuit module's [0-9.]+ mOhm \(its current limit 4000 A\) would peak at 4000 A, above the 3000 A the module is rated for \(rated_peak_current\)"
+refused_short rated_energy 100 B2A24S15P-2648-00208 \
+  "a short of the [0-9.]+ V pack .* would take up to 250 J in its 1000 us pulse, above the 100 J the module is rated for \(rated_energy\)"
 
 control=${CONTROL#TCPIP::}
 port=${control#*::}
