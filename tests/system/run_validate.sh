@@ -7,7 +7,7 @@
 start_twin
 defects=(cell-offset vref open-sense sense-swap noisy-channel chg-fet-short dsg-fet-open ocp-dead
          scp-slow scp-dead ntc-open balance-dead heater-open heater-stuck-on shunt flash-bad rs485-dead
-         path-res hw-rev standby-current sleep-current leaky-input)
+         path-res hw-rev standby-current sleep-current leaky-input current-offset)
 set +e
 "$STATION" validate --boards 50 --seed 7 --good-share 0.2 \
   --faults "$(IFS=,; echo "${defects[*]}")" --fixture "$WORK/fixture.conf" -v \
