@@ -256,6 +256,13 @@ step {
       end
       local energy = module:energy()
       measure { name = "short_circuit_energy", unit = "J", value = energy }
+      -- The digitizer's single acquisition ends a screen after its trigger: asked until it
+      -- has (or never triggers), not assumed from the wait.
+      local polled = 0
+      while digitizer:acquiring() and polled < lim.acquisition_timeout_s do
+        wait(lim.acquisition_poll_s)
+        polled = polled + lim.acquisition_poll_s
+      end
       if not digitizer:triggered() then
         error(string.format("fixture.digitizer: the current digitizer did not trigger at %.0f A "
                             .. "on a %.0f A short (check its probe and channel)", level_a,
