@@ -57,6 +57,7 @@ void stm32_flash_options_init(Stm32FlashOptions *options)
   options->timeout_ms = 1000;
   options->retries = 3;
   options->pipeline = TRUE;
+  options->program = TRUE;
 }
 
 /* ---- bytes on the link ---- */
@@ -559,15 +560,16 @@ static gboolean write_image(Session *s, const FirmwareImage *image, GError **err
   return TRUE;
 }
 
-/* Reads every image byte back and compares. */
-static gboolean verify_image(Session *s, const FirmwareImage *image, GError **error)
+/* Reads one span of the image back and compares, counting into *done of total. */
+static gboolean verify_span(Session *s, const FirmwareImage *image, const Stm32Span *span,
+                            gsize *done, gsize total, GError **error)
 {
   guint8 buffer[STM32_BLOCK_BYTES];
-  if (!progress(s, STM32_PHASE_VERIFY, 0, image->length, error))
-    return FALSE;
-  for (gsize offset = 0; offset < image->length; offset += STM32_BLOCK_BYTES) {
+  for (gsize offset = span->offset; offset < span->offset + span->length;
+       offset += STM32_BLOCK_BYTES) {
     guint32 address = image->base_address + (guint32)offset;
-    ReadBlock block = {address, buffer, MIN(STM32_BLOCK_BYTES, image->length - offset)};
+    ReadBlock block = {address, buffer,
+                       MIN(STM32_BLOCK_BYTES, span->offset + span->length - offset)};
     g_autofree char *failed = g_strdup_printf("read back failed at address 0x%08X", address);
     if (!with_retries(s, attempt_read, &block, failed, error))
       return FALSE;
@@ -579,9 +581,44 @@ static gboolean verify_image(Session *s, const FirmwareImage *image, GError **er
         return FALSE;
       }
     }
-    s->report->bytes_verified = offset + block.length;
-    if (!progress(s, STM32_PHASE_VERIFY, offset + block.length, image->length, error))
+    *done += block.length;
+    s->report->bytes_verified = *done;
+    if (!progress(s, STM32_PHASE_VERIFY, *done, total, error))
       return FALSE;
+  }
+  return TRUE;
+}
+
+/* Reads back the spans the options name (every byte without them) and compares. */
+static gboolean verify_image(Session *s, const FirmwareImage *image, GError **error)
+{
+  Stm32Span whole = {0, image->length};
+  const Stm32Span *spans = s->options->read_back ? s->options->read_back : &whole;
+  guint count = s->options->read_back ? s->options->read_back_spans : 1;
+  gsize total = 0, done = 0;
+  for (guint i = 0; i < count; i++)
+    total += spans[i].length;
+  if (!progress(s, STM32_PHASE_VERIFY, 0, total, error))
+    return FALSE;
+  for (guint i = 0; i < count; i++) {
+    if (!verify_span(s, image, &spans[i], &done, total, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Checks the spans to read back lie within the image. */
+static gboolean check_spans(const FirmwareImage *image, const Stm32FlashOptions *options,
+                            GError **error)
+{
+  for (guint i = 0; options->read_back && i < options->read_back_spans; i++) {
+    const Stm32Span *span = &options->read_back[i];
+    if (span->offset > image->length || span->length > image->length - span->offset) {
+      g_set_error(error, FIRMWARE_ERROR, FIRMWARE_ERROR_FORMAT,
+                  "bytes %zu..%zu to read back lie outside the image of %zu bytes",
+                  span->offset, span->offset + span->length, image->length);
+      return FALSE;
+    }
   }
   return TRUE;
 }
@@ -604,8 +641,12 @@ static gboolean check_image_fits(const FirmwareImage *image, GError **error)
 /* Everything between entering and leaving the bootloader. */
 static gboolean flash_in_bootloader(Session *s, const FirmwareImage *image, GError **error)
 {
-  if (!connect_bootloader(s, error) || !erase_image_pages(s, image, error) ||
-      !write_image(s, image, error) || !verify_image(s, image, error))
+  if (!connect_bootloader(s, error))
+    return FALSE;
+  if (s->options->program &&
+      (!erase_image_pages(s, image, error) || !write_image(s, image, error)))
+    return FALSE;
+  if (!verify_image(s, image, error))
     return FALSE;
   if (s->options->leave != NULL)
     return TRUE;
@@ -626,7 +667,7 @@ gboolean stm32_flash(Transport *transport, const FirmwareImage *image,
   if (report == NULL)
     report = &local_report;
   memset(report, 0, sizeof *report);
-  if (!check_image_fits(image, error))
+  if (!check_image_fits(image, error) || !check_spans(image, options, error))
     return FALSE;
   Session s = {
     .transport = transport,

@@ -7,8 +7,14 @@
  * flasher knows nothing of the fixture. Steps: enter, sync 0x7F, Get (the commands it needs
  * must be listed), Get ID (0x0410), erase only the pages the image covers (Erase 0x43, or
  * Extended Erase 0x44 when Get lists it), write in 256-byte blocks (Write Memory 0x31), read
- * every byte back (Read Memory 0x11), leave (the callback, or Go 0x21 when there is none).
- * NACKs and timeouts are retried after resynchronising with the bootloader, up to a limit. */
+ * back every byte, or only the spans the caller names (Read Memory 0x11), leave (the callback,
+ * or Go 0x21 when there is none). NACKs and timeouts are retried after resynchronising with
+ * the bootloader, up to a limit.
+ *
+ * The F1's bootloader (version 2.2) has no checksum command (its Get lists none; the CRC
+ * command 0xA1 of later bootloaders is absent), so a flash that is not read back whole is
+ * verified by the image's own CRC-32, which the board's boot code checks
+ * (firmware/fixture_flash.h). */
 #pragma once
 #include <glib.h>
 #include "firmware/image.h"
@@ -22,6 +28,12 @@ typedef enum {
   STM32_PHASE_WRITE,
   STM32_PHASE_VERIFY,
 } Stm32Phase;
+
+/* A run of image bytes: offset from the image's first byte, length in bytes. */
+typedef struct {
+  gsize offset;
+  gsize length;
+} Stm32Span;
 
 /* Puts the MCU into its ROM bootloader (BOOT0 high, NRST pulse) or back to its application
  * (BOOT0 low, NRST pulse). */
@@ -43,6 +55,10 @@ typedef struct {
   gboolean pipeline;            /* send a command's parts without waiting for each ACK where
                                    the bootloader only listens (default TRUE; turned off for
                                    the rest of a flash after a failure) */
+  gboolean program;             /* erase and write the image (default TRUE); FALSE only reads
+                                   back and compares */
+  const Stm32Span *read_back;   /* the spans read back and compared; NULL: every byte */
+  guint read_back_spans;        /* how many (0 with read_back set: none) */
 } Stm32FlashOptions;
 
 /* What a flash did, for the run record and for timing. */
@@ -52,7 +68,7 @@ typedef struct {
   gboolean extended_erase;      /* Erase 0x44 was used */
   guint pages_erased;
   gsize bytes_written;          /* bytes, image bytes written */
-  gsize bytes_verified;
+  gsize bytes_verified;         /* bytes, image bytes read back and found as written */
   guint retries;                /* commands tried again after a NACK or timeout */
   gboolean pipelined;           /* pipelining stayed on for the whole flash */
   gsize link_bytes;             /* bytes sent and received */
@@ -63,8 +79,8 @@ typedef struct {
 /* Default options: no callbacks, the limits above. */
 void stm32_flash_options_init(Stm32FlashOptions *options);
 
-/* Flashes and verifies image (within the part's flash) and leaves the bootloader; report may be
- * NULL. leave is called after every successful enter, even when the flash fails. Errors:
+/* Flashes image (within the part's flash), reads back what options name and leaves the
+ * bootloader; report may be NULL. leave is called after every successful enter, even when the flash fails. Errors:
  * FIRMWARE_ERROR_NO_SYNC "no answer to sync ...: check the board's power and the UART
  * wiring", FIRMWARE_ERROR_CHIP "wrong chip ID 0x0XXX, expected 0x0410 (STM32F103 medium
  * density)", FIRMWARE_ERROR_BOOTLOADER "write failed at address 0x0800XXXX ...",

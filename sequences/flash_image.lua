@@ -1,6 +1,7 @@
 -- Rework and bring-up flashing (station firmware flash): the board powered as its EOL test
--- powers it, the image given by hand written through the MCU's ROM bootloader, every byte
--- verified, the board reset into it and heard running it. The station gives the sequence
+-- powers it, the image given by hand written through the MCU's ROM bootloader, verified (the
+-- header read back, the rest by the CRC-32 the board's boot code checks), the board reset
+-- into it and heard running it. The station gives the sequence
 -- that image as `firmware` (instead of the model's release), stores the run as a flash run
 -- (never a verdict on the board) and writes who flashed what into the audit log; the
 -- teardown's safe state switches everything off however the run ends.
@@ -29,9 +30,8 @@ step {
 step {
   name = "boot",
   run = function()
-    -- The board reset into the image must run it: its firmware answers on RS485 with the
-    -- image's version.
-    wait(limits.power_on.boot_s)
+    -- The board reset into the image (and given its boot time by the flash) must run it: its
+    -- firmware answers on RS485 with the image's version.
     local answered, info = pcall(fixture.dut.device_info, fixture.dut)
     if not answered then
       fail("the board does not answer on RS485 after the flash: " .. tostring(info))

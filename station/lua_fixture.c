@@ -6,8 +6,11 @@
  *   fixture.id       the fixture's id
  *   firmware         version, sha256 of the image the run flashes (the model's release, or
  *                    a flash run's own image); flash() writes it into the board through
- *                    the [boot] link (BOOT0/NRST by the switch unit), verifies every byte
- *                    and resets the board into it, announcing each phase's progress
+ *                    the [boot] link (BOOT0/NRST by the switch unit), verifies it and
+ *                    resets the board into it, announcing each phase's progress; flash{
+ *                    boot_s = S } verifies by the board's boot code (fixture_flash.h): the
+ *                    header read back, the rest by the image's CRC-32 the boot code checks,
+ *                    the board answering with the image's version S after the reset
  * Instrument errors become Lua errors naming the role and the script line; a refusal by the
  * board (a Modbus exception) is a result the script can judge. */
 #include "station/lua_fixture.h"
@@ -50,18 +53,38 @@ static gboolean board_flash_failure(const GError *error)
          g_error_matches(error, FIRMWARE_ERROR, FIRMWARE_ERROR_VERIFY);
 }
 
-/* firmware.flash(): a report table, or false and why the board could not be flashed. */
+static gboolean flash_wait(gpointer data, double seconds, GError **error)
+{
+  return run_wait(data, seconds, seconds, error);
+}
+
+static const char *const boot_check_names[] = {"not asked", "accepted", "silent"};
+
+/* firmware.flash([{boot_s = S}]): a report table, or false and why the board could not be
+ * flashed. */
 static int l_firmware_flash(lua_State *L)
 {
   Run *run = lua_run_of(L);
   if (!run->release)
     return luaL_error(L, "firmware.flash(): the sequence did not declare "
                          "sequence{firmware = true}, so no image was loaded");
-  Stm32FlashReport report = {0};
-  GError *error = NULL;
   FlashProgress progress = {.run = run, .phase = -1, .percent = -1};
-  if (!fixture_flash(run->fixture, run->release->image, flash_progress, &progress, &report,
-                     &error)) {
+  FixtureFlashOptions options = {
+    .wait = flash_wait, .wait_data = run,
+    .progress = flash_progress, .progress_data = &progress,
+  };
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "boot_s");
+    options.boot_s = luaL_optnumber(L, -1, 0);
+    lua_pop(L, 1);
+    if (options.boot_s < 0 || options.boot_s > 60)
+      return luaL_error(L, "firmware.flash{boot_s = %f}: boot_s must be within 0..60 s",
+                        options.boot_s);
+  }
+  FixtureFlashReport report;
+  GError *error = NULL;
+  if (!fixture_flash(run->fixture, run->release->image, &options, &report, &error)) {
     if (run_abort_requested(run)) {
       g_error_free(error);
       return luaL_error(L, "aborted by the operator");
@@ -73,20 +96,31 @@ static int l_firmware_flash(lua_State *L)
     g_error_free(error);
     return 2;
   }
-  lua_createtable(L, 0, 7);
-  lua_pushinteger(L, (lua_Integer)report.bytes_written);
+  const Stm32FlashReport *flashed = &report.flasher;
+  /* Accepted by the boot code, every byte is verified: the CRC-32 covers the image up to its
+   * header's length, the read-back the header and what lies past that length. */
+  gsize verified = report.boot_check == FIXTURE_BOOT_ACCEPTED ? run->release->image->length
+                                                              : flashed->bytes_verified;
+  lua_createtable(L, 0, 10);
+  lua_pushinteger(L, (lua_Integer)flashed->bytes_written);
   lua_setfield(L, -2, "bytes");
-  lua_pushinteger(L, (lua_Integer)report.bytes_verified);
+  lua_pushinteger(L, (lua_Integer)verified);
   lua_setfield(L, -2, "verified");
-  lua_pushinteger(L, report.pages_erased);
+  lua_pushinteger(L, (lua_Integer)flashed->bytes_verified);
+  lua_setfield(L, -2, "read_back");
+  lua_pushinteger(L, (lua_Integer)report.crc_checked);
+  lua_setfield(L, -2, "crc_checked");
+  lua_pushstring(L, boot_check_names[report.boot_check]);
+  lua_setfield(L, -2, "boot_check");
+  lua_pushinteger(L, flashed->pages_erased);
   lua_setfield(L, -2, "pages_erased");
-  lua_pushinteger(L, (lua_Integer)report.link_bytes);
+  lua_pushinteger(L, (lua_Integer)flashed->link_bytes);
   lua_setfield(L, -2, "link_bytes");
-  lua_pushnumber(L, report.link_seconds);
+  lua_pushnumber(L, flashed->link_seconds);
   lua_setfield(L, -2, "link_seconds");
-  lua_pushinteger(L, report.retries);
+  lua_pushinteger(L, flashed->retries);
   lua_setfield(L, -2, "retries");
-  lua_pushinteger(L, report.chip_id);
+  lua_pushinteger(L, flashed->chip_id);
   lua_setfield(L, -2, "chip_id");
   return 1;
 }

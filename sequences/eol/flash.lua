@@ -7,10 +7,10 @@ step {
   name = "flash",
   critical = true,
   run = function()
-    -- DESIGN.md §7 step 1: the released image through the MCU's ROM bootloader, every byte
-    -- verified, then a reset into it; a board that does not take it fails here.
+    -- DESIGN.md §7 step 1: the released image through the MCU's ROM bootloader, verified by
+    -- the header's read-back and the boot code's CRC-32, the board reset into it and given
+    -- its boot time; a board that does not take it fails here.
     common.flash()
-    wait(limits.power_on.boot_s)
   end,
 }
 

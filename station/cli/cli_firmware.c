@@ -405,6 +405,8 @@ static int firmware_build_test_image_command(int argc, char **argv)
 typedef struct {
   CliPrinter printer;
   double bytes;                 /* B written and verified; NAN until measured */
+  double read_back;             /* B of them read back; NAN until measured */
+  double crc_checked;           /* B of them the board's boot code's CRC-32 covered */
   double clock_s;               /* s the flash took on the fixture clock; NAN until measured */
 } FlashPrinter;
 
@@ -416,6 +418,10 @@ static void print_flash_event(const EngineEvent *e, gpointer data)
     return;
   if (g_str_equal(e->measurement->name, "flash_verified"))
     flash->bytes = e->measurement->value;
+  else if (g_str_equal(e->measurement->name, "flash_read_back"))
+    flash->read_back = e->measurement->value;
+  else if (g_str_equal(e->measurement->name, "flash_crc_checked"))
+    flash->crc_checked = e->measurement->value;
   else if (g_str_equal(e->measurement->name, "flash_clock"))
     flash->clock_s = e->measurement->value;
 }
@@ -450,7 +456,8 @@ static int firmware_flash_command(int argc, char **argv)
   };
   g_autoptr(GOptionContext) context = new_context(
       "IMAGE", "Writes an image (.bin or .hex) into the board in the fixture through its ROM\n"
-      "bootloader, verifies every byte and resets the board into it, as a stored run\n"
+      "bootloader, verifies it (the header read back, the rest by the CRC-32 the board's\n"
+      "boot code checks after the reset into it), as a stored run\n"
       "(station runs / station show) written to the audit log. For rework and bring-up:\n"
       "production runs flash the released image in their flash step.\n"
       "Exit status: 0 PASS, 1 FAIL, 2 ERROR, 3 ABORTED, 64 usage.", entries);
@@ -477,7 +484,8 @@ static int firmware_flash_command(int argc, char **argv)
   if (!fixture_path)
     fixture_path = default_fixture_path();
 
-  FlashPrinter flash = {.printer.last_percent = -10, .bytes = NAN, .clock_s = NAN};
+  FlashPrinter flash = {.printer.last_percent = -10, .bytes = NAN, .read_back = NAN,
+                       .crc_checked = NAN, .clock_s = NAN};
   g_autoptr(Engine) engine = engine_new(catalog, store);
   engine_set_event_handler(engine, print_flash_event, &flash);
   RunRequest request = {
@@ -490,9 +498,14 @@ static int firmware_flash_command(int argc, char **argv)
     return refused_status(error);
   }
   cli_print_verdict(&result, serial, db_path);
-  if (result.outcome == OUTCOME_PASS && !isnan(flash.bytes) && !isnan(flash.clock_s))
-    printf("flashed %.0f bytes, every byte verified\nfixture clock: %.3f s for the flash\n",
-           flash.bytes, flash.clock_s);
+  if (result.outcome == OUTCOME_PASS && !isnan(flash.bytes) && !isnan(flash.clock_s)) {
+    if (flash.crc_checked > 0)
+      printf("flashed %.0f bytes, every byte verified: %.0f read back, %.0f by the board's "
+             "boot code (CRC-32)\n", flash.bytes, flash.read_back, flash.crc_checked);
+    else
+      printf("flashed %.0f bytes, every byte verified (read back)\n", flash.bytes);
+    printf("fixture clock: %.3f s for the flash\n", flash.clock_s);
+  }
   int code = cli_exit_code(result.outcome);
   run_result_clear(&result);
   return code;

@@ -356,25 +356,40 @@ static FirmwareImage *make_image(guint32 base, gsize length)
   return firmware_image_new(base, bytes, length);
 }
 
+/* The options the tests flash with: the peer's callbacks, short timeouts. */
+static void test_options(Peer *peer, gboolean pipeline, gboolean with_leave, Calls *calls,
+                         Stm32FlashOptions *options)
+{
+  stm32_flash_options_init(options);
+  options->enter = enter_bootloader;
+  options->leave = with_leave ? leave_bootloader : NULL;
+  options->boot_data = calls;
+  options->progress = on_progress;
+  options->progress_data = calls;
+  options->pipeline = pipeline;
+  options->sync_timeout_ms = peer->script.silent ? 30 : 300;  /* a loaded machine is slow */
+  options->sync_attempts = 3;
+}
+
+/* Flashes image through the peer with options; returns the result, error in *error. */
+static gboolean flash_with(Peer *peer, const FirmwareImage *image,
+                           const Stm32FlashOptions *options, Stm32FlashReport *report,
+                           GError **error)
+{
+  g_autoptr(Transport) transport = transport_open(peer->resource, error);
+  if (!transport)
+    return FALSE;
+  return stm32_flash(transport, image, options, report, error);
+}
+
 /* Flashes image through the peer with callbacks; returns the result, error in *error. */
 static gboolean flash(Peer *peer, const FirmwareImage *image, gboolean pipeline,
                       gboolean with_leave, Calls *calls, Stm32FlashReport *report,
                       GError **error)
 {
-  g_autoptr(Transport) transport = transport_open(peer->resource, error);
-  if (!transport)
-    return FALSE;
   Stm32FlashOptions options;
-  stm32_flash_options_init(&options);
-  options.enter = enter_bootloader;
-  options.leave = with_leave ? leave_bootloader : NULL;
-  options.boot_data = calls;
-  options.progress = on_progress;
-  options.progress_data = calls;
-  options.pipeline = pipeline;
-  options.sync_timeout_ms = peer->script.silent ? 30 : 300;  /* a loaded machine is slow */
-  options.sync_attempts = 3;
-  return stm32_flash(transport, image, &options, report, error);
+  test_options(peer, pipeline, with_leave, calls, &options);
+  return flash_with(peer, image, &options, report, error);
 }
 
 static void append(GByteArray *out, const guint8 *bytes, gsize length)
@@ -592,6 +607,81 @@ static void test_flash_verify_mismatch(void)
   CU_ASSERT_EQUAL(calls.left, 1);
 }
 
+/* Read Memory requests sent, as the addresses they ask for (freeing). */
+static GArray *reads_sent(Peer *peer)
+{
+  g_autoptr(GByteArray) sent = peer_received(peer);
+  GArray *addresses = g_array_new(FALSE, FALSE, sizeof(guint32));
+  const guint8 read[] = {0x11, 0xEE};
+  for (const guint8 *at = sent->data; at + 7 <= sent->data + sent->len;) {
+    const guint8 *hit = memmem(at, (gsize)(sent->data + sent->len - at), read, sizeof read);
+    if (!hit || hit + 7 > sent->data + sent->len)
+      break;
+    guint32 address = (guint32)hit[2] << 24 | (guint32)hit[3] << 16 | (guint32)hit[4] << 8 | hit[5];
+    g_array_append_val(addresses, address);
+    at = hit + 2;
+  }
+  return addresses;
+}
+
+/* Spans named: only they are read back (a stuck byte elsewhere is left to the caller's check),
+ * a stuck byte inside one is named; without programming, nothing is erased or written. */
+static void test_flash_read_back_spans(void)
+{
+  const Stm32Span header = {0x200, 0x100};
+  for (int stuck_inside = 0; stuck_inside <= 1; stuck_inside++) {
+    Script script = {.stuck_at = FLASH_BASE + (stuck_inside ? 0x2A0 : 0x1234)};
+    g_autoptr(Peer) peer = peer_start(&script);
+    g_autoptr(FirmwareImage) image = make_image(FLASH_BASE, 8192);
+    Calls calls = {0};
+    Stm32FlashOptions options;
+    test_options(peer, TRUE, TRUE, &calls, &options);
+    options.read_back = &header;
+    options.read_back_spans = 1;
+    Stm32FlashReport report;
+    g_autoptr(GError) error = NULL;
+    gboolean ok = flash_with(peer, image, &options, &report, &error);
+    CU_ASSERT_EQUAL(ok, !stuck_inside);
+    if (stuck_inside) {
+      g_autofree char *expected = g_strdup_printf(
+          "verify mismatch at address 0x080002A0: wrote 0x%02X, read 0xFF", image->bytes[0x2A0]);
+      CU_ASSERT_STRING_EQUAL(error ? error->message : "", expected);
+    } else {
+      CU_ASSERT_EQUAL(report.bytes_written, 8192);
+      CU_ASSERT_EQUAL(report.bytes_verified, 0x100);
+      CU_ASSERT_EQUAL(calls.last_total[STM32_PHASE_VERIFY], 0x100);
+      g_autoptr(GArray) reads = reads_sent(peer);
+      CU_ASSERT_EQUAL(reads->len, 1);
+      CU_ASSERT_EQUAL(reads->len ? g_array_index(reads, guint32, 0) : 0, FLASH_BASE + 0x200);
+    }
+  }
+  /* Read back only: the whole image, no erase, no write. */
+  g_autoptr(Peer) peer = peer_start(NULL);
+  g_autoptr(FirmwareImage) image = make_image(FLASH_BASE, 1024);
+  memcpy(peer->flash, image->bytes, image->length);
+  Calls calls = {0};
+  Stm32FlashOptions options;
+  test_options(peer, TRUE, TRUE, &calls, &options);
+  options.program = FALSE;
+  Stm32FlashReport report;
+  g_autoptr(GError) error = NULL;
+  CU_ASSERT_TRUE(flash_with(peer, image, &options, &report, &error));
+  CU_ASSERT_EQUAL(report.bytes_written, 0);
+  CU_ASSERT_EQUAL(report.pages_erased, 0);
+  CU_ASSERT_EQUAL(report.bytes_verified, 1024);
+  g_autoptr(GByteArray) sent = peer_received(peer);
+  const guint8 erase[] = {0x43, 0xBC}, write[] = {0x31, 0xCE};
+  CU_ASSERT_PTR_NULL(memmem(sent->data, sent->len, erase, sizeof erase));
+  CU_ASSERT_PTR_NULL(memmem(sent->data, sent->len, write, sizeof write));
+  /* A span outside the image is refused before the part is touched. */
+  const Stm32Span outside = {1000, 100};
+  options.read_back = &outside;
+  options.read_back_spans = 1;
+  g_autoptr(GError) refused = NULL;
+  CU_ASSERT_FALSE(flash_with(peer, image, &options, NULL, &refused));
+  CU_ASSERT_TRUE(g_error_matches(refused, FIRMWARE_ERROR, FIRMWARE_ERROR_FORMAT));
+}
+
 /* A board that does not answer: the message says what to check; 0x7F was sent each try and
  * nothing else. */
 static void test_flash_no_sync(void)
@@ -697,6 +787,7 @@ int main(void)
   CU_add_test(suite, "write NACK names the address", test_flash_write_nack);
   CU_add_test(suite, "write NACK once is retried", test_flash_write_nack_once);
   CU_add_test(suite, "verify mismatch names the address", test_flash_verify_mismatch);
+  CU_add_test(suite, "read back only the spans named", test_flash_read_back_spans);
   CU_add_test(suite, "no answer to sync", test_flash_no_sync);
   CU_add_test(suite, "wrong chip ID", test_flash_wrong_chip);
   CU_add_test(suite, "missing command", test_flash_missing_command);

@@ -15,7 +15,7 @@ step {
   name = "flash",
   critical = true,
   run = function()
-    local report, why = firmware.flash()
+    local report, why = firmware.flash { boot_s = 0.3 }
     if not report then fail("flashing failed: " .. why) end
     measure { name = "bytes_written", unit = "B", value = report.bytes }
     measure { name = "retries", value = report.retries, high = 3 }
