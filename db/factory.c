@@ -116,6 +116,14 @@ gboolean factory_exec(FactoryDb *factory, const char *sql, const char *doing, GE
   return ok;
 }
 
+/* The server's notices (e.g. that the schema table exists already) are for debugging, not
+ * for the station's output. */
+static void debug_notice(void *data, const char *message)
+{
+  (void)data;
+  g_debug("factory database: %s", message);
+}
+
 FactoryDb *factory_open(const FactoryConfig *config, GError **error)
 {
   g_return_val_if_fail(config != NULL, NULL);
@@ -152,6 +160,7 @@ FactoryDb *factory_open(const FactoryConfig *config, GError **error)
                 "cannot reach the factory database %s: %s", factory->description, words);
     return NULL;
   }
+  PQsetNoticeProcessor(factory->conn, debug_notice, NULL);
   if (!factory_exec(factory, "SET TIME ZONE 'UTC'", "setting the time zone", error) ||
       !factory_schema_migrate(factory, error))
     return NULL;

@@ -108,6 +108,38 @@ static const char MIGRATION_1[] =
   "  cal_due date,"
   "  PRIMARY KEY (run_id, role));";
 
+/* Version 2: firmware releases distributed to the stations. An image is stored once with its
+ * signed manifest (each station checks the signature against its own trusted keys before it
+ * takes it); a release makes an image the one for a model until a newer release supersedes
+ * it; a fetch records that a station took a release, so it is not taken again. */
+static const char MIGRATION_2[] =
+  "CREATE TABLE firmware_images ("
+  "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+  "  version text NOT NULL UNIQUE,"
+  "  sha256 text NOT NULL UNIQUE,"              /* lower-case hex of the image */
+  "  models text NOT NULL,"                     /* as the manifest lists them, comma separated */
+  "  signer_key_id text NOT NULL,"
+  "  manifest text NOT NULL,"                   /* the signed manifest, key-file text */
+  "  image bytea NOT NULL,"
+  "  published_at timestamptz NOT NULL DEFAULT now(),"
+  "  published_by text NOT NULL);"
+
+  "CREATE TABLE firmware_releases ("
+  "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+  "  model text NOT NULL,"
+  "  image_id bigint NOT NULL REFERENCES firmware_images(id),"
+  "  released_at timestamptz NOT NULL DEFAULT now(),"
+  "  released_by text NOT NULL,"
+  "  superseded_at timestamptz);"
+  "CREATE UNIQUE INDEX firmware_releases_current ON firmware_releases (model)"
+  "  WHERE superseded_at IS NULL;"
+
+  "CREATE TABLE firmware_fetches ("
+  "  release_id bigint NOT NULL REFERENCES firmware_releases(id),"
+  "  station_id text NOT NULL,"
+  "  fetched_at timestamptz NOT NULL DEFAULT now(),"
+  "  PRIMARY KEY (release_id, station_id));";
+
 typedef struct {
   int version;
   const char *summary;
@@ -117,6 +149,7 @@ typedef struct {
 static const FactoryMigration MIGRATIONS[] = {
   { 1, "runs of every station with steps, measurements, calibrations and instruments",
     MIGRATION_1 },
+  { 2, "firmware releases distributed to the stations", MIGRATION_2 },
 };
 
 int factory_schema_latest_version(void)

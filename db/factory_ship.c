@@ -61,6 +61,7 @@ struct FactoryShipper {
   GThread *thread;
   char *db_path;
   FactoryConfig config;         /* a copy */
+  FactoryShipperTask task;      /* run NULL: none */
   GMutex lock;
   GCond changed;
   gboolean nudged;              /* a run was queued since the last pass */
@@ -94,6 +95,26 @@ static void set_idle(FactoryShipper *shipper, gboolean idle, gboolean queue_empt
   g_mutex_unlock(&shipper->lock);
 }
 
+/* Runs the task when it is due and the shipper is not finishing; a connection the task
+ * broke is closed, to be opened again by the next pass. */
+static void run_task_when_due(FactoryShipper *shipper, Store *store, FactoryDb **factory,
+                              gint64 *ran_at)
+{
+  if (shipper->task.run == NULL)
+    return;
+  g_mutex_lock(&shipper->lock);
+  gboolean stopping = shipper->stopping;
+  g_mutex_unlock(&shipper->lock);
+  gint64 now = g_get_monotonic_time();
+  if (stopping ||
+      (*ran_at >= 0 && now - *ran_at < (gint64)(shipper->task.interval_s * G_USEC_PER_SEC)))
+    return;
+  shipper->task.run(store, *factory, shipper->task.data);
+  *ran_at = now;
+  if (!factory_connected(*factory))
+    g_clear_pointer(factory, factory_close);
+}
+
 static gpointer shipper_main(gpointer data)
 {
   FactoryShipper *shipper = data;
@@ -103,6 +124,7 @@ static gpointer shipper_main(gpointer data)
     g_warning("factory shipper: %s", error->message);
   FactoryDb *factory = NULL;
   double backoff_s = 1;
+  gint64 task_ran_at = -1;
   while (store != NULL) {
     g_clear_error(&error);
     if (factory == NULL) {
@@ -130,6 +152,7 @@ static gpointer shipper_main(gpointer data)
       backoff_s = MIN(backoff_s * 2, RECONNECT_MAX_S);
       continue;
     }
+    run_task_when_due(shipper, store, &factory, &task_ran_at);
     set_idle(shipper, TRUE, tally.remaining == 0);
     /* rejected runs come due after their own back-off */
     if (!wait_for_work(shipper, tally.remaining ? 1.0 : 30.0))
@@ -143,9 +166,12 @@ static gpointer shipper_main(gpointer data)
   return NULL;
 }
 
-FactoryShipper *factory_shipper_start(const char *db_path, const FactoryConfig *config)
+FactoryShipper *factory_shipper_start(const char *db_path, const FactoryConfig *config,
+                                      const FactoryShipperTask *task)
 {
   FactoryShipper *shipper = g_new0(FactoryShipper, 1);
+  if (task)
+    shipper->task = *task;
   shipper->db_path = g_strdup(db_path);
   shipper->config.conninfo = g_strdup(config->conninfo);
   shipper->config.passfile = g_strdup(config->passfile);
@@ -168,6 +194,8 @@ void factory_shipper_nudge(FactoryShipper *shipper)
 static void shipper_free(FactoryShipper *shipper)
 {
   g_free(shipper->db_path);
+  if (shipper->task.destroy)
+    shipper->task.destroy(shipper->task.data);
   factory_config_clear(&shipper->config);
   g_mutex_clear(&shipper->lock);
   g_cond_clear(&shipper->changed);

@@ -23,10 +23,22 @@ gboolean factory_ship_queue(Store *store, FactoryDb *factory, gboolean due_only,
 
 typedef struct FactoryShipper FactoryShipper;
 
+/* Work the shipper does besides shipping, on its own connections (the station takes the
+ * factory database's firmware releases so): after a pass that reached the factory database,
+ * first at once and then at most every interval_s, never while it is finishing. */
+typedef struct {
+  void (*run)(Store *store, FactoryDb *factory, gpointer data);
+  gpointer data;                /* the shipper's from the start: freed with destroy */
+  GDestroyNotify destroy;
+  double interval_s;
+} FactoryShipperTask;
+
 /* Starts the shipper's thread on the result database at db_path (open in this process): it
  * connects, ships what is due, and keeps retrying with back-off (1 s doubled up to 60 s)
- * while the factory database cannot be reached; it never touches the caller's connection. */
-FactoryShipper *factory_shipper_start(const char *db_path, const FactoryConfig *config);
+ * while the factory database cannot be reached; it never touches the caller's connection.
+ * task (copied; NULL: none) runs beside the shipping. */
+FactoryShipper *factory_shipper_start(const char *db_path, const FactoryConfig *config,
+                                      const FactoryShipperTask *task);
 /* A run has been queued: ship it now (a shipper waiting out its back-off tries at once). */
 void factory_shipper_nudge(FactoryShipper *shipper);
 /* Lets the shipper ship what is queued for at most wait_s seconds, then stops it; TRUE when

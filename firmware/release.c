@@ -12,6 +12,38 @@ void firmware_import_result_clear(FirmwareImportResult *result)
   memset(result, 0, sizeof *result);
 }
 
+/* Stores a release whose manifest, signer and image have been checked. */
+static gboolean store_checked_release(Store *store, const FirmwareManifest *manifest,
+                                      const char *manifest_text, const char *signer_key_id,
+                                      const FirmwareImage *image, const char *actor,
+                                      FirmwareImportResult *result, GError **error)
+{
+  FirmwareImageNew row = {
+    .version = manifest->version,
+    .models = (const char *const *)manifest->models,
+    .build_date = manifest->build_date,
+    .notes = manifest->notes,
+    .sha256 = manifest->image_sha256,
+    .signer_key_id = signer_key_id,
+    .manifest = manifest_text,
+    .signature = manifest->signature,
+    .signature_length = FIRMWARE_SIGNATURE_BYTES,
+    .image = image->bytes,
+    .image_length = image->length,
+    .imported_by = actor,
+  };
+  gboolean already = FALSE;
+  gint64 id = firmware_store_insert(store, &row, &already, error);
+  if (id < 0)
+    return FALSE;
+  result->image_id = id;
+  result->already_stored = already;
+  result->version = g_strdup(manifest->version);
+  result->sha256 = g_strdup(manifest->image_sha256);
+  result->signer_key_id = g_strdup(signer_key_id);
+  return TRUE;
+}
+
 gboolean firmware_import(Store *store, const char *manifest_path, const char *image_path,
                          const FirmwareTrustedKeys *trusted, const char *actor,
                          FirmwareImportResult *result, GError **error)
@@ -42,30 +74,8 @@ gboolean firmware_import(Store *store, const char *manifest_path, const char *im
   if (!firmware_manifest_check_image(manifest, image, image_file, NULL, error))
     return FALSE;
 
-  FirmwareImageNew row = {
-    .version = manifest->version,
-    .models = (const char *const *)manifest->models,
-    .build_date = manifest->build_date,
-    .notes = manifest->notes,
-    .sha256 = manifest->image_sha256,
-    .signer_key_id = signer->key_id,
-    .manifest = manifest_text,
-    .signature = manifest->signature,
-    .signature_length = FIRMWARE_SIGNATURE_BYTES,
-    .image = image->bytes,
-    .image_length = image->length,
-    .imported_by = actor,
-  };
-  gboolean already = FALSE;
-  gint64 id = firmware_store_insert(store, &row, &already, error);
-  if (id < 0)
-    return FALSE;
-  result->image_id = id;
-  result->already_stored = already;
-  result->version = g_strdup(manifest->version);
-  result->sha256 = g_strdup(manifest->image_sha256);
-  result->signer_key_id = g_strdup(signer->key_id);
-  return TRUE;
+  return store_checked_release(store, manifest, manifest_text, signer->key_id, image, actor,
+                               result, error);
 }
 
 /* TRUE when the two NULL-terminated lists hold the same names in the same order. */
@@ -164,4 +174,21 @@ FirmwareRelease *firmware_release_from_file(const char *path, GError **error)
   release->version = g_strdup(release->header.version);
   release->sha256 = firmware_image_sha256(release->image);
   return g_steal_pointer(&release);
+}
+
+gboolean firmware_import_record(Store *store, const FirmwareImageRecord *record,
+                                const FirmwareTrustedKeys *trusted, const char *actor,
+                                FirmwareImportResult *result, GError **error)
+{
+  memset(result, 0, sizeof *result);
+  g_autoptr(FirmwareImage) image = firmware_record_verify(record, trusted, NULL, error);
+  if (image == NULL)
+    return FALSE;
+  g_autoptr(FirmwareManifest) manifest =
+      firmware_manifest_parse(record->manifest, strlen(record->manifest), record->version,
+                              error);
+  if (manifest == NULL)
+    return FALSE;
+  return store_checked_release(store, manifest, record->manifest, record->signer_key_id,
+                               image, actor, result, error);
 }

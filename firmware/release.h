@@ -28,6 +28,14 @@ gboolean firmware_import(Store *store, const char *manifest_path, const char *im
                          const FirmwareTrustedKeys *trusted, const char *actor,
                          FirmwareImportResult *result, GError **error);
 
+/* Imports an image published elsewhere (the factory database) as firmware_import imports a
+ * file: the record's manifest checked against trusted (firmware_record_verify: signature,
+ * signer, hash, header), then stored with its manifest. Refused, changing nothing, when a
+ * check fails. */
+gboolean firmware_import_record(Store *store, const FirmwareImageRecord *record,
+                                const FirmwareTrustedKeys *trusted, const char *actor,
+                                FirmwareImportResult *result, GError **error);
+
 /* Checks a stored image again: its manifest's signature against trusted, that the manifest
  * describes the stored version, models and bytes, and the header. On success returns the
  * image (freeing) and fills *header when not NULL. */

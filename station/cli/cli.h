@@ -3,6 +3,7 @@
 #pragma once
 #include <glib.h>
 #include "db/store.h"
+#include "db/factory.h"
 #include "station/engine.h"
 
 /* Exit codes, documented in the README. */
@@ -72,5 +73,11 @@ int cli_run_batch(const Catalog *catalog, const char *db_path, const RunRequest 
                   const char *const *serials, gboolean quiet);
 /* The exit status of a run's outcome: 0 PASS, 1 FAIL, 2 ERROR, 3 ABORTED. */
 int cli_exit_code(Outcome outcome);
+/* Takes the factory database's firmware releases the station station_id (NULL: the host
+ * name) has not taken, checked with the trusted keys of trusted_dir (NULL: the default
+ * folder); a sentence per release taken, kept or refused on stdout when print, else as log
+ * messages. Returns the number refused, -1 when the keys or a database failed (said so). */
+int cli_fetch_firmware(Store *store, FactoryDb *factory, const char *trusted_dir,
+                       const char *station_id, gboolean print);
 /* Prints "station: <message>" to stderr. */
 void cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);

@@ -6,6 +6,9 @@
 #include "station/cli/cli.h"
 #include "db/users.h"
 #include "db/firmware_store.h"
+#include "db/factory_firmware.h"
+#include "firmware/factory_fetch.h"
+#include "station/station_config.h"
 #include "firmware/firmware_error.h"
 #include "firmware/image.h"
 #include "firmware/image_header.h"
@@ -340,6 +343,171 @@ static int firmware_show_command(int argc, char **argv)
   return image ? EXIT_PASS : EXIT_ERROR;
 }
 
+/* ---- the factory database: publish and fetch ---- */
+
+/* The station's configuration with its factory database, or FALSE with the reason printed. */
+static gboolean load_factory_config(const char *config_path, StationConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+  if (!station_config_load(config_path, config, &error)) {
+    cli_error("%s", error->message);
+    return FALSE;
+  }
+  if (!config->has_factory) {
+    g_autofree char *path = config->path ? g_strdup(config->path)
+                                         : station_config_default_path();
+    cli_error("no factory database is configured: give [factory] database in %s", path);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+int cli_fetch_firmware(Store *store, FactoryDb *factory, const char *trusted_dir,
+                       const char *station_id, gboolean print)
+{
+  g_autofree char *folder = trusted_dir ? g_strdup(trusted_dir)
+                                        : firmware_trusted_keys_default_folder();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FirmwareTrustedKeys) trusted = firmware_trusted_keys_load(folder, &error);
+  FirmwareFetchReport report = {0};
+  if (trusted == NULL ||
+      !firmware_fetch_releases(store, factory, trusted,
+                               station_id ? station_id : g_get_host_name(), &report, &error)) {
+    if (print)
+      cli_error("firmware releases not fetched: %s", error->message);
+    else
+      g_message("firmware releases not fetched: %s", error->message);
+    firmware_fetch_report_clear(&report);
+    return -1;
+  }
+  for (guint i = 0; i < report.lines->len; i++) {
+    const char *line = g_ptr_array_index(report.lines, i);
+    if (print)
+      printf("%s\n", line);
+    else
+      g_message("%s", line);
+  }
+  int refused = (int)report.refused;
+  firmware_fetch_report_clear(&report);
+  return refused;
+}
+
+static int firmware_publish_command(int argc, char **argv)
+{
+  g_autofree char *models = NULL, *config_path = NULL;
+  GOptionEntry entries[] = {
+    db_entry(), trusted_keys_entry(), actor_entry(),
+    {"models", 'm', 0, G_OPTION_ARG_STRING, &models, "Models to release it for in the "
+     "factory database (default: those it is released for on this station)", "A,B"},
+    {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "The station's configuration "
+     "naming the factory database (default: the user's config dir, "
+     "jk-eol-station/station.conf)", "FILE"},
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr(GOptionContext) context = new_context(
+      "VERSION", "Publishes an imported image with its signed manifest to the factory "
+      "database and releases it there for the models, superseding their releases; every "
+      "station takes it at its next sync or run, checking the signature against its own "
+      "trusted keys. The signature is checked here first.", entries);
+  if (!cli_parse(context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2) {
+    cli_error("usage: station firmware publish VERSION [--models A,B] [--db FILE] "
+              "[--config FILE]");
+    return EXIT_USAGE;
+  }
+  g_auto(StationConfig) config = {0};
+  if (!load_factory_config(config_path, &config))
+    return EXIT_ERROR;
+  g_autoptr(FirmwareTrustedKeys) trusted = load_trusted_keys();
+  if (!trusted)
+    return EXIT_ERROR;
+  g_autoptr(Store) store = cli_open_store(db_path_option);
+  if (!store)
+    return EXIT_ERROR;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *who = cli_user_name(store, actor_option);
+  if (!store_user_authorize(store, who, USER_ROLE_FIRMWARE, "publishing firmware", &error)) {
+    cli_error("%s", error->message);
+    return EXIT_USAGE;
+  }
+  g_autoptr(FirmwareImageRecord) record = firmware_store_get_by_version(store, argv[1], &error);
+  g_autoptr(FirmwareImage) image =
+      record ? firmware_record_verify(record, trusted, NULL, &error) : NULL;
+  if (!image) {
+    cli_error("%s not published: %s", argv[1], error->message);
+    return EXIT_ERROR;
+  }
+  g_auto(GStrv) model_list = models ? firmware_split_models(models)
+                                    : g_strdupv(record->released_for);
+  if (model_list[0] == NULL) {
+    cli_error("%s is released for no model on this station: give the models with --models",
+              argv[1]);
+    return EXIT_USAGE;
+  }
+  g_autoptr(FactoryDb) factory = factory_open(&config.factory, &error);
+  g_autoptr(GPtrArray) changes =
+      factory ? factory_firmware_publish(factory, record, (const char *const *)model_list,
+                                         who, &error)
+              : NULL;
+  if (!changes) {
+    cli_error("%s not published: %s", argv[1], error->message);
+    return EXIT_ERROR;
+  }
+  for (guint i = 0; i < changes->len; i++) {
+    const FirmwareReleaseChange *change = g_ptr_array_index(changes, i);
+    if (change->unchanged)
+      printf("%s: %s was already the release in the factory database\n", change->model,
+             argv[1]);
+    else if (change->previous_version)
+      printf("%s: %s published to the factory database %s, supersedes %s\n", change->model,
+             argv[1], factory_description(factory), change->previous_version);
+    else
+      printf("%s: %s published to the factory database %s\n", change->model, argv[1],
+             factory_description(factory));
+  }
+  return EXIT_PASS;
+}
+
+static int firmware_fetch_command(int argc, char **argv)
+{
+  g_autofree char *config_path = NULL, *station_id = NULL;
+  GOptionEntry entries[] = {
+    db_entry(), trusted_keys_entry(),
+    {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "The station's configuration "
+     "naming the factory database (default: the user's config dir, "
+     "jk-eol-station/station.conf)", "FILE"},
+    {"station", 0, 0, G_OPTION_ARG_STRING, &station_id, "Station id (default: host name)",
+     "ID"},
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr(GOptionContext) context = new_context(
+      "", "Takes the firmware releases of the factory database this station has not taken: "
+      "each image is checked against the trusted keys as an import is, stored and released "
+      "for its model; one that fails a check is refused and nothing changes.\n"
+      "Exit status: 0 every release taken or current, 1 some refused, 2 the factory database "
+      "could not be reached or none is configured.", entries);
+  if (!cli_parse(context, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 1) {
+    cli_error("usage: station firmware fetch [--db FILE] [--config FILE] [--trusted-keys DIR] "
+              "[--station ID]");
+    return EXIT_USAGE;
+  }
+  g_auto(StationConfig) config = {0};
+  if (!load_factory_config(config_path, &config))
+    return EXIT_ERROR;
+  g_autoptr(Store) store = cli_open_store(db_path_option);
+  if (!store)
+    return EXIT_ERROR;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FactoryDb) factory = factory_open(&config.factory, &error);
+  if (!factory)
+    return fail(error);
+  int refused = cli_fetch_firmware(store, factory, trusted_keys_option, station_id, TRUE);
+  return refused < 0 ? EXIT_ERROR : refused > 0 ? EXIT_FAIL : EXIT_PASS;
+}
+
 /* ---- build-test-image ---- */
 
 static int firmware_build_test_image_command(int argc, char **argv)
@@ -524,6 +692,9 @@ static const struct {
   {"import", firmware_import_command, "check and store a signed release: import MANIFEST"},
   {"release", firmware_release_command, "release an image for models: release VERSION "
    "--models A,B"},
+  {"publish", firmware_publish_command, "publish an imported release to the factory "
+   "database: publish VERSION [--models A,B]"},
+  {"fetch", firmware_fetch_command, "take the factory database's releases: fetch"},
   {"list", firmware_list_command, "list imported images"},
   {"show", firmware_show_command, "print one image and check it: show VERSION"},
   {"flash", firmware_flash_command, "write an image into the board in a fixture, as a "

@@ -233,6 +233,29 @@ int cli_refused_status(const GError *error)
                                                                       : EXIT_ERROR;
 }
 
+/* How often a long `station run` takes the factory database's firmware releases. */
+#define FIRMWARE_FETCH_INTERVAL_S 60.0
+
+/* What the shipper's firmware fetch needs of the command line. */
+typedef struct {
+  char *trusted_keys;           /* NULL: the default folder */
+  char *station_id;             /* NULL: the host name */
+} FirmwareFetchTask;
+
+static void fetch_task_free(FirmwareFetchTask *task)
+{
+  g_free(task->trusted_keys);
+  g_free(task->station_id);
+  g_free(task);
+}
+
+/* On the shipper's thread: its own connections, the sentences as log messages. */
+static void fetch_firmware_task(Store *store, FactoryDb *factory, gpointer data)
+{
+  FirmwareFetchTask *task = data;
+  cli_fetch_firmware(store, factory, task->trusted_keys, task->station_id, FALSE);
+}
+
 int cli_run(int argc, char **argv)
 {
   g_auto(RunOptions) o = {0};
@@ -307,8 +330,17 @@ int cli_run(int argc, char **argv)
   }
   /* The shipper's thread ships what earlier runs left queued while these go, and each run
    * once its verdict is shown; the process waits for it at most ship_wait_s. */
-  FactoryShipper *shipper =
-      config.has_factory ? factory_shipper_start(db_path, &config.factory) : NULL;
+  /* ... and takes the factory database's firmware releases the station has not taken. */
+  FactoryShipper *shipper = NULL;
+  if (config.has_factory) {
+    FirmwareFetchTask *data = g_new0(FirmwareFetchTask, 1);
+    data->trusted_keys = g_strdup(o.trusted_keys);
+    data->station_id = g_strdup(o.station_id);
+    FactoryShipperTask fetch = {.run = fetch_firmware_task, .data = data,
+                                .destroy = (GDestroyNotify)fetch_task_free,
+                                .interval_s = FIRMWARE_FETCH_INTERVAL_S};
+    shipper = factory_shipper_start(db_path, &config.factory, &fetch);
+  }
   if (o.serials[1]) {
     int code = cli_run_batch(catalog, db_path, &request, (const char *const *)o.serials,
                              o.quiet);

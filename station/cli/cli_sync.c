@@ -1,6 +1,7 @@
-/* station sync [status]: ships the runs waiting in the outbox to the factory database now,
- * or shows the queue. Exit status of `station sync`: 0 nothing left queued, 1 the factory
- * database refused some runs (they stay queued, each with the server's reason), 2 it could
+/* station sync [status]: ships the runs waiting in the outbox to the factory database now and
+ * takes its firmware releases, or shows the queue. Exit status of `station sync`: 0 nothing left queued, 1 the factory
+ * database refused some runs (they stay queued, each with the server's reason) or the station
+ * refused a firmware release fetched from it (a signature it cannot verify), 2 it could
  * not be reached (every run stays queued), the station has none configured, or the result
  * database failed; 64 a wrong command line. */
 #include "station/cli/cli.h"
@@ -10,8 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Ships everything queued, printing the tally. */
-static int sync_now(Store *store, const StationConfig *config)
+/* Ships everything queued, printing the tally, then takes the factory database's firmware
+ * releases. */
+static int sync_now(Store *store, const StationConfig *config, const char *trusted_dir,
+                    const char *station_id)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(FactoryDb) factory = factory_open(&config->factory, &error);
@@ -37,12 +40,15 @@ static int sync_now(Store *store, const StationConfig *config)
     cli_error("%s; the runs not shipped stay queued", error->message);
     return EXIT_ERROR;
   }
+  int refused = cli_fetch_firmware(store, factory, trusted_dir, station_id, TRUE);
   if (tally.rejected) {
     cli_error("the factory database refused %" G_GINT64_FORMAT " runs, which stay queued; the "
               "last: %s", tally.rejected, rejection);
     return EXIT_FAIL;
   }
-  return tally.remaining ? EXIT_FAIL : EXIT_PASS;
+  if (refused < 0)
+    return EXIT_ERROR;
+  return tally.remaining || refused ? EXIT_FAIL : EXIT_PASS;
 }
 
 static int sync_status(Store *store, const StationConfig *config)
@@ -74,19 +80,26 @@ static int sync_status(Store *store, const StationConfig *config)
 
 int cli_sync(int argc, char **argv)
 {
-  g_autofree char *db = NULL, *config_path = NULL;
+  g_autofree char *db = NULL, *config_path = NULL, *trusted_dir = NULL, *station_id = NULL;
   GOptionEntry entries[] = {
     {"db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Results database (default: user data dir)",
      "FILE"},
     {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "The station's configuration "
      "(default: the user's config dir, jk-eol-station/station.conf)", "FILE"},
+    {"trusted-keys", 0, 0, G_OPTION_ARG_FILENAME, &trusted_dir, "Folder of trusted public "
+     "keys the fetched firmware is checked with (default "
+     "$XDG_CONFIG_HOME/jk-eol-station/trusted-keys)", "DIR"},
+    {"station", 0, 0, G_OPTION_ARG_STRING, &station_id, "Station id the firmware releases are "
+     "fetched for (default: host name)", "ID"},
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context = g_option_context_new("[status]");
   g_option_context_set_summary(context,
-      "Ships the finished runs waiting in the outbox to the factory database now;\n"
+      "Ships the finished runs waiting in the outbox to the factory database now, then\n"
+      "takes the firmware releases published there that the station has not taken;\n"
       "'status' shows the queue. Exit status: 0 none left queued, 1 some refused by the\n"
-      "factory database (still queued), 2 it could not be reached or none is configured.");
+      "factory database (still queued) or a firmware release refused by the station, 2 it\n"
+      "could not be reached or none is configured.");
   g_option_context_add_main_entries(context, entries, NULL);
   if (!cli_parse(context, &argc, &argv))
     return EXIT_USAGE;
@@ -108,7 +121,7 @@ int cli_sync(int argc, char **argv)
   } else {
     g_autoptr(Store) store = cli_open_store(db);
     if (store)
-      code = status ? sync_status(store, &config) : sync_now(store, &config);
+      code = status ? sync_status(store, &config) : sync_now(store, &config, trusted_dir, station_id);
   }
   station_config_clear(&config);
   return code;
