@@ -1,39 +1,15 @@
 /* The yield and the failure Pareto over the factory database (factory.h), by the rules of
- * db/report.h, computed from the runs of every station: a board's verdict runs in order of
- * start (then station and the station's run id, which is the local order for one station's
- * runs), each run attributed to its production day, shift, model, station, fixture,
- * operator and order as the stations' yield summary attributes it. Text is ordered by byte
- * (COLLATE "C"), as SQLite orders it. */
+ * db/report.h, over the runs of every station: a board's verdict runs in order of start
+ * (then station and the station's run id, which is the local order for one station's runs),
+ * each run attributed to its production day, shift, model, station, fixture, operator and
+ * order as the stations' yield summary attributes it. The yield is summed from the factory's
+ * own summary of those cells (yield_cells, factory schema 3, kept up to date as runs arrive),
+ * the Pareto counted from the failing runs. Text is ordered by byte (COLLATE "C"), as SQLite
+ * orders it. */
 #include "db/factory_private.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The key columns of a run r's yield cell, as db/schema.c's CELL_KEY_OF. */
-#define CELL_OF_RUN                                                                           \
-  "to_char((r.started_at AT TIME ZONE 'UTC') - interval '6 hours', 'YYYY-MM-DD') AS day, "   \
-  "CASE WHEN extract(hour FROM r.started_at AT TIME ZONE 'UTC') BETWEEN 6 AND 13 THEN 1 "   \
-  "WHEN extract(hour FROM r.started_at AT TIME ZONE 'UTC') BETWEEN 14 AND 21 THEN 2 "       \
-  "ELSE 3 END AS shift, r.model, r.station_id, coalesce(r.fixture_id, '') AS fixture_id, "  \
-  "coalesce(r.operator, '') AS operator, coalesce(r.order_id, '') AS order_id"
-
-/* Every EOL run with an outcome as yield cell counts: a verdict run counts a board where it is
- * the board's first, a retest after; a station error counts as one. */
-static const char YIELD_CELLS_SQL[] =
-  "WITH verdicts AS ("
-  "  SELECT r.*, row_number() OVER board AS attempt,"
-  "    last_value(r.outcome) OVER (board ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED "
-  "    FOLLOWING) AS final_outcome"
-  "  FROM runs AS r WHERE r.purpose = 'eol' AND r.outcome IN ('PASS', 'FAIL')"
-  "  WINDOW board AS (PARTITION BY r.serial ORDER BY r.started_at, r.station_id, r.local_id)),"
-  "cells AS ("
-  "  SELECT " CELL_OF_RUN ", (attempt = 1)::int AS boards,"
-  "    (attempt = 1 AND outcome = 'PASS')::int AS first_pass,"
-  "    (attempt = 1 AND final_outcome = 'PASS')::int AS final_pass,"
-  "    (attempt > 1)::int AS retests, 0 AS station_errors FROM verdicts AS r"
-  "  UNION ALL"
-  "  SELECT " CELL_OF_RUN ", 0, 0, 0, 0, 1 FROM runs AS r"
-  "  WHERE r.purpose = 'eol' AND r.outcome IN ('ERROR', 'ABORTED')) ";
 
 /* The filter on a cell, $1..$7 as db/report_sql.h's ?1..?7; the dates select production days
  * as the stations' yield report does. */
@@ -72,10 +48,10 @@ static char *yield_sql(YieldGrouping grouping)
       g_string_append_printf(columns, "%s, ", GROUP_COLUMNS[i].column);
       g_string_append_printf(order, "%s%s", order->len ? ", " : "", GROUP_COLUMNS[i].order);
     }
-  g_autoptr(GString) sql = g_string_new(YIELD_CELLS_SQL);
+  g_autoptr(GString) sql = g_string_new("");
   g_string_append_printf(sql, "SELECT %ssum(boards), sum(first_pass), sum(final_pass), "
-                         "sum(retests), sum(station_errors) FROM cells WHERE " CELL_FILTER_SQL,
-                         columns->str);
+                         "sum(retests), sum(station_errors) FROM yield_cells WHERE "
+                         CELL_FILTER_SQL, columns->str);
   if (columns->len) {
     g_string_truncate(columns, columns->len - 2);
     g_string_append_printf(sql, " GROUP BY %s ORDER BY %s", columns->str, order->str);

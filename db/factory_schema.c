@@ -140,6 +140,120 @@ static const char MIGRATION_2[] =
   "  fetched_at timestamptz NOT NULL DEFAULT now(),"
   "  PRIMARY KEY (release_id, station_id));";
 
+/* Version 3: the yield summary the yield report reads instead of every run (db/SCHEMA.md, "What
+ * counts"). boards holds each serial's first and latest verdict run in the order of the
+ * report (start time, then station and the station's run id); yield_cells counts, per
+ * production day, shift, model, station, fixture, operator and order ('' for none), the boards
+ * first tested there, how many passed first time and finally, retests and station errors.
+ * A trigger keeps both up to date in the transaction that ships a run, whatever order the
+ * stations' runs arrive in: a run older than a board's first makes that one a retest, a run
+ * newer than its latest changes its final outcome. yield_cells_from_runs computes the same
+ * cells from the runs (the migration fills the summary from it; yield_summary_rebuild()
+ * does it again). */
+#define CELL_KEY_COLUMNS "day, shift, model, station_id, fixture_id, operator, order_id"
+static const char MIGRATION_3[] =
+  "CREATE FUNCTION yield_day(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS "
+  "  $$ SELECT to_char((t AT TIME ZONE 'UTC') - interval '6 hours', 'YYYY-MM-DD') $$;"
+  "CREATE FUNCTION yield_shift(t timestamptz) RETURNS integer LANGUAGE sql IMMUTABLE AS "
+  "  $$ SELECT CASE WHEN extract(hour FROM t AT TIME ZONE 'UTC') BETWEEN 6 AND 13 THEN 1"
+  "     WHEN extract(hour FROM t AT TIME ZONE 'UTC') BETWEEN 14 AND 21 THEN 2 ELSE 3 END $$;"
+
+  "CREATE TABLE boards ("
+  "  serial text PRIMARY KEY,"
+  "  first_run_id bigint NOT NULL REFERENCES runs(id),"   /* first verdict run */
+  "  final_run_id bigint NOT NULL REFERENCES runs(id));"  /* latest verdict run */
+  "CREATE TABLE yield_cells ("
+  "  day text NOT NULL,"                        /* production day: date(started_at - 6 h) */
+  "  shift integer NOT NULL,"                   /* 1: 06-14, 2: 14-22, 3: 22-06 UTC */
+  "  model text NOT NULL, station_id text NOT NULL, fixture_id text NOT NULL,"
+  "  operator text NOT NULL, order_id text NOT NULL,"
+  "  boards bigint NOT NULL DEFAULT 0,"         /* boards whose first verdict run is here */
+  "  first_pass bigint NOT NULL DEFAULT 0,"
+  "  final_pass bigint NOT NULL DEFAULT 0,"
+  "  retests bigint NOT NULL DEFAULT 0,"        /* verdict runs after a board's first */
+  "  station_errors bigint NOT NULL DEFAULT 0," /* ERROR and ABORTED runs */
+  "  PRIMARY KEY (" CELL_KEY_COLUMNS "));"
+  "CREATE INDEX yield_cells_station ON yield_cells (station_id, day);"
+
+  "CREATE VIEW yield_cells_from_runs AS "
+  "WITH verdicts AS ("
+  "  SELECT r.*, row_number() OVER board AS attempt,"
+  "    last_value(r.outcome) OVER (board ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED "
+  "    FOLLOWING) AS final_outcome"
+  "  FROM runs AS r WHERE r.purpose = 'eol' AND r.outcome IN ('PASS', 'FAIL')"
+  "  WINDOW board AS (PARTITION BY r.serial ORDER BY r.started_at, r.station_id, r.local_id)),"
+  "cells AS ("
+  "  SELECT r.started_at, r.model, r.station_id, r.fixture_id, r.operator, r.order_id,"
+  "    (attempt = 1)::int AS boards, (attempt = 1 AND outcome = 'PASS')::int AS first_pass,"
+  "    (attempt = 1 AND final_outcome = 'PASS')::int AS final_pass,"
+  "    (attempt > 1)::int AS retests, 0 AS station_errors FROM verdicts AS r"
+  "  UNION ALL"
+  "  SELECT r.started_at, r.model, r.station_id, r.fixture_id, r.operator, r.order_id,"
+  "    0, 0, 0, 0, 1 FROM runs AS r"
+  "  WHERE r.purpose = 'eol' AND r.outcome IN ('ERROR', 'ABORTED')) "
+  "SELECT yield_day(started_at) AS day, yield_shift(started_at) AS shift, model, station_id,"
+  "  coalesce(fixture_id, '') AS fixture_id, coalesce(operator, '') AS operator,"
+  "  coalesce(order_id, '') AS order_id, sum(boards)::bigint AS boards,"
+  "  sum(first_pass)::bigint AS first_pass, sum(final_pass)::bigint AS final_pass,"
+  "  sum(retests)::bigint AS retests, sum(station_errors)::bigint AS station_errors "
+  "FROM cells GROUP BY 1, 2, 3, 4, 5, 6, 7;"
+
+  /* adds counts to the cell of run r */
+  "CREATE FUNCTION yield_cell_add(r runs, d_boards integer, d_first integer, d_final integer,"
+  "  d_retests integer, d_errors integer) RETURNS void LANGUAGE sql AS $$"
+  "  INSERT INTO yield_cells AS c VALUES (yield_day(r.started_at), yield_shift(r.started_at),"
+  "    r.model, r.station_id, coalesce(r.fixture_id, ''), coalesce(r.operator, ''),"
+  "    coalesce(r.order_id, ''), d_boards, d_first, d_final, d_retests, d_errors)"
+  "  ON CONFLICT (" CELL_KEY_COLUMNS ") DO UPDATE SET boards = c.boards + excluded.boards,"
+  "    first_pass = c.first_pass + excluded.first_pass,"
+  "    final_pass = c.final_pass + excluded.final_pass, retests = c.retests + excluded.retests,"
+  "    station_errors = c.station_errors + excluded.station_errors $$;"
+
+  "CREATE FUNCTION runs_yield() RETURNS trigger LANGUAGE plpgsql AS $$"
+  "DECLARE b boards; f runs; l runs; passed integer := (NEW.outcome = 'PASS')::int;"
+  "BEGIN"
+  "  IF NEW.outcome IN ('ERROR', 'ABORTED') THEN"
+  "    PERFORM yield_cell_add(NEW, 0, 0, 0, 0, 1);"
+  "    RETURN NULL;"
+  "  END IF;"
+  "  INSERT INTO boards VALUES (NEW.serial, NEW.id, NEW.id) ON CONFLICT (serial) DO NOTHING;"
+  "  IF FOUND THEN"                             /* the board's first verdict run */
+  "    PERFORM yield_cell_add(NEW, 1, passed, passed, 0, 0);"
+  "    RETURN NULL;"
+  "  END IF;"
+  "  SELECT * INTO b FROM boards WHERE serial = NEW.serial FOR UPDATE;"
+  "  SELECT * INTO f FROM runs WHERE id = b.first_run_id;"
+  "  SELECT * INTO l FROM runs WHERE id = b.final_run_id;"
+  "  IF (NEW.started_at, NEW.station_id, NEW.local_id) < (f.started_at, f.station_id, f.local_id)"
+  "  THEN"                                      /* older than its first: that one a retest */
+  "    PERFORM yield_cell_add(f, -1, -(f.outcome = 'PASS')::int, -(l.outcome = 'PASS')::int,"
+  "      1, 0);"
+  "    PERFORM yield_cell_add(NEW, 1, passed, (l.outcome = 'PASS')::int, 0, 0);"
+  "    UPDATE boards SET first_run_id = NEW.id WHERE serial = NEW.serial;"
+  "  ELSE"
+  "    PERFORM yield_cell_add(NEW, 0, 0, 0, 1, 0);"
+  "    IF (NEW.started_at, NEW.station_id, NEW.local_id) > (l.started_at, l.station_id,"
+  "        l.local_id) THEN"                    /* its latest: the final outcome changes */
+  "      PERFORM yield_cell_add(f, 0, 0, passed - (l.outcome = 'PASS')::int, 0, 0);"
+  "      UPDATE boards SET final_run_id = NEW.id WHERE serial = NEW.serial;"
+  "    END IF;"
+  "  END IF;"
+  "  RETURN NULL;"
+  "END $$;"
+  "CREATE TRIGGER runs_yield AFTER INSERT ON runs FOR EACH ROW WHEN (NEW.purpose = 'eol')"
+  "  EXECUTE FUNCTION runs_yield();"
+
+  "CREATE FUNCTION yield_summary_rebuild() RETURNS void LANGUAGE sql SET work_mem = '256MB' "
+  "AS $$"
+  "  TRUNCATE boards, yield_cells;"
+  "  INSERT INTO boards SELECT DISTINCT ON (serial) serial, first_value(id) OVER board,"
+  "    last_value(id) OVER (board ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+  "    FROM runs WHERE purpose = 'eol' AND outcome IN ('PASS', 'FAIL')"
+  "    WINDOW board AS (PARTITION BY serial ORDER BY started_at, station_id, local_id);"
+  "  INSERT INTO yield_cells SELECT * FROM yield_cells_from_runs;"
+  "$$;"
+  "SELECT yield_summary_rebuild();";
+
 typedef struct {
   int version;
   const char *summary;
@@ -150,6 +264,7 @@ static const FactoryMigration MIGRATIONS[] = {
   { 1, "runs of every station with steps, measurements, calibrations and instruments",
     MIGRATION_1 },
   { 2, "firmware releases distributed to the stations", MIGRATION_2 },
+  { 3, "the yield summary, kept up to date as runs arrive", MIGRATION_3 },
 };
 
 int factory_schema_latest_version(void)

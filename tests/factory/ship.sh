@@ -27,7 +27,8 @@ sync
 expect_eq "$SYNC_STATUS" 0 "exit status of a sync that shipped everything"
 expect_grep '^shipped 30 runs .* 0 still queued' "$WORK/sync.out"
 expect_eq "$(sql "select count(*) from outbox")" 0 "runs queued after the sync"
-expect_eq "$(pg_value "select version from station_schema")" 1 "factory schema version"
+expect_eq "$(pg_value "select string_agg(version::text, ',' order by version) from station_schema")" \
+  1,2,3 "factory schema versions"
 for table in steps measurements calibrations run_instruments; do
   expect_eq "$(pg_value "select count(*) from $table")" "$(sql "select count(*) from $table")" \
     "$table shipped"

@@ -23,7 +23,8 @@ for n in 1 2 3; do
   cat "$WORK/sync-$n.out"
   expect_eq "$status" 0 "exit status of station EOL-$n's sync"
 done
-expect_eq "$(pg_value "select count(*) from station_schema")" 1 "schema migrations"
+expect_eq "$(pg_value "select string_agg(version::text, ',' order by version) from station_schema")" \
+  1,2,3 "schema migrations, each once"
 for n in 1 2 3; do
   expect_eq "$(pg_value "select count(*) from runs where station_id = 'EOL-$n'")" \
     $((20 + 5 * n)) "runs of EOL-$n"
