@@ -5,6 +5,7 @@
  * cannot be tested as a batch is refused before anything is touched. */
 #include "station/cli/cli.h"
 #include "fixtures/fixture.h"
+#include "station/slot_fixture.h"
 #include "station/serial_number.h"
 #include "station/station_error.h"
 #include <signal.h>
@@ -89,30 +90,24 @@ static gboolean check_no_shared_instrument(Fixture **views, int count, GError **
 
 /* What the batch will run, checked: the slots of the first boards, their views. */
 static gboolean plan_batch(const Catalog *catalog, const RunRequest *base,
-                           const char *const *serials, Fixture **first, Fixture **views,
+                           const char *const *serials, SlotFixture **first, Fixture **views,
                            int *count, GError **error)
 {
   if (!check_serials(catalog, serials, error))
     return FALSE;
   *count = (int)g_strv_length((char **)serials);
-  if (!(*first = fixture_load(base->fixture_path, error)))
+  if (!(*first = slot_fixture_load(base->fixture_path, error)))
     return FALSE;
-  g_autofree char *clock = fixture_get_string(*first, "twin", "clock", FALSE, NULL);
-  if (fixture_is_simulated(*first) && g_strcmp0(clock, "virtual") == 0) {
-    g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
-                "%s: [twin] clock = virtual: the twin's one clock would be moved on by every "
-                "slot's waits and links at once, so slots tested together run in real time: "
-                "set clock = real, or test one slot at a time (--slot N)", base->fixture_path);
-    return FALSE;
-  }
-  if (*count > (*first)->slot_count) {
+  int slots = slot_fixture_count(*first);
+  if (*count > slots) {
     g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
                 "%d boards scanned, but the fixture %s has %d slot%s", *count,
-                base->fixture_path, (*first)->slot_count, (*first)->slot_count == 1 ? "" : "s");
+                base->fixture_path, slots, slots == 1 ? "" : "s");
     return FALSE;
   }
   for (int i = 0; i < *count; i++)
-    if (!(views[i] = fixture_load_slot(base->fixture_path, (*first)->slots[i], error)))
+    if (!(views[i] = fixture_load_slot(base->fixture_path, slot_fixture_slot(*first, i),
+                                       error)))
       return FALSE;
   return check_no_shared_instrument(views, *count, error);
 }
@@ -121,7 +116,7 @@ int cli_run_batch(const Catalog *catalog, const char *db_path, const RunRequest 
                   const char *const *serials, gboolean quiet)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(Fixture) first = NULL;
+  g_autoptr(SlotFixture) first = NULL;
   Fixture *views[FIXTURE_MAX_SLOTS] = {NULL};
   int count = 0;
   gboolean planned = plan_batch(catalog, base, serials, &first, views, &count, &error);
@@ -132,7 +127,7 @@ int cli_run_batch(const Catalog *catalog, const char *db_path, const RunRequest 
     return cli_refused_status(error);
   }
   /* The twin is started once for every slot, and stopped after the last run. */
-  if (fixture_is_simulated(first) && !fixture_connect_twin(first, &error)) {
+  if (!slot_fixture_start_twin(first, &error)) {
     cli_error("%s", error->message);
     return EXIT_ERROR;
   }
@@ -141,7 +136,7 @@ int cli_run_batch(const Catalog *catalog, const char *db_path, const RunRequest 
   int code = EXIT_PASS;
   for (int i = 0; i < count; i++) {
     SlotRun *run = &runs[i];
-    run->slot = first->slots[i];
+    run->slot = slot_fixture_slot(first, i);
     run->request = *base;
     run->request.serial = serials[i];
     run->request.slot = run->slot;

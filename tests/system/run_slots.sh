@@ -8,45 +8,8 @@
 GOOD=B2A24S15P-2648-00017
 BAD=B2A8S20P-2650-00042
 
-mkfifo "$WORK/twin.out"
-"$FIXTURE_SIM" --slots 2 --cellsim-port 0 --control-port 0 --eload-port 0 --charger-port 0 \
-  --dmm-port 0 --switch-port 0 --battery-port 0 --short-port 0 --digitizer-port 0 \
-  --power-path battery --pty-dir "$WORK/pty" --fault-rule "$BAD=cell-offset:3:12" \
-  >"$WORK/twin.out" 2>"$WORK/twin.err" &
-TWIN_PID=$!
-exec 7<"$WORK/twin.out"
-declare -A RESOURCE=()
-while IFS= read -r -t 10 line <&7; do
-  [ "$line" = ready ] && break
-  RESOURCE[${line%% *}]=${line#* }
-done
-[ -n "${RESOURCE[slot2.control]:-}" ] || fail "the twin of two slots did not start: $(cat "$WORK/twin.err")"
-cat <&7 >/dev/null &
-exec 7<&-
-
-section() { sed -n "/^\[$1\]/,/^\[/{/^$2/p}" "$SOURCE_ROOT/fixtures/sim.conf"; }
-{
-  printf '[fixture]\nid = TEST-SLOTS-%s\nsafe_cell_voltage = 3.3\n' "$$"
-  printf '[dut]\ndriver = jk-modbus\naddress = 1\n[boot]\ndriver = stm32-rom\n'
-  for k in 1 2; do
-    r() { echo "${RESOURCE[slot$k.$1]}"; }
-    printf '[slot %d]\ndut = %s\nboot = %s?baud=115200\ntwin_control = %s\n' "$k" \
-      "$(r rs485)" "$(r boot)" "$(r control)"
-    printf '[slot %d cells]\ndriver = ngi-n83624\nresource = %s\n' "$k" "$(r cellsim)"
-    printf '[slot %d load]\ndriver = keysight-n3300a\nresource = %s\n' "$k" "$(r eload)"
-    printf '[slot %d charger]\ndriver = rigol-dp800\nresource = %s\n' "$k" "$(r charger)"
-    printf '[slot %d dmm]\ndriver = keysight-34461a\nresource = %s\n' "$k" "$(r dmm)"
-    printf '[slot %d switch]\ndriver = keysight-34980a\nresource = %s\n%s\n' "$k" "$(r switch)" \
-      "$(section switch 'relay_\|heater_load_\|ntc_\|boot0\|nrst')"
-    printf '[slot %d battery]\ndriver = itech-it6000c\nresource = %s\n%s\n' "$k" "$(r battery)" \
-      "$(section battery rated_)"
-    printf '[slot %d short]\ndriver = jk-eol-scm\nresource = %s\n%s\n' "$k" "$(r short)" \
-      "$(section short rated_)"
-    printf '[slot %d digitizer]\ndriver = keysight-infiniivision\nresource = %s\nchannel = 1\n' \
-      "$k" "$(r digitizer)"
-  done
-  printf '[twin]\nautostart = false\nclock = real\n'
-} >"$WORK/fixture.conf"
+. "$(dirname "$0")/lib_slots.sh"
+start_slots_twin 2 --fault-rule "$BAD=cell-offset:3:12"
 release_firmware
 before=$(sql "select count(*) from runs")
 
