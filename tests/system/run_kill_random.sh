@@ -70,9 +70,25 @@ for i in $(seq "$kills"); do
   "$STATION" run --fixture "$WORK/fixture.conf" --serial "$serial" --db "$WORK/results.db" \
     --trusted-keys "$TRUSTED" >"$out" 2>&1 &
   pid=$!
-  sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  # Waits until the kill point, or until the run ends before it: a run that ends gives its
+  # duration, which sets the window from here on. The machine's load changes while the test
+  # runs (other tests start and end), and with it how long a run takes.
+  began=$(date +%s%N)
+  while kill -0 "$pid" 2>/dev/null; do
+    elapsed_ms=$(( ($(date +%s%N) - began) / 1000000 ))
+    [ "$elapsed_ms" -ge "$delay_ms" ] && break
+    sleep 0.01
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  else
+    wait "$pid" 2>/dev/null || true
+    ended_ms=$(( ($(date +%s%N) - began) / 1000000 ))
+    # bash reaps its children as they end, so the run ended at most 10 ms before this; the
+    # window follows the mean of the last runs, not one odd run
+    run_ms=$(( (run_ms + ended_ms) / 2 ))
+  fi
   expect_no_twin "kill $i at $delay_ms ms"
   # Opening the store alone marks the killed run ABORTED.
   "$STATION" runs --db "$WORK/results.db" --limit 1 >/dev/null ||
@@ -114,6 +130,7 @@ for i in $(seq "$kills"); do
     grep -q "^Run [0-9]*: $serial" "$out" && fail "run of $serial shown begun but not stored"
   fi
 done
+echo "the last runs took $run_ms ms"
 echo "$kills kills: $verdicts after the verdict was shown, $finished after the final commit" \
   "but before the verdict was shown, $interrupted runs interrupted, $before_row before the" \
   "run was stored"
