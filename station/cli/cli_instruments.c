@@ -1,5 +1,5 @@
-/* station instruments: the USB instruments connected to the station, with the resource
- * string a fixture file names each by. */
+/* station instruments: the USB instruments (USBTMC) and FTDI chips (one entry per channel)
+ * connected to the station, with the resource string a fixture file names each by. */
 #include "station/cli/cli.h"
 #include "fixtures/usb_devices.h"
 #include <stdio.h>
@@ -8,7 +8,7 @@ static void print_instrument(const UsbInstrument *instrument)
 {
   printf("%04x:%04x  bus %03u device %03u  interface %d  %s\n", instrument->vid,
          instrument->pid, instrument->bus, instrument->address, instrument->interface,
-         instrument->usb488 ? "USBTMC/USB488" : "USBTMC");
+         instrument->kind);
   printf("  manufacturer  %s\n", instrument->manufacturer ? instrument->manufacturer : "?");
   printf("  product       %s\n", instrument->product ? instrument->product : "?");
   printf("  serial        %s\n", instrument->serial ? instrument->serial : "?");
@@ -21,8 +21,9 @@ static void print_instrument(const UsbInstrument *instrument)
 int cli_instruments(int argc, char **argv)
 {
   g_autoptr(GOptionContext) context = g_option_context_new(NULL);
-  g_option_context_set_summary(context, "Lists the USBTMC instruments connected by USB, with "
-                                        "the resource string to put in a fixture file.");
+  g_option_context_set_summary(context, "Lists the USBTMC instruments and the FTDI chips "
+                                        "(each channel) connected by USB, with the resource "
+                                        "string to put in a fixture file.");
   if (!cli_parse(context, &argc, &argv))
     return EXIT_USAGE;
   if (argc != 1) {
@@ -36,7 +37,7 @@ int cli_instruments(int argc, char **argv)
     return EXIT_ERROR;
   }
   if (found->len == 0) {
-    printf("No USBTMC instrument is connected by USB.\n");
+    printf("No USBTMC instrument or FTDI chip is connected by USB.\n");
     return EXIT_PASS;
   }
   for (guint i = 0; i < found->len; i++)
