@@ -28,8 +28,11 @@ step {
     local heater_bit = prod.heater_enable ~= 0 and HEATER_ENABLE_BIT or 0
     write_control_bits((control_bits() & ~HEATER_ENABLE_BIT) | heater_bit)
     local wrong
+    local names = {}
+    for _, e in ipairs(expected) do table.insert(names, e[2]) end
+    local read_back = registers.read_many(names)
     for _, e in ipairs(expected) do
-      local value = registers.read(e[2])
+      local value = read_back[e[2]]
       if not measure { name = e[1] .. "_setting", unit = e[4], value = value, low = e[3], high = e[3] } then
         wrong = wrong or string.format("setting %s (0x%04X) reads %d, production is %d", e[1],
                                        REG[e[2]], value, round(e[3]))

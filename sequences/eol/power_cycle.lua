@@ -51,8 +51,12 @@ step {
                                          now, was))
       end
     end
-    for _, e in ipairs(production.settings()) do
-      local value = registers.read(e[2])
+    local settings = production.settings()
+    local names = {}
+    for _, e in ipairs(settings) do table.insert(names, e[2]) end
+    local read_back = registers.read_many(names)
+    for _, e in ipairs(settings) do
+      local value = read_back[e[2]]
       if not measure { name = e[1] .. "_after_power_cycle", unit = e[4], value = value,
                        low = e[3], high = e[3] } then
         table.insert(lost, string.format("setting %s (%d, production %d)", e[1], value,

@@ -21,6 +21,34 @@ function M.read(name)
   return v
 end
 
+local MAX_BLOCK = 62                    -- UINT32 registers in one read (124 of Modbus' 125)
+
+-- Settings by name, read as the board holds them in as few reads as the block allows (one
+-- for the production settings): a map name -> value, INT32 ones signed.
+function M.read_many(names)
+  local sorted = {}
+  for _, name in ipairs(names) do table.insert(sorted, name) end
+  table.sort(sorted, function(a, b) return REG[a] < REG[b] end)
+  local values, i = {}, 1
+  while i <= #sorted do
+    local first = REG[sorted[i]]
+    local j = i
+    while j < #sorted and (REG[sorted[j + 1]] - first) // 4 < MAX_BLOCK
+          and (REG[sorted[j + 1]] - first) % 4 == 0 do
+      j = j + 1
+    end
+    local block = fixture.dut:read_u32_block(first, (REG[sorted[j]] - first) // 4 + 1)
+    for k = i, j do
+      local name = sorted[k]
+      local v = block[(REG[name] - first) // 4 + 1]
+      if jk.REGISTER[name].type == "i32" and v >= 0x80000000 then v = v - 0x100000000 end
+      values[name] = v
+    end
+    i = j + 1
+  end
+  return values
+end
+
 -- A 16-bit half of a register read, as INT16.
 function M.int16(v)
   if v >= 0x8000 then return v - 0x10000 end
