@@ -4,6 +4,7 @@
 #include "ui/firmware_view.h"
 #include "ui/user_rights.h"
 #include "ui/text_table.h"
+#include "ui/app_resources.h"
 #include "db/firmware_store.h"
 #include "firmware/release.h"
 
@@ -11,9 +12,9 @@
 
 struct _FirmwareView {
   GtkWidget parent_instance;
-  GtkWidget *box;
+  GtkWidget *box;                                 /* the template's children */
   GtkWidget *status, *images, *import_button, *release_button, *release_label, *models_box;
-  GtkWidget *released;
+  GtkWidget *image_box, *released;
   GtkFileChooserNative *chooser;
   char *db_path, *trusted_keys_dir, *user;
   GPtrArray *records;           /* FirmwareImageRecord* listed, in row order */
@@ -78,8 +79,9 @@ static FirmwareTrustedKeys *load_trusted(const char *folder_given, GError **erro
   return firmware_trusted_keys_load(folder, error);
 }
 
-/* The models last: their list wraps in the room the other columns leave. */
-static const int IMAGE_WIDTHS[] = {8, 16, 16, 8, 16, 12, 30};
+/* The models last: their list wraps in the room the other columns leave, at least 48
+ * characters, so the list measures the lines it shows at a desk screen's width. */
+static const int IMAGE_WIDTHS[] = {8, 16, 16, 8, 16, 12, 48};
 #define IMAGE_COLUMNS G_N_ELEMENTS(IMAGE_WIDTHS)
 static const int RELEASED_WIDTHS[] = {12, 10, 64};
 
@@ -416,75 +418,19 @@ static void action_release(GtkWidget *widget, const char *name, GVariant *param)
 
 /* ---- the widget ---- */
 
-static GtkWidget *add_heading(GtkWidget *box, const char *text)
-{
-  GtkWidget *label = gtk_label_new(text);
-  gtk_label_set_xalign(GTK_LABEL(label), 0);
-  gtk_widget_add_css_class(label, "heading");
-  gtk_box_append(GTK_BOX(box), label);
-  return label;
-}
-
 static void firmware_view_init(FirmwareView *self)
 {
+  gtk_widget_init_template(GTK_WIDGET(self));
   self->model_checks = g_ptr_array_new();
   self->released_versions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   text_table_init(&self->image_table, IMAGE_WIDTHS, IMAGE_COLUMNS);
   text_table_wrap_column(&self->image_table, IMAGE_COLUMNS - 1);   /* all the models */
   text_table_init(&self->released_table, RELEASED_WIDTHS, G_N_ELEMENTS(RELEASED_WIDTHS));
-  self->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
-  gtk_widget_set_parent(self->box, GTK_WIDGET(self));
-
-  GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
-  self->import_button = gtk_button_new_with_mnemonic("_Import release…");
-  gtk_actionable_set_action_name(GTK_ACTIONABLE(self->import_button), "firmware.import");
-  gtk_box_append(GTK_BOX(bar), self->import_button);
-  self->status = gtk_label_new("");
-  gtk_label_set_wrap(GTK_LABEL(self->status), TRUE);
-  gtk_label_set_xalign(GTK_LABEL(self->status), 0);
-  gtk_widget_set_hexpand(self->status, TRUE);
-  gtk_widget_add_css_class(self->status, "status");
-  gtk_box_append(GTK_BOX(bar), self->status);
-  gtk_box_append(GTK_BOX(self->box), bar);
-
-  add_heading(self->box, "Imported images");
   static const char *const heading[IMAGE_COLUMNS] = {
     "VERSION", "SIGNER KEY", "SHA-256", "VERIFIED", "IMPORTED (UTC)", "BY", "MODELS",
   };
-  GtkWidget *table = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
-  gtk_box_append(GTK_BOX(table), text_table_row(&self->image_table, heading, "table-heading"));
-  self->images = gtk_list_box_new();
-  gtk_list_box_set_selection_mode(GTK_LIST_BOX(self->images), GTK_SELECTION_SINGLE);
-  g_signal_connect(self->images, "row-selected", G_CALLBACK(on_row_selected), self);
-  GtkWidget *scroller = gtk_scrolled_window_new();
-  gtk_box_append(GTK_BOX(table), self->images);
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), table);
-  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroller), TRUE);
-  gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroller), 120);
-  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroller), 320);
-  gtk_box_append(GTK_BOX(self->box), scroller);
-
-  GtkWidget *release_bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
-  self->release_label = gtk_label_new("");
-  gtk_widget_set_valign(self->release_label, GTK_ALIGN_START);
-  gtk_box_append(GTK_BOX(release_bar), self->release_label);
-  self->models_box = gtk_flow_box_new();
-  gtk_flow_box_set_selection_mode(GTK_FLOW_BOX(self->models_box), GTK_SELECTION_NONE);
-  gtk_flow_box_set_max_children_per_line(GTK_FLOW_BOX(self->models_box), 4);
-  gtk_widget_set_hexpand(self->models_box, TRUE);
-  gtk_box_append(GTK_BOX(release_bar), self->models_box);
-  self->release_button = gtk_button_new_with_mnemonic("_Release");
-  gtk_actionable_set_action_name(GTK_ACTIONABLE(self->release_button), "firmware.release");
-  gtk_widget_set_valign(self->release_button, GTK_ALIGN_START);
-  gtk_box_append(GTK_BOX(release_bar), self->release_button);
-  gtk_box_append(GTK_BOX(self->box), release_bar);
-
-  add_heading(self->box, "Released image per model");
-  self->released = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-  GtkWidget *released_scroller = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(released_scroller), self->released);
-  gtk_widget_set_vexpand(released_scroller, TRUE);
-  gtk_box_append(GTK_BOX(self->box), released_scroller);
+  gtk_box_prepend(GTK_BOX(self->image_box),
+                  text_table_row(&self->image_table, heading, "table-heading"));
 }
 
 static void firmware_view_dispose(GObject *object)
@@ -495,7 +441,9 @@ static void firmware_view_dispose(GObject *object)
   if (self->chooser)
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
   g_clear_object(&self->chooser);
-  g_clear_pointer(&self->box, gtk_widget_unparent);
+  if (self->images)             /* the list's rows go with it: no selection to show */
+    g_signal_handlers_disconnect_by_func(self->images, on_row_selected, self);
+  gtk_widget_dispose_template(GTK_WIDGET(object), FIRMWARE_TYPE_VIEW);
   text_table_clear(&self->image_table);
   text_table_clear(&self->released_table);
   G_OBJECT_CLASS(firmware_view_parent_class)->dispose(object);
@@ -522,6 +470,19 @@ static void firmware_view_class_init(FirmwareViewClass *klass)
   object_class->finalize = firmware_view_finalize;
   gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name(widget_class, "firmwareview");
+  app_resources_ensure();
+  gtk_widget_class_set_template_from_resource(widget_class,
+                                              "/com/jkbms/EolStation/firmware-view.ui");
+  gtk_widget_class_bind_template_child(widget_class, FirmwareView, box);
+  gtk_widget_class_bind_template_child(widget_class, FirmwareView, import_button);
+  gtk_widget_class_bind_template_child(widget_class, FirmwareView, status);
+  gtk_widget_class_bind_template_child(widget_class, FirmwareView, image_box);
+  gtk_widget_class_bind_template_child(widget_class, FirmwareView, images);
+  gtk_widget_class_bind_template_child(widget_class, FirmwareView, release_label);
+  gtk_widget_class_bind_template_child(widget_class, FirmwareView, models_box);
+  gtk_widget_class_bind_template_child(widget_class, FirmwareView, release_button);
+  gtk_widget_class_bind_template_child(widget_class, FirmwareView, released);
+  gtk_widget_class_bind_template_callback(widget_class, on_row_selected);
   gtk_widget_class_install_action(widget_class, "firmware.import", NULL, action_import);
   gtk_widget_class_install_action(widget_class, "firmware.release", NULL, action_release);
   signals[SIGNAL_IMPORT_FINISHED] = g_signal_new("import-finished", G_TYPE_FROM_CLASS(klass),

@@ -199,8 +199,9 @@ static void station_app_activate(GApplication *app)
     g_application_quit(app);
     return;
   }
-  gboolean quality_shown = g_strcmp0(station_window_shown_view(self->window), "quality") == 0;
-  if (quality_shown)   /* its charts are made for a desk screen */
+  const char *shown = station_window_shown_view(self->window);
+  gboolean quality_shown = g_strcmp0(shown, "quality") == 0;
+  if (quality_shown || g_strcmp0(shown, "firmware") == 0)   /* made for a desk screen */
     gtk_window_set_default_size(GTK_WINDOW(self->window), 1280, 1024);
   gtk_window_present(GTK_WINDOW(self->window));
   if (self->scan)
