@@ -158,9 +158,7 @@ void bar_chart_set_bars(BarChart *self, guint n, const char *const *names,
 void bar_chart_set_empty_text(BarChart *self, const char *text)
 {
   g_return_if_fail(BAR_IS_CHART(self));
-  g_free(self->empty_text);
-  self->empty_text = g_strdup(text);
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  g_object_set(self, "empty-text", text, NULL);
 }
 
 guint bar_chart_get_n_bars(BarChart *self)
@@ -191,9 +189,45 @@ static void bar_chart_finalize(GObject *object)
   G_OBJECT_CLASS(bar_chart_parent_class)->finalize(object);
 }
 
+/* The texts a .ui template sets: the chart's title, its y axis's, and what an empty chart
+ * says. */
+enum { PROP_0, PROP_TITLE, PROP_Y_TITLE, PROP_EMPTY_TEXT, N_PROPS };
+
+static char **text_property(BarChart *self, guint id)
+{
+  return id == PROP_TITLE ? &self->title : id == PROP_Y_TITLE ? &self->y_title
+                                                              : &self->empty_text;
+}
+
+static void bar_chart_set_property(GObject *object, guint id, const GValue *value,
+                                   GParamSpec *pspec)
+{
+  BarChart *self = BAR_CHART(object);
+  char **text = text_property(self, id);
+  g_free(*text);
+  *text = g_value_dup_string(value);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+static void bar_chart_get_property(GObject *object, guint id, GValue *value,
+                                   GParamSpec *pspec)
+{
+  g_value_set_string(value, *text_property(BAR_CHART(object), id));
+}
+
 static void bar_chart_class_init(BarChartClass *klass)
 {
-  G_OBJECT_CLASS(klass)->finalize = bar_chart_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS(klass);
+  object_class->finalize = bar_chart_finalize;
+  object_class->set_property = bar_chart_set_property;
+  object_class->get_property = bar_chart_get_property;
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+  g_object_class_install_property(object_class, PROP_TITLE,
+      g_param_spec_string("title", NULL, NULL, NULL, flags));
+  g_object_class_install_property(object_class, PROP_Y_TITLE,
+      g_param_spec_string("y-title", NULL, NULL, NULL, flags));
+  g_object_class_install_property(object_class, PROP_EMPTY_TEXT,
+      g_param_spec_string("empty-text", NULL, NULL, NULL, flags));
   GTK_WIDGET_CLASS(klass)->snapshot = bar_chart_snapshot;
   gtk_widget_class_set_css_name(GTK_WIDGET_CLASS(klass), "barchart");
 }
@@ -211,8 +245,5 @@ static void bar_chart_init(BarChart *self)
 
 BarChart *bar_chart_new(const char *title, const char *y_title)
 {
-  BarChart *self = g_object_new(BAR_TYPE_CHART, NULL);
-  self->title = g_strdup(title);
-  self->y_title = g_strdup(y_title);
-  return self;
+  return g_object_new(BAR_TYPE_CHART, "title", title, "y-title", y_title, NULL);
 }

@@ -1,6 +1,7 @@
 /* The quality view (see quality_view.h). */
 #include "ui/quality_view.h"
 #include "ui/quality_query.h"
+#include "ui/app_resources.h"
 #include <math.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@ static const char *const YIELD_COLUMNS[] = {
 
 struct _QualityView {
   GtkWidget parent_instance;
-  GtkWidget *box;
+  GtkWidget *box;                                 /* the template's children */
   GtkWidget *model, *station, *fixture, *operator_name, *order, *from, *to;   /* filters */
   GtkWidget *status, *error;
   GtkWidget *yield_grid;
@@ -332,184 +333,13 @@ static void on_measurement_chosen(GObject *dropdown, GParamSpec *pspec, QualityV
 
 /* --- building --------------------------------------------------------------------------- */
 
-/* An entry of the filter bar, named "filter-" + its field for tests and accessibility. */
-static GtkWidget *filter_entry(QualityView *self, GtkWidget *bar, const char *title,
-                               const char *field, const char *placeholder, int chars)
+static void quality_view_init(QualityView *self)
 {
-  gtk_box_append(GTK_BOX(bar), gtk_label_new(title));
-  GtkWidget *entry = gtk_entry_new();
-  g_autofree char *name = g_strconcat("filter-", field, NULL);
-  gtk_widget_set_name(entry, name);
-  gtk_entry_set_placeholder_text(GTK_ENTRY(entry), placeholder);
-  gtk_editable_set_width_chars(GTK_EDITABLE(entry), chars);
-  g_signal_connect(entry, "activate", G_CALLBACK(on_entry_activate), self);
-  gtk_box_append(GTK_BOX(bar), entry);
-  return entry;
-}
-
-/* Two rows: who and where the boards were tested, then when (and Apply, the status). */
-static GtkWidget *build_filter_bar(QualityView *self)
-{
-  GtkWidget *rows = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_add_css_class(rows, "filter-bar");
-  GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append(GTK_BOX(rows), bar);
-  g_autoptr(GtkStringList) models = gtk_string_list_new(NULL);
-  gtk_string_list_append(models, "all models");
-  for (guint i = 0; i < catalog_count(self->catalog); i++)
-    gtk_string_list_append(models, catalog_nth(self->catalog, i)->name);
-  gtk_box_append(GTK_BOX(bar), gtk_label_new("Model"));
-  self->model = gtk_drop_down_new(G_LIST_MODEL(g_object_ref(models)), NULL);
-  gtk_box_append(GTK_BOX(bar), self->model);
-  self->station = filter_entry(self, bar, "Station", "station", "all", 10);
-  self->fixture = filter_entry(self, bar, "Fixture", "fixture", "all", 10);
-  self->operator_name = filter_entry(self, bar, "Operator", "operator", "all", 10);
-  self->order = filter_entry(self, bar, "Order", "order", "all", 10);
-  bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append(GTK_BOX(rows), bar);
-  self->from = filter_entry(self, bar, "From", "from", "YYYY-MM-DD", 11);
-  self->to = filter_entry(self, bar, "To", "to", "YYYY-MM-DD", 11);
-  GtkWidget *apply = gtk_button_new_with_label("Apply");
-  gtk_actionable_set_action_name(GTK_ACTIONABLE(apply), "quality.apply");
-  gtk_box_append(GTK_BOX(bar), apply);
-  self->status = cell_label("", FALSE, "status");
-  gtk_widget_set_hexpand(self->status, TRUE);
-  gtk_label_set_xalign(GTK_LABEL(self->status), 1);
-  gtk_box_append(GTK_BOX(bar), self->status);
-  return rows;
-}
-
-static GtkWidget *section_title(const char *text)
-{
-  return cell_label(text, FALSE, "section-title");
-}
-
-static GtkWidget *build_yield(QualityView *self)
-{
-  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-  gtk_box_append(GTK_BOX(box), section_title("Yield by model"));
-  self->yield_grid = gtk_grid_new();
-  gtk_grid_set_column_spacing(GTK_GRID(self->yield_grid), 18);
-  gtk_grid_set_row_spacing(GTK_GRID(self->yield_grid), 2);
-  gtk_widget_add_css_class(self->yield_grid, "yield-table");
+  gtk_widget_init_template(GTK_WIDGET(self));
   for (guint c = 0; c < G_N_ELEMENTS(YIELD_COLUMNS); c++)
     gtk_grid_attach(GTK_GRID(self->yield_grid), cell_label(YIELD_COLUMNS[c], c > 0,
                                                            "yield-header"), (int)c, 0, 1, 1);
   self->yield_rows = 1;
-  GtkWidget *scroller = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER,
-                                 GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), self->yield_grid);
-  gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroller), TRUE);
-  gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroller), 200);
-  gtk_box_append(GTK_BOX(box), scroller);
-  GtkWidget *note = cell_label("First-pass yield: boards that passed their first run; final: "
-                               "whose latest run passed; station errors (ERROR, ABORTED) count "
-                               "in no yield. Days and shifts are UTC production days: S1 "
-                               "06-14 h, S2 14-22 h, S3 22-06 h, a night counted on the day it "
-                               "began.", FALSE, "note");
-  gtk_label_set_wrap(GTK_LABEL(note), TRUE);
-  gtk_box_append(GTK_BOX(box), note);
-  return box;
-}
-
-static GtkWidget *build_pareto(QualityView *self)
-{
-  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-  GtkWidget *head = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append(GTK_BOX(head), section_title("Failure Pareto"));
-  self->by_step = gtk_toggle_button_new_with_label("by step");
-  self->by_measurement = gtk_toggle_button_new_with_label("by measurement");
-  gtk_toggle_button_set_group(GTK_TOGGLE_BUTTON(self->by_measurement),
-                              GTK_TOGGLE_BUTTON(self->by_step));
-  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->by_step), TRUE);
-  g_signal_connect(self->by_step, "toggled", G_CALLBACK(on_pareto_toggled), self);
-  g_signal_connect(self->by_measurement, "toggled", G_CALLBACK(on_pareto_toggled), self);
-  gtk_box_append(GTK_BOX(head), self->by_step);
-  gtk_box_append(GTK_BOX(head), self->by_measurement);
-  gtk_box_append(GTK_BOX(box), head);
-  self->pareto_text = cell_label("", FALSE, NULL);
-  gtk_label_set_wrap(GTK_LABEL(self->pareto_text), TRUE);
-  gtk_box_append(GTK_BOX(box), self->pareto_text);
-  self->pareto = bar_chart_new("Failing runs by cause", "failing runs (count)");
-  gtk_widget_set_vexpand(GTK_WIDGET(self->pareto), TRUE);
-  gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->pareto));
-  return box;
-}
-
-static GtkWidget *build_measurement(QualityView *self)
-{
-  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-  GtkWidget *head = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append(GTK_BOX(head), section_title("Measurement"));
-  self->measurements = gtk_string_list_new(NULL);
-  self->measurement = gtk_drop_down_new(G_LIST_MODEL(g_object_ref(self->measurements)),
-                                        gtk_property_expression_new(GTK_TYPE_STRING_OBJECT,
-                                                                    NULL, "string"));
-  gtk_drop_down_set_enable_search(GTK_DROP_DOWN(self->measurement), TRUE);
-  g_signal_connect(self->measurement, "notify::selected", G_CALLBACK(on_measurement_chosen),
-                   self);
-  gtk_box_append(GTK_BOX(head), self->measurement);
-  gtk_box_append(GTK_BOX(box), head);
-  self->stats_text = cell_label("", FALSE, "stats");
-  gtk_label_set_wrap(GTK_LABEL(self->stats_text), TRUE);
-  gtk_box_append(GTK_BOX(box), self->stats_text);
-  self->histogram = histogram_chart_new();
-  gtk_widget_set_vexpand(GTK_WIDGET(self->histogram), TRUE);
-  gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->histogram));
-  return box;
-}
-
-/* The first-pass yield per production day and, beside it, per shift. */
-static GtkWidget *build_trends(QualityView *self)
-{
-  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
-  gtk_box_set_homogeneous(GTK_BOX(box), TRUE);
-  self->trend = bar_chart_new("First-pass yield by day", "first-pass yield (%)");
-  self->shift_trend = bar_chart_new("First-pass yield by shift", "first-pass yield (%)");
-  BarChart *charts[] = {self->trend, self->shift_trend};
-  for (guint i = 0; i < G_N_ELEMENTS(charts); i++) {
-    bar_chart_set_empty_text(charts[i], "No board tested in the selection.");
-    gtk_widget_set_size_request(GTK_WIDGET(charts[i]), 280, 190);
-    gtk_widget_set_hexpand(GTK_WIDGET(charts[i]), TRUE);
-    gtk_box_append(GTK_BOX(box), GTK_WIDGET(charts[i]));
-  }
-  return box;
-}
-
-static void quality_view_init(QualityView *self)
-{
-  gtk_widget_set_layout_manager(GTK_WIDGET(self), gtk_bin_layout_new());
-}
-
-/* The widgets, once the catalog is known. */
-static void build(QualityView *self)
-{
-  self->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
-  gtk_widget_set_parent(self->box, GTK_WIDGET(self));
-  gtk_box_append(GTK_BOX(self->box), build_filter_bar(self));
-  self->error = cell_label("", FALSE, "quality-error");
-  gtk_label_set_wrap(GTK_LABEL(self->error), TRUE);
-  gtk_widget_set_visible(self->error, FALSE);
-  gtk_box_append(GTK_BOX(self->box), self->error);
-
-  GtkWidget *grid = gtk_grid_new();
-  gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_grid_set_column_spacing(GTK_GRID(grid), 16);
-  gtk_grid_set_row_spacing(GTK_GRID(grid), 12);
-  gtk_grid_attach(GTK_GRID(grid), build_yield(self), 0, 0, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), build_trends(self), 1, 0, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), build_pareto(self), 0, 1, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), build_measurement(self), 1, 1, 1, 1);
-  self->control = control_chart_new();
-  gtk_widget_set_vexpand(GTK_WIDGET(self->control), TRUE);
-  gtk_grid_attach(GTK_GRID(grid), GTK_WIDGET(self->control), 0, 2, 2, 1);
-  GtkWidget *scroller = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER,
-                                 GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), grid);
-  gtk_widget_set_vexpand(scroller, TRUE);
-  gtk_box_append(GTK_BOX(self->box), scroller);
 }
 
 static void quality_view_dispose(GObject *object)
@@ -518,8 +348,8 @@ static void quality_view_dispose(GObject *object)
   if (self->cancellable)
     g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
-  g_clear_pointer(&self->box, gtk_widget_unparent);
-  g_clear_object(&self->measurements);
+  self->filling = TRUE;         /* the widgets going away ask for no query */
+  gtk_widget_dispose_template(GTK_WIDGET(object), QUALITY_TYPE_VIEW);
   G_OBJECT_CLASS(quality_view_parent_class)->dispose(object);
 }
 
@@ -537,7 +367,39 @@ static void quality_view_class_init(QualityViewClass *klass)
   object_class->dispose = quality_view_dispose;
   object_class->finalize = quality_view_finalize;
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name(widget_class, "qualityview");
+  g_type_ensure(BAR_TYPE_CHART);
+  g_type_ensure(HISTOGRAM_TYPE_CHART);
+  g_type_ensure(CONTROL_TYPE_CHART);
+  app_resources_ensure();
+  gtk_widget_class_set_template_from_resource(widget_class,
+                                              "/com/jkbms/EolStation/quality-view.ui");
+  gtk_widget_class_bind_template_child(widget_class, QualityView, box);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, model);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, station);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, fixture);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, operator_name);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, order);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, from);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, to);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, status);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, error);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, yield_grid);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, trend);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, shift_trend);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, by_step);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, by_measurement);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, pareto_text);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, pareto);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, measurement);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, measurements);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, stats_text);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, histogram);
+  gtk_widget_class_bind_template_child(widget_class, QualityView, control);
+  gtk_widget_class_bind_template_callback(widget_class, on_entry_activate);
+  gtk_widget_class_bind_template_callback(widget_class, on_pareto_toggled);
+  gtk_widget_class_bind_template_callback(widget_class, on_measurement_chosen);
   gtk_widget_class_install_action(widget_class, "quality.apply", NULL, apply_action);
   signals[SIGNAL_REFRESHED] = g_signal_new("refreshed", G_TYPE_FROM_CLASS(klass),
                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -549,7 +411,11 @@ QualityView *quality_view_new(const Catalog *catalog, const char *db_path)
   QualityView *self = g_object_new(QUALITY_TYPE_VIEW, NULL);
   self->catalog = catalog;
   self->db_path = g_strdup(db_path);
-  build(self);
+  g_autoptr(GtkStringList) models = gtk_string_list_new(NULL);
+  gtk_string_list_append(models, "all models");
+  for (guint i = 0; i < catalog_count(catalog); i++)
+    gtk_string_list_append(models, catalog_nth(catalog, i)->name);
+  gtk_drop_down_set_model(GTK_DROP_DOWN(self->model), G_LIST_MODEL(models));
   refresh(self);
   return self;
 }
