@@ -2,9 +2,12 @@
  * is listed with its hash, signer and a checked signature; a corrupt image or a bad signature
  * is refused with the library's sentence and stores nothing; an image is released for the
  * models ticked; an operator finds Import and Release disabled, and the library refuses the
- * release even when it is asked for anyway. */
+ * release even when it is asked for anyway. The view's template builds with every child it
+ * names bound, the list's heading row on top and the buttons' mnemonics on their actions. */
 #include "ui/firmware_view.h"
 #include "tests/scratch_folder.h"
+#include "tests/ui/template_check.h"
+#include "ui/text_table.h"
 #include "db/firmware_store.h"
 #include "db/users.h"
 #include "firmware/manifest.h"
@@ -143,6 +146,36 @@ static void add_users(Rig *rig)
   g_assert_true(store_user_add(store, "alice", "fred", USER_ROLE_FIRMWARE, "0042", &error));
   g_assert_true(store_user_add(store, "alice", "oscar", USER_ROLE_OPERATOR, "0100", &error));
   g_assert_no_error(error);
+}
+
+static void test_template_builds_bound(void)
+{
+  Rig rig;
+  rig_open(&rig);
+  GtkWidget *view = GTK_WIDGET(rig.view);
+  g_assert_cmpuint(template_check_all_bound(view, FIRMWARE_TYPE_VIEW,
+                                            "/com/jkbms/EolStation/firmware-view.ui"), ==, 9);
+  /* The code's rows go into the template's boxes: the heading over the images' list. */
+  GtkWidget *image_box = GTK_WIDGET(gtk_widget_get_template_child(view, FIRMWARE_TYPE_VIEW,
+                                                                  "image_box"));
+  g_autofree char *heading = text_table_row_text(gtk_widget_get_first_child(image_box));
+  g_assert_cmpstr(heading, ==, "VERSION | SIGNER KEY | SHA-256 | VERIFIED | IMPORTED (UTC) | "
+                               "BY | MODELS");
+  g_assert_true(GTK_IS_LIST_BOX(gtk_widget_get_next_sibling(
+      gtk_widget_get_first_child(image_box))));
+  struct { GtkWidget *button; const char *label, *action; } buttons[] = {
+    {firmware_view_import_button(rig.view), "_Import release…", "firmware.import"},
+    {firmware_view_release_button(rig.view), "_Release", "firmware.release"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(buttons); i++) {
+    g_assert_cmpstr(gtk_button_get_label(GTK_BUTTON(buttons[i].button)), ==, buttons[i].label);
+    g_assert_true(gtk_button_get_use_underline(GTK_BUTTON(buttons[i].button)));
+    g_assert_cmpstr(gtk_actionable_get_action_name(GTK_ACTIONABLE(buttons[i].button)), ==,
+                    buttons[i].action);
+  }
+  g_assert_cmpstr(firmware_view_status_text(rig.view), ==,
+                  "Import a signed release, or select an image to release it.");
+  rig_close(&rig);
 }
 
 static void test_import_lists_image_with_hash(void)
@@ -299,6 +332,7 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   gtk_init();
+  g_test_add_func("/firmware-view/template-builds-bound", test_template_builds_bound);
   g_test_add_func("/firmware-view/import-lists-hash", test_import_lists_image_with_hash);
   g_test_add_func("/firmware-view/every-model-shown", test_every_model_is_shown);
   g_test_add_func("/firmware-view/corrupt-image-refused", test_corrupt_image_is_refused);
