@@ -3,3 +3,6 @@
 #pragma once
 
 void app_resources_ensure(void);
+/* Gives the default display the app's styles (style.css), as the app and the tests that
+ * measure its views see them. */
+void app_resources_load_styles(void);

@@ -136,16 +136,6 @@ static gboolean scan_when_ready(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* The styles from the app's GResource. */
-static void load_css(void)
-{
-  app_resources_ensure();
-  g_autoptr(GtkCssProvider) css = gtk_css_provider_new();
-  gtk_css_provider_load_from_resource(css, "/com/jkbms/EolStation/style.css");
-  gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),
-                                             GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-}
-
 /* The log-in in front of the views (after they are all added, so it gates each of them);
  * --user logs in unattended. FALSE, with the reason printed, when nobody could log in. */
 static gboolean add_login(StationApp *self, FirmwareView *firmware)
@@ -168,7 +158,7 @@ static void station_app_activate(GApplication *app)
     gtk_window_present(GTK_WINDOW(self->window));
     return;
   }
-  load_css();
+  app_resources_load_styles();
   g_autofree char *fixture = self->fixture ? g_strdup(self->fixture) : default_fixture_path();
   OperatorPanelConfig config = {
     .catalog = self->catalog, .db_path = self->db_path, .slot = 1,
@@ -260,7 +250,8 @@ static void station_app_init(StationApp *self)
     {"screenshot", 0, 0, G_OPTION_ARG_FILENAME, &self->screenshot,
      "Save the view as PNG (after the run with --scan) and quit", "FILE"},
     {"view", 0, 0, G_OPTION_ARG_STRING, &self->view,
-     "View to show (and save with --screenshot): operator, quality", "NAME"},
+     "View to show (and save with --screenshot): operator, quality, firmware",
+     "NAME"},
     G_OPTION_ENTRY_NULL,
   };
   g_application_add_main_option_entries(G_APPLICATION(self), entries);

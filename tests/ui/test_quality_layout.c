@@ -1,13 +1,16 @@
 /* The quality view's layout at a quality engineer's desk, under a real X server: in the
- * app's window at 1280×1024 with the default font, on a selection as full as the view gets
- * (ten models in the yield table, more failure causes than the Pareto shows, limits that
- * changed in the selection), nothing needs to scroll: the window keeps its size, the view's
- * content needs no more height than it is given and no scrolled part of it holds more than
- * it shows. Tab walks the filters, Apply, the yield table, the Pareto toggles and the
- * measurement chooser in reading order, and each field's underlined letter puts the focus
- * in it. */
+ * app's window at 1280×1024 with the app's styles and the default font, on a selection as
+ * full as the view gets (ten models in the yield table, more failure causes than the Pareto
+ * shows, limits that changed in the selection), nothing needs to scroll: the window keeps
+ * its size, the view's content needs no more than it is given at its natural size (so
+ * nothing in it is squeezed) and no scrolled part of it holds more than it shows. Tab walks
+ * the filters, Apply, the yield table, the Pareto toggles and the measurement chooser in
+ * reading order, and each field's underlined letter puts the focus in it. The window is
+ * saved as a picture to the artifacts folder. */
 #include "ui/quality_view.h"
 #include "ui/station_window.h"
+#include "ui/screenshot.h"
+#include "ui/app_resources.h"
 #include "tests/scratch_folder.h"
 #include "tests/ui/template_check.h"
 #include "db/store.h"
@@ -147,7 +150,6 @@ static void assert_nothing_scrolls(GtkWidget *widget)
     for (guint i = 0; i < G_N_ELEMENTS(adjustments); i++) {
       double upper = gtk_adjustment_get_upper(adjustments[i]);
       double page = gtk_adjustment_get_page_size(adjustments[i]);
-      g_test_message("a scrolled part shows %.0f px of %.0f", page, upper);
       g_assert_cmpfloat(upper, <=, page + 0.5);
     }
   }
@@ -170,14 +172,17 @@ static void test_fits_a_desk_screen(void)
                  gtk_widget_get_height(view));
   g_assert_cmpint(gtk_widget_get_width(window), <=, DESK_WIDTH);
   g_assert_cmpint(gtk_widget_get_height(window), <=, DESK_HEIGHT);
+  /* The view's content (inside its padding) needs no more than it has. */
+  GtkWidget *content = gtk_widget_get_first_child(view);
   int minimum, natural;
-  gtk_widget_measure(view, GTK_ORIENTATION_VERTICAL, gtk_widget_get_width(view), &minimum,
-                     &natural, NULL, NULL);
-  g_test_message("the view needs %d px (natural %d) of the %d it has", minimum, natural,
-                 gtk_widget_get_height(view));
-  g_assert_cmpint(minimum, <=, gtk_widget_get_height(view));
-  gtk_widget_measure(view, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
-  g_assert_cmpint(minimum, <=, gtk_widget_get_width(view));
+  gtk_widget_measure(content, GTK_ORIENTATION_VERTICAL, gtk_widget_get_width(content),
+                     &minimum, &natural, NULL, NULL);
+  g_test_message("the view's content needs %d px (natural %d) of the %d it has", minimum,
+                 natural, gtk_widget_get_height(content));
+  g_assert_cmpint(natural, <=, gtk_widget_get_height(content));
+  gtk_widget_measure(content, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  g_test_message("and %d px of the %d it has across", minimum, gtk_widget_get_width(content));
+  g_assert_cmpint(minimum, <=, gtk_widget_get_width(content));
   assert_nothing_scrolls(view);
   /* Each chart is drawn at least as large as it asks. */
   GtkWidget *charts[] = {
@@ -191,6 +196,13 @@ static void test_fits_a_desk_screen(void)
     gtk_widget_get_size_request(charts[i], &width, &height);
     g_assert_cmpint(gtk_widget_get_width(charts[i]), >=, width);
     g_assert_cmpint(gtk_widget_get_height(charts[i]), >=, height);
+  }
+  const char *artifacts = g_getenv("ARTIFACTS");
+  if (artifacts) {
+    g_mkdir_with_parents(artifacts, 0755);
+    g_autofree char *png = g_build_filename(artifacts, "quality-layout-test.png", NULL);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(screenshot_save(window, png, &error));
   }
   rig_close(&rig);
 }
@@ -305,6 +317,7 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   gtk_init();
+  app_resources_load_styles();   /* the app's type sizes and padding */
   g_test_add_func("/quality-layout/fits-a-desk-screen", test_fits_a_desk_screen);
   g_test_add_func("/quality-layout/tab-order", test_tab_order);
   g_test_add_func("/quality-layout/mnemonics", test_mnemonics);
