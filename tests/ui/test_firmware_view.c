@@ -6,7 +6,7 @@
  * names bound, the list's heading row on top and the buttons' mnemonics on their actions. */
 #include "ui/firmware_view.h"
 #include "tests/scratch_folder.h"
-#include "tests/ui/template_check.h"
+#include "tests/ui/view_checks.h"
 #include "ui/text_table.h"
 #include "db/firmware_store.h"
 #include "db/users.h"
@@ -153,7 +153,7 @@ static void test_template_builds_bound(void)
   Rig rig;
   rig_open(&rig);
   GtkWidget *view = GTK_WIDGET(rig.view);
-  g_assert_cmpuint(template_check_all_bound(view, FIRMWARE_TYPE_VIEW,
+  g_assert_cmpuint(view_checks_all_bound(view, FIRMWARE_TYPE_VIEW,
                                             "/com/jkbms/EolStation/firmware-view.ui"), ==, 9);
   /* The code's rows go into the template's boxes: the heading over the images' list. */
   GtkWidget *image_box = GTK_WIDGET(gtk_widget_get_template_child(view, FIRMWARE_TYPE_VIEW,

@@ -12,7 +12,7 @@
 #include "ui/screenshot.h"
 #include "ui/app_resources.h"
 #include "tests/scratch_folder.h"
-#include "tests/ui/template_check.h"
+#include "tests/ui/view_checks.h"
 #include "db/store.h"
 #include <math.h>
 
@@ -207,25 +207,12 @@ static void test_fits_a_desk_screen(void)
   rig_close(&rig);
 }
 
-/* The widget below root with this name, NULL when none. */
-static GtkWidget *find_named(GtkWidget *root, const char *name)
-{
-  if (g_strcmp0(gtk_widget_get_name(root), name) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_named(c, name);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
 /* The name of the control (named in the template) the focus is in, NULL when none. */
 static const char *focused_control(Rig *rig, const char *const *names)
 {
   GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(rig->window));
   for (guint i = 0; focus && names[i]; i++) {
-    GtkWidget *control = find_named(GTK_WIDGET(rig->view), names[i]);
+    GtkWidget *control = view_checks_find_named(GTK_WIDGET(rig->view), names[i]);
     if (focus == control || gtk_widget_is_ancestor(focus, control))
       return names[i];
   }
@@ -242,7 +229,7 @@ static void test_tab_order(void)
 {
   Rig rig;
   rig_open(&rig);
-  gtk_widget_grab_focus(find_named(GTK_WIDGET(rig.view), "filter-model"));
+  gtk_widget_grab_focus(view_checks_find_named(GTK_WIDGET(rig.view), "filter-model"));
   for (guint i = 1; CONTROLS[i]; i++) {
     /* Tab, until the focus leaves the control it was in (an entry has parts of its own). */
     const char *from = focused_control(&rig, CONTROLS);
@@ -289,7 +276,7 @@ static void test_mnemonics(void)
       if (gdk_keyval_to_lower(gtk_label_get_mnemonic_keyval(labels->pdata[i])) == FIELDS[f].key)
         label = labels->pdata[i];
     g_assert_nonnull(label);
-    GtkWidget *control = find_named(GTK_WIDGET(rig.view), FIELDS[f].control);
+    GtkWidget *control = view_checks_find_named(GTK_WIDGET(rig.view), FIELDS[f].control);
     g_assert_true(gtk_label_get_mnemonic_widget(GTK_LABEL(label)) == control);
     if (!GTK_IS_ENTRY(control))
       continue;                 /* a drop-down opens its list */
@@ -305,7 +292,7 @@ static void test_template_builds_bound(void)
 {
   Rig rig;
   rig_open(&rig);
-  g_assert_cmpuint(template_check_all_bound(GTK_WIDGET(rig.view), QUALITY_TYPE_VIEW,
+  g_assert_cmpuint(view_checks_all_bound(GTK_WIDGET(rig.view), QUALITY_TYPE_VIEW,
                                             "/com/jkbms/EolStation/quality-view.ui"), ==, 22);
   rig_close(&rig);
 }

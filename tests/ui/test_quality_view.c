@@ -6,6 +6,7 @@
  * view is saved as a picture to the artifacts folder. */
 #include "ui/quality_view.h"
 #include "ui/screenshot.h"
+#include "tests/ui/view_checks.h"
 #include "db/store.h"
 #include <glib/gstdio.h>
 #include <math.h>
@@ -527,26 +528,12 @@ static void test_filter_by_fixture_and_order(void)
   rig_close(&rig);
 }
 
-/* The widget below `root` with this name, NULL when none. */
-static GtkWidget *find_named(GtkWidget *root, const char *name)
-{
-  if (g_strcmp0(gtk_widget_get_name(root), name) == 0)
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child(root); child;
-       child = gtk_widget_get_next_sibling(child)) {
-    GtkWidget *found = find_named(child, name);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
 /* Types text into a filter field and presses Enter there, as a person does; waits for the
  * view. */
 static void type_and_enter(Rig *rig, const char *field, const char *text)
 {
   g_autofree char *name = g_strconcat("filter-", field, NULL);
-  GtkWidget *entry = find_named(GTK_WIDGET(rig->view), name);
+  GtkWidget *entry = view_checks_find_named(GTK_WIDGET(rig->view), name);
   g_assert_nonnull(entry);
   gtk_editable_set_text(GTK_EDITABLE(entry), text);
   gboolean done = FALSE;

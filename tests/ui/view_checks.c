@@ -1,7 +1,7 @@
-/* The template checks (see template_check.h). */
-#include "tests/ui/template_check.h"
+/* The views' checks (see view_checks.h). */
+#include "tests/ui/view_checks.h"
 
-guint template_check_all_bound(GtkWidget *widget, GType type, const char *resource_path)
+guint view_checks_all_bound(GtkWidget *widget, GType type, const char *resource_path)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) bytes = g_resources_lookup_data(resource_path, 0, &error);
@@ -21,4 +21,16 @@ guint template_check_all_bound(GtkWidget *widget, GType type, const char *resour
   }
   g_assert_cmpuint(count, >, 0);
   return count;
+}
+
+GtkWidget *view_checks_find_named(GtkWidget *root, const char *name)
+{
+  if (g_strcmp0(gtk_widget_get_name(root), name) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *found = view_checks_find_named(c, name);
+    if (found)
+      return found;
+  }
+  return NULL;
 }
