@@ -23,7 +23,9 @@ QualityView *quality_view_new(const Catalog *catalog, const char *db_path);
 /* What a person types into the filter bar: field is "station", "fixture", "operator",
  * "order", "from" or "to" (text), or "model" (a catalog name, NULL or "" for all models).
  * Apply with the quality.apply action (the Apply button) or Enter in a field (the entries
- * are named "filter-" + the field: "filter-station", "filter-fixture" ...). */
+ * are named "filter-" + the field: "filter-station", "filter-fixture" ...; the model chooser
+ * "filter-model", then "apply", "yield-table", "pareto-by-step", "pareto-by-measurement" and
+ * "measurement", in Tab order). */
 void quality_view_set_filter(QualityView *view, const char *field, const char *text);
 /* The Pareto toggle and the measurement chooser; each queries again. */
 void quality_view_set_pareto_kind(QualityView *view, gboolean by_measurement);
