@@ -118,23 +118,12 @@ static gboolean remove_locked(Store *store, const char *actor, const char *id, G
          sql_audit_change(store, now, actor, "order.remove", id, before, NULL, error);
 }
 
-/* Runs a change of the orders and its audit entry in one IMMEDIATE transaction. */
-#define IN_TRANSACTION(store, error, call)                                                   \
-  do {                                                                                       \
-    g_mutex_lock(&(store)->lock);                                                            \
-    ok = sql_exec(store, "BEGIN IMMEDIATE", "changing orders", error) && (call) &&           \
-         sql_exec(store, "COMMIT", "changing orders", error);                                \
-    if (!ok)                                                                                 \
-      sql_rollback(store);                                                                   \
-    g_mutex_unlock(&(store)->lock);                                                          \
-  } while (0)
-
 gboolean store_order_put(Store *store, const char *actor, const OrderRow *order,
                          GError **error)
 {
   g_return_val_if_fail(store != NULL && order != NULL && order->id != NULL, FALSE);
   gboolean ok;
-  IN_TRANSACTION(store, error, put_locked(store, actor, order, error));
+  SQL_IN_TRANSACTION(store, "changing orders", error, put_locked(store, actor, order, error));
   return ok;
 }
 
@@ -142,7 +131,7 @@ gboolean store_order_remove(Store *store, const char *actor, const char *id, GEr
 {
   g_return_val_if_fail(store != NULL && id != NULL, FALSE);
   gboolean ok;
-  IN_TRANSACTION(store, error, remove_locked(store, actor, id, error));
+  SQL_IN_TRANSACTION(store, "changing orders", error, remove_locked(store, actor, id, error));
   return ok;
 }
 

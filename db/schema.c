@@ -380,6 +380,35 @@ static const char MIGRATION_11[] =
   "  shipped INTEGER NOT NULL DEFAULT 0);"      /* runs shipped from this database */
   "INSERT INTO factory_sync (id) VALUES (1);";
 
+/* Version 12: the shift start's golden boards (db/golden.h). golden_boards holds the boards an
+ * engineer registered: each is expected to pass or to fail (a known bad board), on one fixture
+ * or on every one (fixture_id NULL), with the run whose measurements are its reference values
+ * (NULL: none yet; its first passing check gives them). golden_checks holds every check: the
+ * fixture, the production day and shift it belongs to (as the yield's: UTC, shift 1 06-14,
+ * 2 14-22, 3 22-06, a night on the day it began), the board, its run and the verdict. */
+static const char MIGRATION_12[] =
+  "CREATE TABLE golden_boards ("
+  "  serial TEXT PRIMARY KEY,"
+  "  expect TEXT NOT NULL CHECK (expect IN ('pass', 'fail')),"
+  "  fixture_id TEXT,"                          /* NULL: a golden board of every fixture */
+  "  reference_run_id INTEGER,"                 /* run of the reference values, NULL: none */
+  "  changed_at TEXT NOT NULL,"
+  "  changed_by TEXT,"
+  "  removed_at TEXT);"                         /* NULL while registered */
+  "CREATE TABLE golden_checks ("
+  "  id INTEGER PRIMARY KEY,"
+  "  fixture_id TEXT NOT NULL,"
+  "  day TEXT NOT NULL,"                        /* production day, YYYY-MM-DD */
+  "  shift INTEGER NOT NULL CHECK (shift BETWEEN 1 AND 3),"
+  "  serial TEXT NOT NULL,"
+  "  expect TEXT NOT NULL CHECK (expect IN ('pass', 'fail')),"
+  "  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+  "  outcome TEXT NOT NULL CHECK (outcome IN ('PASS', 'FAIL')),"  /* the check's, not the run's */
+  "  reason TEXT,"                              /* why it failed, or what it judged */
+  "  checked_at TEXT NOT NULL,"
+  "  checked_by TEXT);"
+  "CREATE INDEX golden_checks_shift ON golden_checks(fixture_id, day, shift, serial, id);";
+
 static const Migration MIGRATIONS[] = {
   { 1, "runs, steps, measurements and the station tables", MIGRATION_1 },
   { 2, "signed firmware releases per model", MIGRATION_2 },
@@ -395,6 +424,7 @@ static const Migration MIGRATIONS[] = {
   { 10, "the production orders registered on the station", MIGRATION_10 },
   { 11, "a globally unique id per run and the outbox of runs for the factory database",
     MIGRATION_11 },
+  { 12, "the shift start's golden boards and their checks per fixture and shift", MIGRATION_12 },
 };
 
 /* Returns the version of the last migration. */

@@ -48,3 +48,15 @@ void sql_rollback(Store *store);
 gboolean sql_audit_change(Store *store, const char *now, const char *actor, const char *action,
                           const char *subject, const char *old_value, const char *new_value,
                           GError **error);
+
+/* Runs `call` (an expression, TRUE on success) in one IMMEDIATE transaction with the Store
+ * locked, rolling back when it fails; sets the caller's gboolean `ok`. */
+#define SQL_IN_TRANSACTION(store, doing, error, call)                                        \
+  do {                                                                                       \
+    g_mutex_lock(&(store)->lock);                                                            \
+    ok = sql_exec(store, "BEGIN IMMEDIATE", doing, error) && (call) &&                       \
+         sql_exec(store, "COMMIT", doing, error);                                            \
+    if (!ok)                                                                                 \
+      sql_rollback(store);                                                                   \
+    g_mutex_unlock(&(store)->lock);                                                          \
+  } while (0)

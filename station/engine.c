@@ -10,6 +10,7 @@
 #include "station/order.h"
 #include "station/plan_store.h"
 #include "station/step_time_limit.h"
+#include "station/shift_start.h"
 #include "station/station_error.h"
 #include "sequences/data_path.h"
 #include "fixtures/fixture_error.h"
@@ -48,6 +49,7 @@ void run_result_clear(RunResult *result)
   g_clear_pointer(&result->message, g_free);
   g_clear_pointer(&result->timings, g_array_unref);
   g_clear_pointer(&result->plan_path, g_free);
+  g_clear_pointer(&result->golden_message, g_free);
 }
 
 /* The fixture clock, or NAN when it cannot be read (no fixture, twin gone or hung). A clock
@@ -496,6 +498,7 @@ static void run_clear(Run *run)
     run->fixture = NULL;
   g_clear_pointer(&run->fixture, fixture_close);
   instrument_calibration_clear(&run->calibration);
+  g_clear_pointer(&run->golden, golden_board_row_free);
   g_clear_pointer(&run->limits, limit_table_free);
   g_free(run->sequence_path);
   g_free(run->sequence_sha256);
@@ -892,7 +895,7 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   if (!prepare(engine, request, &run, error) || !(host = load_sequence(&run, error)) ||
       !choose_firmware(engine, request, &run, host, error) ||
       !check_needed_roles(&run, host, error) || !choose_heater_load(&run, host, error) ||
-      !check_fixture_service(&run, error)) {
+      !check_fixture_service(&run, error) || !shift_start_check(&run, engine->store, error)) {
     lua_interrupt_end();
     run_clear(&run);
     return FALSE;
@@ -935,6 +938,7 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   }
   result->timings = g_steal_pointer(&run.timings);
   end_run(engine, &run, result);
+  shift_start_record(&run, engine->store, result);
   /* A passing run of a model and order without a plan gives the plan: its step times are
    * what `station plan` would have measured, so the next runs' steps get limits from them. */
   if (result->outcome == OUTCOME_PASS && (request->save_plan || !run.plan)) {

@@ -24,6 +24,7 @@
 #include "station/measurement.h"
 #include "sequences/catalog.h"
 #include "db/store.h"
+#include "station/golden_rule.h"
 
 typedef enum {
   EVENT_RUN_STARTED,
@@ -98,6 +99,10 @@ typedef struct {
                                      limits come from; NULL: the default folder */
   gboolean save_plan;             /* a PASS stores its step times as the plan of its model,
                                      order, sequence and limits (station plan) */
+  /* The shift start (station/shift_start.h), for EOL runs with a store: */
+  GoldenPolicy golden_policy;     /* when a production run needs the shift's golden check */
+  gboolean golden_only;           /* the board must be a golden board of the fixture (station
+                                     golden check) */
 } RunRequest;
 
 /* Where a step's time went, on the fixture clock. */
@@ -123,6 +128,11 @@ typedef struct {
   GArray *timings;                /* StepTiming per step run, in order */
   gboolean stored;                /* the whole run is in the store (its final commit done) */
   char *plan_path;                /* request->save_plan: the plan file written, or NULL */
+  gboolean golden_checked;        /* the board is a golden board: its run was the fixture's
+                                     golden check, stored for the shift */
+  gboolean golden_passed;         /* the check passed (a known bad board failed, a good one
+                                     passed as its reference run) */
+  char *golden_message;           /* "golden check of fixture ... : PASS, ..." or NULL */
 } RunResult;
 
 void run_result_clear(RunResult *result);

@@ -10,6 +10,8 @@
 #include "fixtures/switchunit/heater_bank.h"
 #include "station/lua_interrupt.h"
 #include "station/instrument_calibration.h"
+#include "station/shift.h"
+#include "db/golden.h"
 
 typedef struct {
   Engine *engine;
@@ -28,6 +30,9 @@ typedef struct {
   gboolean fixture_borrowed;     /* the request's fixture: not closed by the run */
   InstrumentCalibration calibration;  /* the fixture's instruments and their due dates */
   gint64 contact_cycles_max;     /* the fixture's rated contact cycles, 0: not given */
+  GoldenBoardRow *golden;        /* the board is a golden board of the fixture (owned): the
+                                    run is its check for `shift` */
+  Shift shift;                   /* the production shift the run began in */
   FirmwareRelease *release;      /* the image firmware.flash() writes: the model's release
                                     when the sequence needs one, or a flash run's own image */
   char *release_problem;         /* why there is none, when the sequence needs one */

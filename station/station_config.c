@@ -16,33 +16,58 @@ void station_config_clear(StationConfig *config)
   config->has_factory = FALSE;
 }
 
+/* The groups and keys the station knows. */
+static const struct {
+  const char *group;
+  const char *keys[4];          /* NULL-terminated */
+  const char *known;            /* for the message */
+} KNOWN_KEYS[] = {
+  {"factory", {"database", "passfile", "ship_wait_s", NULL}, "database, passfile, ship_wait_s"},
+  {"shift_start", {"golden_check", NULL}, "golden_check"},
+};
+
 /* Refuses groups and keys the station does not know (a typing error would else be a
- * factory database silently not used). */
+ * factory database silently not used, or a check silently not required). */
 static gboolean check_known_keys(GKeyFile *file, const char *path, GError **error)
 {
-  static const char *const FACTORY_KEYS[] = {"database", "passfile", "ship_wait_s"};
   g_auto(GStrv) groups = g_key_file_get_groups(file, NULL);
   for (guint i = 0; groups[i]; i++) {
-    if (!g_str_equal(groups[i], "factory")) {
+    guint g = 0;
+    while (g < G_N_ELEMENTS(KNOWN_KEYS) && !g_str_equal(groups[i], KNOWN_KEYS[g].group))
+      g++;
+    if (g == G_N_ELEMENTS(KNOWN_KEYS)) {
       g_set_error(error, STATION_ERROR, STATION_ERROR_CONFIG,
-                  "%s: unknown group [%s]; the station's configuration has [factory]", path,
-                  groups[i]);
+                  "%s: unknown group [%s]; the station's configuration has [factory] and "
+                  "[shift_start]", path, groups[i]);
       return FALSE;
     }
     g_auto(GStrv) keys = g_key_file_get_keys(file, groups[i], NULL, NULL);
     for (guint k = 0; keys && keys[k]; k++) {
       gboolean known = FALSE;
-      for (guint j = 0; j < G_N_ELEMENTS(FACTORY_KEYS); j++)
-        known |= g_str_equal(keys[k], FACTORY_KEYS[j]);
+      for (guint j = 0; KNOWN_KEYS[g].keys[j]; j++)
+        known |= g_str_equal(keys[k], KNOWN_KEYS[g].keys[j]);
       if (!known) {
         g_set_error(error, STATION_ERROR, STATION_ERROR_CONFIG,
-                    "%s: unknown key '%s' in [factory]; known: database, passfile, "
-                    "ship_wait_s", path, keys[k]);
+                    "%s: unknown key '%s' in [%s]; known: %s", path, keys[k], groups[i],
+                    KNOWN_KEYS[g].known);
         return FALSE;
       }
     }
   }
   return TRUE;
+}
+
+/* Reads [shift_start] from the loaded file. */
+static gboolean read_shift_start(GKeyFile *file, const char *path, StationConfig *config,
+                                 GError **error)
+{
+  g_autofree char *policy = g_key_file_get_string(file, "shift_start", "golden_check", NULL);
+  if (!policy || golden_policy_from_string(g_strstrip(policy), &config->golden_policy))
+    return TRUE;
+  g_set_error(error, STATION_ERROR, STATION_ERROR_CONFIG,
+              "%s: [shift_start] golden_check = '%s' is not registered, required or off", path,
+              policy);
+  return FALSE;
 }
 
 /* Reads [factory] from the loaded file. */
@@ -105,7 +130,8 @@ gboolean station_config_load(const char *path, StationConfig *config, GError **e
   }
   config->path = g_strdup(file_path);
   if (!check_known_keys(file, file_path, error) ||
-      !read_factory(file, file_path, config, error)) {
+      !read_factory(file, file_path, config, error) ||
+      !read_shift_start(file, file_path, config, error)) {
     station_config_clear(config);
     return FALSE;
   }

@@ -16,4 +16,5 @@ typedef enum {
   STATION_ERROR_ORDER,      /* an order the board's model cannot take: chemistry, cell count,
                                heater option or protection profile */
   STATION_ERROR_CONFIG,     /* the station's configuration file cannot be read or is wrong */
+  STATION_ERROR_SHIFT_START, /* a production run on a fixture without the shift's golden check */
 } StationErrorCode;

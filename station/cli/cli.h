@@ -29,6 +29,10 @@ int cli_fixtures(int argc, char **argv);
 int cli_instruments(int argc, char **argv);
 int cli_orders(int argc, char **argv);
 int cli_sync(int argc, char **argv);
+int cli_golden(int argc, char **argv);
+/* station golden check: station run of a golden board of the fixture, exiting with the
+ * check's verdict (cli_run.c). */
+int cli_golden_check(int argc, char **argv);
 
 /* What --trace does, for the help texts. */
 #define CLI_TRACE_HELP "Show every SCPI line, Modbus frame and bootloader exchange on stderr"

@@ -256,7 +256,18 @@ static void fetch_firmware_task(Store *store, FactoryDb *factory, gpointer data)
   cli_fetch_firmware(store, factory, task->trusted_keys, task->station_id, FALSE);
 }
 
-int cli_run(int argc, char **argv)
+/* The exit status of a finished run: a golden board's run is the fixture's golden check, and
+ * exits with the check's verdict (a known bad board that fails passes the check). */
+static int run_exit_code(const RunResult *result)
+{
+  if (!result->golden_checked || result->outcome == OUTCOME_ERROR ||
+      result->outcome == OUTCOME_ABORTED)
+    return cli_exit_code(result->outcome);
+  return result->golden_passed ? EXIT_PASS : EXIT_FAIL;
+}
+
+/* station run, or station golden check (golden_only: the board must be a golden board). */
+static int run_boards(int argc, char **argv, gboolean golden_only)
 {
   g_auto(RunOptions) o = {0};
   if (!parse_run_options(&argc, &argv, &o))
@@ -300,6 +311,7 @@ int cli_run(int argc, char **argv)
     .limits_path = o.limits, .operator_name = user, .station_id = o.station_id,
     .chemistry = o.chemistry, .cells = o.cells, .heater = o.heater, .profile = o.profile,
     .order_id = o.order, .trusted_keys_dir = o.trusted_keys,
+    .golden_policy = config.golden_policy, .golden_only = golden_only,
   };
   /* An order registered on the station gives the values nothing else gave. */
   g_autoptr(OrderRow) registered = o.order ? store_order_find(store, o.order, NULL) : NULL;
@@ -366,9 +378,19 @@ int cli_run(int argc, char **argv)
     factory_shipper_nudge(shipper);
     factory_shipper_finish(shipper, config.ship_wait_s);
   }
-  int code = cli_exit_code(result.outcome);
+  int code = run_exit_code(&result);
   run_result_clear(&result);
   return code;
+}
+
+int cli_run(int argc, char **argv)
+{
+  return run_boards(argc, argv, FALSE);
+}
+
+int cli_golden_check(int argc, char **argv)
+{
+  return run_boards(argc, argv, TRUE);
 }
 
 gboolean cli_engine_run(Engine *engine, const RunRequest *request, RunResult *result,
@@ -396,6 +418,8 @@ void cli_format_verdict(const RunResult *result, const char *board, const char *
                          result->stored ? "stored in" : "could not be stored in", db_path);
   if (result->message)
     g_string_append_printf(out, "  %s\n", result->message);
+  if (result->golden_message)
+    g_string_append_printf(out, "  %s\n", result->golden_message);
 }
 
 void cli_print_verdict(const RunResult *result, const char *board, const char *db_path)

@@ -20,6 +20,7 @@ static const struct {
   {"report", cli_report, "quality reports: yield, pareto, stats, history, run, export"},
   {"user", cli_user, "the station's users and roles: user add NAME --role R, list, remove"},
   {"orders", cli_orders, "production orders: orders [list], add FILE (engineer), remove ID"},
+  {"golden", cli_golden, "shift start: golden boards (engineer) and their check: golden check"},
   {"fixtures", cli_fixtures, "the fixtures used, with their contact cycles against the rating"},
   {"instruments", cli_instruments, "the USB instruments connected, with their resource strings"},
   {"sync", cli_sync, "ship the queued runs to the factory database now; sync status"},

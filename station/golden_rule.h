@@ -1,0 +1,50 @@
+/* The shift start's golden-board rule: what a golden board's run must show for the fixture's
+ * check to pass, and whether a production run may start on a fixture in this shift.
+ *
+ * A golden check passes when a known bad board fails (FAIL: the station still catches a
+ * defect; an ERROR is a station that could not test, not a catch) and when a known good board
+ * passes with every two-sided measurement within GOLDEN_TOLERANCE_OF_BAND of its band from
+ * the value its reference run gave (the board's first passing check, or a run an engineer
+ * named). A production run on a fixture is allowed when the latest check this shift of every
+ * golden board of the fixture passed; the policy (the station's configuration) says what a
+ * fixture without golden boards gets. */
+#pragma once
+#include <glib.h>
+#include "db/golden.h"
+#include "db/store.h"
+#include "station/measurement.h"
+#include "station/shift.h"
+
+typedef enum {
+  GOLDEN_POLICY_REGISTERED,     /* a fixture with golden boards needs the shift's check */
+  GOLDEN_POLICY_REQUIRED,       /* every fixture needs it: one without golden boards refuses */
+  GOLDEN_POLICY_OFF,            /* no check is needed (engineering stations, bring-up) */
+} GoldenPolicy;
+
+gboolean golden_policy_from_string(const char *text, GoldenPolicy *out);
+
+/* Why a reference run and not the limits narrowed to the middle of their band: a golden check
+ * is there to see the fixture change (an instrument drifting, worn contacts adding
+ * resistance), and a good board's readings do not sit in the middle of every band (a
+ * programmed delay sits where it is programmed, a heater voltage where U/R puts it), so a
+ * narrowed band fails good boards for where they are and still misses a drift that keeps
+ * them inside it. The same board measured again on a sound fixture repeats its own values;
+ * a measurement system fit for its limits repeats within 10 % of the tolerance (AIAG MSA:
+ * %GRR under 10 %), so a reading that moved by more than that since the reference run says
+ * the fixture changed, long before a production board would fail on it. */
+#define GOLDEN_TOLERANCE_OF_BAND 0.10
+
+/* Judges a golden board's run: expect "pass" or "fail", the run's outcome, first failing step
+ * and message, its stored record and that of the reference run (NULL: none yet). TRUE when
+ * the check passes; reason says what was judged or why it failed (freeing). */
+gboolean golden_judge(const char *expect, Outcome outcome, const char *first_failure,
+                      const char *message, const RunDetail *run, const RunDetail *reference,
+                      char **reason);
+
+/* Whether a production run may start on fixture_id (its file fixture_path, for the command
+ * to run) in shift: boards are the fixture's golden boards (GoldenBoardRow*), checks the
+ * latest check of each on the fixture in this shift (GoldenCheckRow*). FALSE with
+ * STATION_ERROR_SHIFT_START in one sentence naming the fixture, the shift and the command. */
+gboolean golden_gate(GoldenPolicy policy, const char *fixture_id, const char *fixture_path,
+                     const Shift *shift, const GPtrArray *boards, const GPtrArray *checks,
+                     GError **error);
