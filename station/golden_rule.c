@@ -18,10 +18,21 @@ gboolean golden_policy_from_string(const char *text, GoldenPolicy *out)
   return FALSE;
 }
 
-/* A measurement with a band to compare a drift with: a number between two limits. */
+/* A time, found by polling (golden_rule.h: not compared with its reference). */
+static gboolean is_time(const MeasurementRow *m)
+{
+  static const char *const UNITS[] = {"s", "ms", "us", "µs"};
+  for (guint i = 0; m->unit && i < G_N_ELEMENTS(UNITS); i++)
+    if (strcmp(m->unit, UNITS[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* A measurement with a band to compare a drift with: a number between two limits, not a
+ * time. */
 static gboolean has_band(const MeasurementRow *m)
 {
-  return isfinite(m->value) && isfinite(m->low) && isfinite(m->high) && m->high > m->low &&
+  return !is_time(m) && isfinite(m->value) && isfinite(m->low) && isfinite(m->high) && m->high > m->low &&
          m->comparison && (strcmp(m->comparison, "GELE") == 0 ||
                            strcmp(m->comparison, "GTLT") == 0);
 }

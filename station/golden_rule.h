@@ -3,10 +3,10 @@
  *
  * A golden check passes when a known bad board fails (FAIL: the station still catches a
  * defect; an ERROR is a station that could not test, not a catch) and when a known good board
- * passes with every two-sided measurement within GOLDEN_TOLERANCE_OF_BAND of its band from
- * the value its reference run gave (the board's first passing check, or a run an engineer
- * named). A production run on a fixture is allowed when the latest check this shift of every
- * golden board of the fixture passed; the policy (the station's configuration) says what a
+ * passes with every two-sided measurement other than a time within GOLDEN_TOLERANCE_OF_BAND
+ * of its band from the value its reference run gave (the board's first passing check, or a
+ * run an engineer named). A production run on a fixture is allowed when the latest check
+ * this shift of every golden board of the fixture passed; the policy (the station's configuration) says what a
  * fixture without golden boards gets. */
 #pragma once
 #include <glib.h>
@@ -28,11 +28,18 @@ gboolean golden_policy_from_string(const char *text, GoldenPolicy *out);
  * resistance), and a good board's readings do not sit in the middle of every band (a
  * programmed delay sits where it is programmed, a heater voltage where U/R puts it), so a
  * narrowed band fails good boards for where they are and still misses a drift that keeps
- * them inside it. The same board measured again on a sound fixture repeats its own values;
- * a measurement system fit for its limits repeats within 10 % of the tolerance (AIAG MSA:
- * %GRR under 10 %), so a reading that moved by more than that since the reference run says
- * the fixture changed, long before a production board would fail on it. */
-#define GOLDEN_TOLERANCE_OF_BAND 0.10
+ * them inside it. The same board measured again on a sound fixture repeats its own values.
+ *
+ * Why a quarter of the band: the tolerance must hold what the measurement itself repeats, or
+ * a sound fixture fails its check and stops the line. AIAG MSA calls a measurement system
+ * whose spread is 10 to 30 % of the tolerance acceptable for some uses, and the twin's good
+ * boards measured again and again repeat within 19 % of the band at most (the heater current,
+ * the pack voltage, trip points found at their search resolution), so 25 % passes a sound
+ * fixture and catches a change of a quarter of the band, long before a production board
+ * would fail on it. Times (unit s, ms, us) are not compared: the station finds them by
+ * polling the board, so they repeat only within a poll period, which is up to a whole band
+ * of a delay; they are judged against their limits, as every measurement is. */
+#define GOLDEN_TOLERANCE_OF_BAND 0.25
 
 /* Judges a golden board's run: expect "pass" or "fail", the run's outcome, first failing step
  * and message, its stored record and that of the reference run (NULL: none yet). TRUE when

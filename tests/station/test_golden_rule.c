@@ -40,10 +40,11 @@ static void test_shift_of(void)
   CU_ASSERT_STRING_EQUAL(text, "shift 3 of 2026-12-07");
 }
 
-/* A run of one step with measurements (name, value, low, high; NAN: no limit). */
+/* A run of one step with measurements (name, value, low, high; NAN: no limit; unit). */
 typedef struct {
   const char *name;
   double value, low, high;
+  const char *unit;             /* NULL: mV */
 } Value;
 
 static RunDetail *run_of(gint64 id, const Value *values, guint n)
@@ -57,7 +58,7 @@ static RunDetail *run_of(gint64 id, const Value *values, guint n)
   for (guint i = 0; i < n; i++) {
     MeasurementRow *m = g_new0(MeasurementRow, 1);
     m->name = (char *)values[i].name;
-    m->unit = "mV";
+    m->unit = (char *)(values[i].unit ? values[i].unit : "mV");
     m->value = values[i].value;
     m->low = values[i].low;
     m->high = values[i].high;
@@ -95,28 +96,32 @@ static void test_known_bad_board(void)
 
 static void test_known_good_board(void)
 {
-  /* Band 8.8 mV wide: the tolerance is 0.88 mV; a one-sided limit is not compared. */
-  const Value reference[] = {{"cell_01_error", 0.50, -4.4, 4.4},
-                             {"cell_02_error", -1.00, -4.4, 4.4},
-                             {"input_leakage", 0.10, NAN, 1.5}};
-  const Value same[] = {{"cell_01_error", 1.30, -4.4, 4.4},
-                        {"cell_02_error", -1.20, -4.4, 4.4},
-                        {"input_leakage", 1.40, NAN, 1.5}};
-  const Value drifted[] = {{"cell_01_error", 1.50, -4.4, 4.4},
-                           {"cell_02_error", -1.20, -4.4, 4.4},
-                           {"input_leakage", 0.10, NAN, 1.5}};
-  RunDetail *ref = run_of(7, reference, 3), *ok = run_of(9, same, 3),
-            *moved = run_of(10, drifted, 3);
+  /* Band 8.8 mV wide: the tolerance is 2.2 mV; a one-sided limit and a time (found by
+   * polling) are not compared. */
+  const Value reference[] = {{"cell_01_error", 0.50, -4.4, 4.4, NULL},
+                             {"cell_02_error", -1.00, -4.4, 4.4, NULL},
+                             {"input_leakage", 0.10, NAN, 1.5, "uA"},
+                             {"cell_01_ovp_delay", 0.13, 0, 0.3, "s"}};
+  const Value same[] = {{"cell_01_error", 2.60, -4.4, 4.4, NULL},
+                        {"cell_02_error", -1.20, -4.4, 4.4, NULL},
+                        {"input_leakage", 1.40, NAN, 1.5, "uA"},
+                        {"cell_01_ovp_delay", 0.23, 0, 0.3, "s"}};
+  const Value drifted[] = {{"cell_01_error", 2.80, -4.4, 4.4, NULL},
+                           {"cell_02_error", -1.20, -4.4, 4.4, NULL},
+                           {"input_leakage", 0.10, NAN, 1.5, "uA"},
+                           {"cell_01_ovp_delay", 0.13, 0, 0.3, "s"}};
+  RunDetail *ref = run_of(7, reference, 4), *ok = run_of(9, same, 4),
+            *moved = run_of(10, drifted, 4);
   g_autofree char *first = NULL, *within = NULL, *drift = NULL, *failed = NULL;
   /* The first check of a board without reference values judges its verdict alone. */
   CU_ASSERT_TRUE(golden_judge("pass", OUTCOME_PASS, NULL, NULL, ok, NULL, &first));
   CU_ASSERT_PTR_NOT_NULL(strstr(first, "this run gives them"));
   CU_ASSERT_TRUE(golden_judge("pass", OUTCOME_PASS, NULL, NULL, ok, ref, &within));
-  CU_ASSERT_PTR_NOT_NULL(strstr(within, "all 2 measurements within 10 %"));
-  /* 1.0 mV from the reference is more than 10 % of the 8.8 mV band, though well in it. */
+  CU_ASSERT_PTR_NOT_NULL(strstr(within, "all 2 measurements within 25 %"));
+  /* 2.3 mV from the reference is more than a quarter of the 8.8 mV band, though in it. */
   CU_ASSERT_FALSE(golden_judge("pass", OUTCOME_PASS, NULL, NULL, moved, ref, &drift));
   CU_ASSERT_PTR_NOT_NULL(strstr(drift, "1 of 2 measurements moved from the reference run 7"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(drift, "cell_01_error 1.5 mV where the reference read 0.5"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(drift, "cell_01_error 2.8 mV where the reference read 0.5"));
   CU_ASSERT_FALSE(golden_judge("pass", OUTCOME_FAIL, "identify", "hw 19", ok, ref, &failed));
   CU_ASSERT_PTR_NOT_NULL(strstr(failed, "known good board failed at identify"));
   run_free(ref);
