@@ -1,6 +1,7 @@
 /* The shift start's golden-board rule (golden_rule.h). */
 #include "station/golden_rule.h"
 #include "station/station_error.h"
+#include "fixtures/fixture.h"
 #include <math.h>
 #include <string.h>
 
@@ -191,4 +192,46 @@ gboolean golden_gate(GoldenPolicy policy, const char *fixture_id, const char *fi
               "fixture %s has no golden check for %s: run %s before testing production boards",
               fixture_id, when, commands->str);
   return FALSE;
+}
+
+gboolean golden_gate_from_store(Store *store, GoldenPolicy policy, const char *fixture_id,
+                                const char *fixture_path, const Shift *shift,
+                                gboolean *needed, GError **error)
+{
+  if (needed)
+    *needed = FALSE;
+  if (policy == GOLDEN_POLICY_OFF)
+    return TRUE;
+  g_autoptr(GPtrArray) boards = store_golden_list(store, fixture_id, error);
+  if (!boards)
+    return FALSE;
+  if (needed)
+    *needed = boards->len > 0 || policy == GOLDEN_POLICY_REQUIRED;
+  g_autoptr(GPtrArray) checks = boards->len == 0 ? NULL
+      : store_golden_latest_checks(store, fixture_id, shift->day, shift->number, error);
+  if (boards->len > 0 && !checks)
+    return FALSE;
+  return golden_gate(policy, fixture_id, fixture_path, shift, boards, checks, error);
+}
+
+char *golden_status_line(const char *db_path, GoldenPolicy policy, const char *fixture_path,
+                         int slot)
+{
+  g_autoptr(GError) error = NULL;
+  Fixture *fixture = fixture_load_slot(fixture_path, slot, &error);
+  if (!fixture)
+    return NULL;              /* the run says what is wrong with the file */
+  g_autoptr(Store) store = store_open(db_path, &error);
+  Shift shift = shift_now();
+  gboolean needed = FALSE;
+  char *line = NULL;
+  if (!store)
+    line = g_strdup_printf("Golden check: %s", error->message);
+  else if (!golden_gate_from_store(store, policy, fixture->id, fixture->path, &shift, &needed,
+                                   &error))
+    line = g_strdup_printf("Golden check: %s.", error->message);
+  else if (needed)
+    line = g_strdup_printf("Golden check: passed for shift %d of %s.", shift.number, shift.day);
+  fixture_close(fixture);
+  return line;
 }

@@ -55,3 +55,15 @@ gboolean golden_judge(const char *expect, Outcome outcome, const char *first_fai
 gboolean golden_gate(GoldenPolicy policy, const char *fixture_id, const char *fixture_path,
                      const Shift *shift, const GPtrArray *boards, const GPtrArray *checks,
                      GError **error);
+
+/* golden_gate on what the store holds: the golden boards of fixture_id and their latest checks
+ * in shift; *needed (may be NULL) is set to whether the fixture needs a check at all. FALSE
+ * with the gate's error, or the store's. */
+gboolean golden_gate_from_store(Store *store, GoldenPolicy policy, const char *fixture_id,
+                                const char *fixture_path, const Shift *shift,
+                                gboolean *needed, GError **error);
+/* The operator's line on the fixture's shift start now: "Golden check: passed for shift 2 of
+ * 2026-12-07.", or the sentence a production run would be refused with; NULL when the fixture
+ * needs no check. The fixture file (slot 0: its first) is read, no instrument touched. */
+char *golden_status_line(const char *db_path, GoldenPolicy policy, const char *fixture_path,
+                         int slot);

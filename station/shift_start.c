@@ -41,18 +41,8 @@ gboolean shift_start_check(Run *run, Store *store, GError **error)
                 run->serial.text, run->fixture->id, run->serial.text);
     return FALSE;
   }
-  if (request->golden_policy == GOLDEN_POLICY_OFF)
-    return TRUE;
-  g_autoptr(GPtrArray) boards = store_golden_list(store, run->fixture->id, error);
-  if (!boards)
-    return FALSE;
-  g_autoptr(GPtrArray) checks = boards->len == 0 ? NULL
-      : store_golden_latest_checks(store, run->fixture->id, run->shift.day, run->shift.number,
-                                   error);
-  if (boards->len > 0 && !checks)
-    return FALSE;
-  return golden_gate(request->golden_policy, run->fixture->id, run->fixture->path, &run->shift,
-                     boards, checks, error);
+  return golden_gate_from_store(store, request->golden_policy, run->fixture->id,
+                                run->fixture->path, &run->shift, NULL, error);
 }
 
 void shift_start_record(Run *run, Store *store, RunResult *result)

@@ -2,6 +2,7 @@
 #include "ui/operator_panel.h"
 #include "ui/run_worker.h"
 #include "ui/shift_counts.h"
+#include "station/golden_rule.h"
 #include "station/serial_number.h"
 #include "ui/failure_text.h"
 #include "ui/app_resources.h"
@@ -70,7 +71,12 @@ static void update_shift(OperatorPanel *self)
     gtk_label_set_text(GTK_LABEL(self->shift), error->message);
     return;
   }
-  g_autofree char *text = shift_counts_describe(&counts);
+  g_autofree char *counted = shift_counts_describe(&counts);
+  /* The fixture's golden check of the shift, when it needs one. */
+  g_autofree char *golden = golden_status_line(self->db_path, self->request.golden_policy,
+                                               self->request.fixture_path, self->slot);
+  g_autofree char *text = golden ? g_strdup_printf("%s\n%s", counted, golden)
+                                 : g_strdup(counted);
   gtk_label_set_text(GTK_LABEL(self->shift), text);
 }
 
