@@ -42,6 +42,13 @@ int cli_golden_check(int argc, char **argv);
 gboolean cli_parse(GOptionContext *context, int *argc, char ***argv);
 /* Opens the results database at db_path (NULL: the default), printing why it cannot. */
 Store *cli_open_store(const char *db_path);
+/* A subcommand of a group (station orders, golden, user; argv[1] its word, when given):
+ * parses its options (entries, with the help's parameters and summary), checks that a listing
+ * has no argument and a change one (else prints "usage: <usage>") and opens the database the
+ * parsed --db (*db) names. NULL with *status the exit status when it cannot. */
+Store *cli_subcommand_store(int *argc, char ***argv, const char *parameters, const char *summary,
+                            const GOptionEntry *entries, gboolean listing, char *const *db,
+                            const char *usage, int *status);
 /* Prints a stored run in full: record, calibrations, steps and measurements. */
 void cli_print_run(const RunDetail *detail);
 /* The user doing a command: given (a name or badge code, NULL: the login name) as the user's

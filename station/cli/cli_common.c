@@ -49,3 +49,27 @@ char *cli_user_name(Store *store, const char *given)
   g_autoptr(UserRow) user = store_user_find(store, name, NULL);
   return g_strdup(user ? user->name : name);
 }
+
+Store *cli_subcommand_store(int *argc, char ***argv, const char *parameters, const char *summary,
+                            const GOptionEntry *entries, gboolean listing, char *const *db,
+                            const char *usage, int *status)
+{
+  *status = EXIT_USAGE;
+  g_autoptr(GOptionContext) context = g_option_context_new(parameters);
+  g_option_context_set_summary(context, summary);
+  g_option_context_add_main_entries(context, entries, NULL);
+  if (*argc >= 2 && (*argv)[1][0] != '-') {
+    (*argc)--;
+    (*argv)++;
+  }
+  if (!cli_parse(context, argc, argv))
+    return NULL;
+  if (*argc != (listing ? 1 : 2)) {
+    cli_error("usage: %s", usage);
+    return NULL;
+  }
+  Store *store = cli_open_store(*db);
+  if (!store)
+    *status = EXIT_ERROR;
+  return store;
+}

@@ -127,29 +127,18 @@ int cli_golden(int argc, char **argv)
      "whose measurements are its reference values (default: its first passing check)", "RUN"},
     G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context =
-      g_option_context_new("[list | add SERIAL | remove SERIAL | check --serial SERIAL]");
-  g_option_context_set_summary(context,
+  gboolean listing = strcmp(what, "list") == 0;
+  int status;
+  g_autoptr(Store) store = cli_subcommand_store(&argc, &argv, "[list | add SERIAL | remove SERIAL | check --serial SERIAL]",
       "The shift start's golden boards: an engineer registers a known good board (--expect "
       "pass) or a known bad one (--expect fail); at the start of every shift each is run on "
       "the fixture with station golden check (station run's options), and production runs on "
-      "a fixture wait for its passing check. Adding, changing and removing are audited.");
-  g_option_context_add_main_entries(context, entries, NULL);
-  if (argc >= 2 && argv[1][0] != '-') {
-    argc--;
-    argv++;
-  }
-  if (!cli_parse(context, &argc, &argv))
-    return EXIT_USAGE;
-  gboolean listing = strcmp(what, "list") == 0;
-  if (argc != (listing ? 1 : 2)) {
-    cli_error("usage: station golden [list | add SERIAL --expect pass|fail [--fixture ID] "
-              "[--reference RUN] | remove SERIAL] [--db FILE] [--user NAME]");
-    return EXIT_USAGE;
-  }
-  g_autoptr(Store) store = cli_open_store(db);
+      "a fixture wait for its passing check. Adding, changing and removing are audited.",
+      entries, listing, &db,
+      "station golden [list | add SERIAL --expect pass|fail [--fixture ID] [--reference RUN] "
+      "| remove SERIAL] [--db FILE] [--user NAME]", &status);
   if (!store)
-    return EXIT_ERROR;
+    return status;
   if (listing)
     return golden_list(store);
   g_autofree char *actor = cli_user_name(store, user);

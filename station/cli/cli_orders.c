@@ -149,26 +149,16 @@ int cli_orders(int argc, char **argv)
      "add, remove: who does it, user name or badge (default: the login name)", "NAME"},
     G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context = g_option_context_new("[list | add FILE | remove ID]");
-  g_option_context_set_summary(context,
+  gboolean listing = strcmp(what, "list") == 0;
+  int status;
+  g_autoptr(Store) store = cli_subcommand_store(&argc, &argv, "[list | add FILE | remove ID]",
       "The production orders registered on the station: an engineer registers an order from "
       "its order file ([order] id, cells, chemistry, heater, profile) and operators run it by "
-      "its id (station run --order ID). Adding, changing and removing are audited.");
-  g_option_context_add_main_entries(context, entries, NULL);
-  if (argc >= 2 && argv[1][0] != '-') {
-    argc--;
-    argv++;
-  }
-  if (!cli_parse(context, &argc, &argv))
-    return EXIT_USAGE;
-  gboolean listing = strcmp(what, "list") == 0;
-  if (argc != (listing ? 1 : 2)) {
-    cli_error("usage: station orders [list | add FILE | remove ID] [--db FILE] [--user NAME]");
-    return EXIT_USAGE;
-  }
-  g_autoptr(Store) store = cli_open_store(db);
+      "its id (station run --order ID). Adding, changing and removing are audited.",
+      entries, listing, &db,
+      "station orders [list | add FILE | remove ID] [--db FILE] [--user NAME]", &status);
   if (!store)
-    return EXIT_ERROR;
+    return status;
   if (listing)
     return orders_list(store);
   g_autofree char *actor = cli_user_name(store, user);

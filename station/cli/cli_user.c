@@ -73,22 +73,16 @@ int cli_user(int argc, char **argv)
     {"badge", 'b', 0, G_OPTION_ARG_STRING, &badge, "add: the user's badge code", "CODE"},
     G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context = g_option_context_new(what);
-  g_option_context_set_summary(context, "The station's users and their roles.");
-  g_option_context_add_main_entries(context, entries, NULL);
-  argc--;
-  argv++;
-  if (!cli_parse(context, &argc, &argv))
-    return EXIT_USAGE;
   gboolean listing = strcmp(what, "list") == 0;
-  if (argc != (listing ? 1 : 2)) {
-    cli_error("usage: station user %s%s [--db FILE] [--user NAME]", what,
-              listing ? "" : " NAME");
-    return EXIT_USAGE;
-  }
-  g_autoptr(Store) store = cli_open_store(db);
+  g_autofree char *usage = g_strdup_printf("station user %s%s [--db FILE] [--user NAME]", what,
+                                           listing ? "" : " NAME");
+  int status;
+  g_autoptr(Store) store = cli_subcommand_store(&argc, &argv, what,
+      "The station's users and their roles.",
+      entries, listing, &db, usage,
+                                                &status);
   if (!store)
-    return EXIT_ERROR;
+    return status;
   if (listing)
     return user_list(store);
   g_autofree char *actor = cli_user_name(store, user);
