@@ -456,6 +456,11 @@ const char *operator_panel_status_text(OperatorPanel *self)
   return gtk_label_get_text(GTK_LABEL(self->status));
 }
 
+const char *operator_panel_shift_text(OperatorPanel *self)
+{
+  return gtk_label_get_text(GTK_LABEL(self->shift));
+}
+
 const char *operator_panel_detail_text(OperatorPanel *self)
 {
   return gtk_label_get_text(GTK_LABEL(self->detail));

@@ -39,9 +39,11 @@ gboolean operator_panel_is_running(OperatorPanel *panel);
 gboolean operator_panel_is_ready(OperatorPanel *panel);
 /* The last verdict (OUTCOME_RUNNING before the first run ends) and its stored run id. */
 Outcome operator_panel_last_outcome(OperatorPanel *panel, gint64 *run_id);
-/* Texts shown, for tests and logs: the banner, the one-sentence status line, and the line
- * under the banner (the first failure, or why the run could not start). */
+/* Texts shown, for tests and logs: the banner, the one-sentence status line, the line
+ * under the banner (the first failure, or why the run could not start), and the shift's
+ * counts with the fixture's golden check. */
 const char *operator_panel_banner_text(OperatorPanel *panel);
 const char *operator_panel_status_text(OperatorPanel *panel);
 const char *operator_panel_detail_text(OperatorPanel *panel);
+const char *operator_panel_shift_text(OperatorPanel *panel);
 guint operator_panel_step_count(OperatorPanel *panel);

@@ -138,6 +138,11 @@ no_step_began "after a failed golden check"
 printf '[shift_start]\ngolden_check = off\n' >"$WORK/off.conf"
 station_run B2A24S15P-2648-00019 --quiet --user oscar --config "$WORK/off.conf"
 expect_eq "$RUN_STATUS" 0 "exit status with golden_check = off"
+printf '[shift_start]\ngolden_check = sometimes\n' >"$WORK/wrong.conf"
+station_run B2A24S15P-2648-00019 --quiet --user oscar --config "$WORK/wrong.conf"
+expect_eq "$RUN_STATUS" 2 "exit status with golden_check = sometimes"
+expect_grep "\[shift_start\] golden_check = 'sometimes' is not registered, required or off" \
+  "$WORK/run.out"
 
 # The list, and the audit of who registered and removed which board.
 golden list

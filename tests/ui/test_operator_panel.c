@@ -1,6 +1,9 @@
 /* The operator panel on its own, under a real X server: what a wrong barcode, a good one,
- * Enter without a scan and a run that cannot start show the operator; the verdict text. */
+ * Enter without a scan and a run that cannot start show the operator; the verdict text; the
+ * fixture's golden check of the shift under the shift's counts. */
 #include "ui/operator_panel.h"
+#include "db/golden.h"
+#include "station/shift.h"
 #include "ui/failure_text.h"
 #include "sequences/catalog.h"
 #include <glib/gstdio.h>
@@ -98,6 +101,43 @@ static void test_run_that_cannot_test_is_error(void)
   rig_close(&rig);
 }
 
+/* A fixture with a golden board: the panel says its check of the shift is missing, then that
+ * it passed; a fixture without one says nothing of it. */
+static void test_golden_status(void)
+{
+  g_autofree char *folder = g_dir_make_tmp("panel-fixture-XXXXXX", NULL);
+  g_autofree char *fixture = g_build_filename(folder, "fixture.conf", NULL);
+  g_assert_true(g_file_set_contents(fixture, "[fixture]\nid = FX-UI\n[cells]\ndriver = "
+      "ngi-n83624\nresource = TCPIP::127.0.0.1::1::SOCKET\n[dut]\ndriver = jk-modbus\n"
+      "resource = TCPIP::127.0.0.1::2::SOCKET\n", -1, NULL));
+  Rig rig;
+  rig_open(&rig, fixture);
+  g_assert_null(strstr(operator_panel_shift_text(rig.panel), "Golden"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Store) store = store_open(rig.db_path, &error);
+  g_assert_no_error(error);
+  GoldenBoardRow board = {.serial = "B2A24S15P-2648-90001", .expect = "pass",
+                          .fixture_id = "FX-UI"};
+  g_assert_true(store_golden_put(store, "erin", &board, &error));
+  operator_panel_refresh_shift(rig.panel);
+  const char *text = operator_panel_shift_text(rig.panel);
+  g_assert_nonnull(strstr(text, "Golden check: fixture FX-UI has no golden check for shift "));
+  g_assert_nonnull(strstr(text, "station golden check --serial B2A24S15P-2648-90001"));
+  Shift shift = shift_now();
+  GoldenCheckRow check = {.fixture_id = "FX-UI", .day = shift.day, .shift = shift.number,
+                          .serial = "B2A24S15P-2648-90001", .expect = "pass",
+                          .outcome = "PASS", .reason = "passed"};
+  g_assert_true(store_golden_check_add(store, &check, &error));
+  operator_panel_refresh_shift(rig.panel);
+  g_autofree char *passed = g_strdup_printf("Golden check: passed for shift %d of %s.",
+                                            shift.number, shift.day);
+  g_assert_nonnull(strstr(operator_panel_shift_text(rig.panel), passed));
+  g_clear_pointer(&store, store_close);
+  g_unlink(fixture);
+  g_rmdir(folder);
+  rig_close(&rig);
+}
+
 static void test_failure_in_words(void)
 {
   g_autoptr(Measurement) m = measurement_new("cell_07_error", "mV", 6.2);
@@ -122,6 +162,7 @@ int main(int argc, char **argv)
   g_test_add_func("/operator-panel/wrong-barcode", test_wrong_barcode);
   g_test_add_func("/operator-panel/good-barcode", test_good_barcode_names_model);
   g_test_add_func("/operator-panel/cannot-test", test_run_that_cannot_test_is_error);
+  g_test_add_func("/operator-panel/golden-status", test_golden_status);
   g_test_add_func("/failure-text/in-words", test_failure_in_words);
   return g_test_run();
 }
