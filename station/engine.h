@@ -132,7 +132,7 @@ typedef struct {
                                      golden check, stored for the shift */
   gboolean golden_passed;         /* the check passed (a known bad board failed, a good one
                                      passed as its reference run) */
-  char *golden_message;           /* "golden check of fixture ... : PASS, ..." or NULL */
+  char *golden_message;           /* "Golden check of fixture ...: PASS, ..." or NULL */
 } RunResult;
 
 void run_result_clear(RunResult *result);

@@ -33,9 +33,9 @@ static gboolean is_time(const MeasurementRow *m)
  * time. */
 static gboolean has_band(const MeasurementRow *m)
 {
-  return !is_time(m) && isfinite(m->value) && isfinite(m->low) && isfinite(m->high) && m->high > m->low &&
-         m->comparison && (strcmp(m->comparison, "GELE") == 0 ||
-                           strcmp(m->comparison, "GTLT") == 0);
+  return !is_time(m) && isfinite(m->value) && isfinite(m->low) && isfinite(m->high) &&
+         m->high > m->low && m->comparison &&
+         (strcmp(m->comparison, "GELE") == 0 || strcmp(m->comparison, "GTLT") == 0);
 }
 
 /* The run's measurements with a band by "step/name" (borrowed MeasurementRow*). */

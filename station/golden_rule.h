@@ -6,8 +6,8 @@
  * passes with every two-sided measurement other than a time within GOLDEN_TOLERANCE_OF_BAND
  * of its band from the value its reference run gave (the board's first passing check, or a
  * run an engineer named). A production run on a fixture is allowed when the latest check
- * this shift of every golden board of the fixture passed; the policy (the station's configuration) says what a
- * fixture without golden boards gets. */
+ * this shift of every golden board of the fixture passed; the policy (the station's
+ * configuration) says what a fixture without golden boards gets. */
 #pragma once
 #include <glib.h>
 #include "db/golden.h"

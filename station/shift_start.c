@@ -72,11 +72,11 @@ void shift_start_record(Run *run, Store *store, RunResult *result)
   result->golden_passed = passed;
   if (!store_golden_check_add(store, &check, &error)) {
     result->golden_passed = FALSE;
-    result->golden_message = g_strdup_printf("golden check of fixture %s, %s: not stored (%s)",
+    result->golden_message = g_strdup_printf("Golden check of fixture %s, %s: not stored (%s)",
                                              run->fixture->id, when, error->message);
     return;
   }
-  result->golden_message = g_strdup_printf("golden check of fixture %s, %s: %s, %s (board %s "
+  result->golden_message = g_strdup_printf("Golden check of fixture %s, %s: %s, %s (board %s "
                                            "expected to %s)", run->fixture->id, when,
                                            passed ? "PASS" : "FAIL", reason, run->serial.text,
                                            run->golden->expect);

@@ -6,9 +6,10 @@
 #pragma once
 #include "station/run.h"
 
-/* store: the engine's (NULL: neither). Finds whether the run's board is a golden board of its fixture, and refuses a production
- * run the shift's check does not allow (STATION_ERROR_SHIFT_START) or a golden-only request
- * for a board that is not one (STATION_ERROR_USAGE). */
+/* store: the engine's (NULL: neither). Finds whether the run's board is a golden board of its
+ * fixture, and refuses a production run the shift's check does not allow
+ * (STATION_ERROR_SHIFT_START) or a golden-only request for a board that is not one
+ * (STATION_ERROR_USAGE). */
 gboolean shift_start_check(Run *run, Store *store, GError **error);
 /* A golden board's run, ended and stored: judges and stores the check, sets result's golden
  * fields. An aborted run is no check. */

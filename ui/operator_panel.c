@@ -196,8 +196,12 @@ static void show_verdict(OperatorPanel *self, const RunResult *r)
   g_autofree char *banner = g_strdup_printf("%s   %s", outcome_name(r->outcome),
                                             self->identified.text);
   set_banner(self, banner, css[r->outcome]);
-  g_autofree char *detail = failure_text_verdict(r->outcome, r->first_failure, r->message,
-                                                 self->first_failed);
+  g_autofree char *verdict = failure_text_verdict(r->outcome, r->first_failure, r->message,
+                                                  self->first_failed);
+  /* A golden board's run is the fixture's golden check: its verdict follows the board's. */
+  g_autofree char *detail = !r->golden_message ? g_strdup(verdict)
+                            : *verdict ? g_strdup_printf("%s\n%s", verdict, r->golden_message)
+                                       : g_strdup(r->golden_message);
   gtk_label_set_text(GTK_LABEL(self->detail), detail);
   g_autofree char *times = g_strdup_printf("Cycle %.1f s", r->duration_s);
   gtk_label_set_text(GTK_LABEL(self->times), times);

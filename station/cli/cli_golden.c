@@ -129,7 +129,8 @@ int cli_golden(int argc, char **argv)
   };
   gboolean listing = strcmp(what, "list") == 0;
   int status;
-  g_autoptr(Store) store = cli_subcommand_store(&argc, &argv, "[list | add SERIAL | remove SERIAL | check --serial SERIAL]",
+  g_autoptr(Store) store = cli_subcommand_store(&argc, &argv,
+      "[list | add SERIAL | remove SERIAL | check --serial SERIAL]",
       "The shift start's golden boards: an engineer registers a known good board (--expect "
       "pass) or a known bad one (--expect fail); at the start of every shift each is run on "
       "the fixture with station golden check (station run's options), and production runs on "

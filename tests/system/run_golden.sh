@@ -78,7 +78,7 @@ expect_grep "B2A24S15P-2648-00018 is not a golden board of fixture $fixture_id" 
 # The good board's first check passes and gives its reference values; the bad one is missing.
 golden_check "$GOOD" --user oscar
 expect_eq "$RUN_STATUS" 0 "exit status of the good board's first check"
-expect_grep "golden check of fixture $fixture_id, $SHIFT: PASS, passed; the board had no reference values" \
+expect_grep "Golden check of fixture $fixture_id, $SHIFT: PASS, passed; the board had no reference values" \
   "$WORK/run.out"
 good_run=$(sql "select max(id) from runs where serial = '$GOOD'")
 expect_eq "$(sql "select reference_run_id from golden_boards where serial = '$GOOD'")" \
@@ -126,7 +126,7 @@ echo "clock = virtual" >>"$WORK/fixture.conf"
 golden_check "$GOOD" --user oscar
 expect_eq "$RUN_STATUS" 1 "exit status of a failed golden check"
 expect_grep "^PASS  $GOOD" "$WORK/run.out"
-expect_grep "golden check of fixture $fixture_id, $SHIFT: FAIL, [0-9]+ of [0-9]+ measurements moved from the reference run $good_run by more than 25 % of their band: .*cell_03_error_at" \
+expect_grep "Golden check of fixture $fixture_id, $SHIFT: FAIL, [0-9]+ of [0-9]+ measurements moved from the reference run $good_run by more than 25 % of their band: .*cell_03_error_at" \
   "$WORK/run.out"
 station_run B2A24S15P-2648-00019 --quiet --user oscar
 expect_eq "$RUN_STATUS" 2 "exit status after a failed golden check"
