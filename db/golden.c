@@ -37,46 +37,63 @@ char *golden_board_describe(const GoldenBoardRow *board)
                          board->fixture_id ? board->fixture_id : "any", reference);
 }
 
+/* Reads the text columns of a row into fields (freeing). */
+static void read_texts(sqlite3_stmt *statement, const int *columns, char **const *fields,
+                       guint n)
+{
+  for (guint i = 0; i < n; i++)
+    *fields[i] = sql_column_text(statement, columns[i]);
+}
+
+/* A row of BOARD_COLUMNS. */
 static gpointer read_board(sqlite3_stmt *statement)
 {
   GoldenBoardRow *row = g_new0(GoldenBoardRow, 1);
-  row->serial = sql_column_text(statement, 0);
-  row->expect = sql_column_text(statement, 1);
-  row->fixture_id = sql_column_text(statement, 2);
+  static const int texts[] = {0, 1, 2, 4, 5};
+  char **const fields[] = {&row->serial, &row->expect, &row->fixture_id, &row->changed_at,
+                           &row->changed_by};
+  read_texts(statement, texts, fields, G_N_ELEMENTS(texts));
   row->reference_run_id = sqlite3_column_int64(statement, 3);
-  row->changed_at = sql_column_text(statement, 4);
-  row->changed_by = sql_column_text(statement, 5);
   return row;
 }
 
+/* A row of CHECK_COLUMNS. */
 static gpointer read_check(sqlite3_stmt *statement)
 {
   GoldenCheckRow *row = g_new0(GoldenCheckRow, 1);
+  static const int texts[] = {1, 2, 4, 5, 7, 8, 9, 10};
+  char **const fields[] = {&row->fixture_id, &row->day, &row->serial, &row->expect,
+                           &row->outcome, &row->reason, &row->checked_at, &row->checked_by};
+  read_texts(statement, texts, fields, G_N_ELEMENTS(texts));
   row->id = sqlite3_column_int64(statement, 0);
-  row->fixture_id = sql_column_text(statement, 1);
-  row->day = sql_column_text(statement, 2);
   row->shift = sqlite3_column_int(statement, 3);
-  row->serial = sql_column_text(statement, 4);
-  row->expect = sql_column_text(statement, 5);
   row->run_id = sqlite3_column_int64(statement, 6);
-  row->outcome = sql_column_text(statement, 7);
-  row->reason = sql_column_text(statement, 8);
-  row->checked_at = sql_column_text(statement, 9);
-  row->checked_by = sql_column_text(statement, 10);
   return row;
 }
 
-/* Steps a prepared query to its end, each row read into rows; finalizes it. */
-static gboolean read_rows(Store *store, sqlite3_stmt *statement, GPtrArray *rows,
-                          gpointer (*read)(sqlite3_stmt *), const char *doing, GError **error)
+/* The rows of a query (read into rows freed by free_row), its parameters texts as ?1..?n and
+ * the number after them when it has one; NULL with the error. */
+static GPtrArray *select_rows(Store *store, const char *sql, const char *const *texts,
+                              guint n_texts, int number, gpointer (*read)(sqlite3_stmt *),
+                              GDestroyNotify free_row, const char *doing, GError **error)
 {
-  int rc;
-  while ((rc = sqlite3_step(statement)) == SQLITE_ROW)
-    g_ptr_array_add(rows, read(statement));
-  if (rc != SQLITE_DONE)
-    store_set_sql_error(store, error, rc, doing);
-  sqlite3_finalize(statement);
-  return rc == SQLITE_DONE;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(free_row);
+  int rc = SQLITE_ERROR;
+  g_mutex_lock(&store->lock);
+  sqlite3_stmt *statement = NULL;
+  if (sql_prepare(store, sql, &statement, doing, error)) {
+    for (guint i = 0; i < n_texts; i++)
+      sql_bind_text(statement, (int)i + 1, texts[i]);
+    if (sqlite3_bind_parameter_count(statement) > (int)n_texts)
+      sqlite3_bind_int(statement, (int)n_texts + 1, number);
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW)
+      g_ptr_array_add(rows, read(statement));
+    if (rc != SQLITE_DONE)
+      store_set_sql_error(store, error, rc, doing);
+    sqlite3_finalize(statement);
+  }
+  g_mutex_unlock(&store->lock);
+  return rc == SQLITE_DONE ? g_steal_pointer(&rows) : NULL;
 }
 
 /* The board of this serial; removed ones too when `removed` is given (set to whether it is). */
@@ -219,20 +236,11 @@ GoldenBoardRow *store_golden_find(Store *store, const char *serial, GError **err
 GPtrArray *store_golden_list(Store *store, const char *fixture_id, GError **error)
 {
   g_return_val_if_fail(store != NULL, NULL);
-  g_autoptr(GPtrArray) boards =
-      g_ptr_array_new_with_free_func((GDestroyNotify)golden_board_row_free);
-  gboolean ok = FALSE;
-  g_mutex_lock(&store->lock);
-  sqlite3_stmt *statement = NULL;
-  if (sql_prepare(store, "SELECT " BOARD_COLUMNS " FROM golden_boards WHERE removed_at IS NULL "
-                  "AND (?1 IS NULL OR fixture_id IS NULL OR fixture_id = ?1) ORDER BY serial",
-                  &statement, "listing golden boards", error)) {
-    sql_bind_text(statement, 1, fixture_id);
-    ok = read_rows(store, statement, boards, read_board,
-                   "listing golden boards", error);
-  }
-  g_mutex_unlock(&store->lock);
-  return ok ? g_steal_pointer(&boards) : NULL;
+  const char *texts[] = {fixture_id};
+  return select_rows(store, "SELECT " BOARD_COLUMNS " FROM golden_boards WHERE removed_at IS "
+                     "NULL AND (?1 IS NULL OR fixture_id IS NULL OR fixture_id = ?1) ORDER BY "
+                     "serial", texts, G_N_ELEMENTS(texts), 0, read_board,
+                     (GDestroyNotify)golden_board_row_free, "listing golden boards", error);
 }
 
 static gboolean check_add_locked(Store *store, const GoldenCheckRow *check, GError **error)
@@ -279,22 +287,11 @@ GPtrArray *store_golden_latest_checks(Store *store, const char *fixture_id, cons
                                       int shift, GError **error)
 {
   g_return_val_if_fail(store != NULL, NULL);
-  g_autoptr(GPtrArray) checks =
-      g_ptr_array_new_with_free_func((GDestroyNotify)golden_check_row_free);
-  gboolean ok = FALSE;
-  g_mutex_lock(&store->lock);
-  sqlite3_stmt *statement = NULL;
-  if (sql_prepare(store, "SELECT " CHECK_COLUMNS " FROM golden_checks WHERE id IN (SELECT "
-                  "max(id) FROM golden_checks WHERE (?1 IS NULL OR fixture_id = ?1) AND "
-                  "(?2 IS NULL OR day = ?2) AND (?3 = 0 OR shift = ?3) GROUP BY serial, "
-                  "fixture_id) ORDER BY serial, fixture_id", &statement,
-                  "reading golden checks", error)) {
-    sql_bind_text(statement, 1, fixture_id);
-    sql_bind_text(statement, 2, day);
-    sqlite3_bind_int(statement, 3, shift);
-    ok = read_rows(store, statement, checks, read_check,
-                   "reading golden checks", error);
-  }
-  g_mutex_unlock(&store->lock);
-  return ok ? g_steal_pointer(&checks) : NULL;
+  const char *texts[] = {fixture_id, day};
+  return select_rows(store, "SELECT " CHECK_COLUMNS " FROM golden_checks WHERE id IN (SELECT "
+                     "max(id) FROM golden_checks WHERE (?1 IS NULL OR fixture_id = ?1) AND "
+                     "(?2 IS NULL OR day = ?2) AND (?3 = 0 OR shift = ?3) GROUP BY serial, "
+                     "fixture_id) ORDER BY serial, fixture_id", texts, G_N_ELEMENTS(texts),
+                     shift, read_check, (GDestroyNotify)golden_check_row_free,
+                     "reading golden checks", error);
 }

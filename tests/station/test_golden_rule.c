@@ -131,9 +131,8 @@ static void test_known_good_board(void)
 
 static GoldenBoardRow *board(const char *serial, const char *expect)
 {
-  GoldenBoardRow *row = g_new0(GoldenBoardRow, 1);
-  row->serial = g_strdup(serial);
-  row->expect = g_strdup(expect);
+  GoldenBoardRow *row = g_new(GoldenBoardRow, 1);
+  *row = (GoldenBoardRow){.serial = g_strdup(serial), .expect = g_strdup(expect)};
   return row;
 }
 
@@ -211,13 +210,16 @@ static void test_gate(void)
 
 static void test_policy_names(void)
 {
+  static const struct {
+    const char *name;
+    GoldenPolicy policy;
+  } NAMES[] = {{"registered", GOLDEN_POLICY_REGISTERED}, {"required", GOLDEN_POLICY_REQUIRED},
+               {"off", GOLDEN_POLICY_OFF}};
   GoldenPolicy policy = GOLDEN_POLICY_OFF;
-  CU_ASSERT_TRUE(golden_policy_from_string("registered", &policy));
-  CU_ASSERT_EQUAL(policy, GOLDEN_POLICY_REGISTERED);
-  CU_ASSERT_TRUE(golden_policy_from_string("required", &policy));
-  CU_ASSERT_EQUAL(policy, GOLDEN_POLICY_REQUIRED);
-  CU_ASSERT_TRUE(golden_policy_from_string("off", &policy));
-  CU_ASSERT_EQUAL(policy, GOLDEN_POLICY_OFF);
+  for (guint i = 0; i < G_N_ELEMENTS(NAMES); i++) {
+    CU_ASSERT_TRUE(golden_policy_from_string(NAMES[i].name, &policy));
+    CU_ASSERT_EQUAL(policy, NAMES[i].policy);
+  }
   CU_ASSERT_FALSE(golden_policy_from_string("yes", &policy));
 }
 
