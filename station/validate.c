@@ -10,36 +10,44 @@
 #include <math.h>
 
 /* One kind of defect: its catalog name, the step of sequences/eol.lua that tests what it
- * breaks, and how its parameters are drawn (beyond what calibration can correct, so that a
- * board with it is truly defective). */
+ * breaks, and how its parameters are drawn. A defect with a size (mV, %, µs, µA, factor) is
+ * written by `at` for any size, and validation draws its size between low and high, beyond
+ * what calibration can correct, so that a board with it is truly defective; the others are
+ * drawn whole by `draw`. */
 typedef struct {
   const char *name;
   const char *step;
   const char *earlier_step;     /* a step before it that may catch it first, or NULL */
   gboolean heater_only;         /* only on models with the heater option */
   char *(*draw)(GRand *rand, int cells);
+  char *(*at)(GRand *rand, int cells, double size);
+  double low, high;             /* the sizes validation draws, in the defect's unit */
 } FaultKind;
 
-static double signed_between(GRand *rand, double low, double high)
+static double random_sign(GRand *rand, double magnitude)
 {
-  double magnitude = g_rand_double_range(rand, low, high);
   return g_rand_boolean(rand) ? magnitude : -magnitude;
 }
 
-static char *draw_cell_offset(GRand *rand, int cells)
+static int random_cell(GRand *rand, int cells)
 {
-  return g_strdup_printf("cell-offset:%d:%.1f", g_rand_int_range(rand, 1, cells + 1),
-                         signed_between(rand, 8.0, 30.0));
+  return g_rand_int_range(rand, 1, cells + 1);
 }
 
-static char *draw_vref(GRand *rand, int cells)
+static char *cell_offset_at(GRand *rand, int cells, double mv)
 {
-  return g_strdup_printf("vref:%.2f", signed_between(rand, 3.5, 6.0));
+  int cell = random_cell(rand, cells);
+  return g_strdup_printf("cell-offset:%d:%.3f", cell, random_sign(rand, mv));
+}
+
+static char *vref_at(GRand *rand, int cells, double pct)
+{
+  return g_strdup_printf("vref:%.3f", random_sign(rand, pct));
 }
 
 static char *draw_cell(GRand *rand, int cells, const char *name)
 {
-  return g_strdup_printf("%s:%d", name, g_rand_int_range(rand, 1, cells + 1));
+  return g_strdup_printf("%s:%d", name, random_cell(rand, cells));
 }
 
 static char *draw_open_sense(GRand *rand, int cells) { return draw_cell(rand, cells, "open-sense"); }
@@ -51,11 +59,10 @@ static char *draw_sense_swap(GRand *rand, int cells)
   return g_strdup_printf("sense-swap:%d", g_rand_int_range(rand, 1, MAX(cells, 2)));
 }
 
-static char *draw_noisy_channel(GRand *rand, int cells)
+static char *noisy_channel_at(GRand *rand, int cells, double mv_rms)
 {
-  /* Switching noise on an input without its filter capacitor: several mV rms. */
-  return g_strdup_printf("noisy-channel:%d:%.1f", g_rand_int_range(rand, 1, cells + 1),
-                         g_rand_double_range(rand, 4.0, 15.0));
+  /* Switching noise on an input without its filter capacitor. */
+  return g_strdup_printf("noisy-channel:%d:%.3f", random_cell(rand, cells), mv_rms);
 }
 
 static char *draw_ntc_open(GRand *rand, int cells)
@@ -63,25 +70,25 @@ static char *draw_ntc_open(GRand *rand, int cells)
   return g_strdup_printf("ntc-open:%d", g_rand_int_range(rand, 1, 4));
 }
 
-static char *draw_scp_slow(GRand *rand, int cells)
+static char *scp_slow_at(GRand *rand, int cells, double us)
 {
-  return g_strdup_printf("scp-slow:%d", g_rand_int_range(rand, 150, 1000));
+  return g_strdup_printf("scp-slow:%.1f", us);
 }
 
-static char *draw_shunt(GRand *rand, int cells)
+static char *shunt_at(GRand *rand, int cells, double pct)
 {
-  return g_strdup_printf("shunt:%.1f", signed_between(rand, 25.0, 45.0));
+  return g_strdup_printf("shunt:%.3f", random_sign(rand, pct));
 }
 
-static char *draw_current_offset(GRand *rand, int cells)
+static char *current_offset_at(GRand *rand, int cells, double ma)
 {
-  /* An amplifier offset well beyond the zero-current limit, either sign. */
-  return g_strdup_printf("current-offset:%.0f", signed_between(rand, 150.0, 600.0));
+  /* An amplifier offset of either sign. */
+  return g_strdup_printf("current-offset:%.2f", random_sign(rand, ma));
 }
 
-static char *draw_path_res(GRand *rand, int cells)
+static char *path_res_at(GRand *rand, int cells, double factor)
 {
-  return g_strdup_printf("path-res:%.2f", g_rand_double_range(rand, 1.5, 3.0));
+  return g_strdup_printf("path-res:%.4f", factor);
 }
 
 static char *draw_flash_bad(GRand *rand, int cells)
@@ -98,56 +105,74 @@ static char *draw_hw_rev(GRand *rand, int cells)
   return g_strdup_printf("hw-rev:%d", revisions[g_rand_int_range(rand, 0, 4)]);
 }
 
-static char *draw_standby_current(GRand *rand, int cells)
+static char *standby_current_at(GRand *rand, int cells, double ua)
 {
-  /* µA more than the standby limit's margin over the lowest good board (6.5 - 4.25 mA) can
-   * hide. */
-  return g_strdup_printf("standby-current:%d", g_rand_int_range(rand, 2500, 10000));
+  return g_strdup_printf("standby-current:%.1f", ua);
 }
 
-static char *draw_sleep_current(GRand *rand, int cells)
+static char *sleep_current_at(GRand *rand, int cells, double ua)
 {
-  /* µA more than the sleep limit's margin over the lowest good board of a model (90 - 38 µA
-   * on a 17S board) can hide. */
-  return g_strdup_printf("sleep-current:%d", g_rand_int_range(rand, 60, 1000));
+  return g_strdup_printf("sleep-current:%.2f", ua);
 }
 
-static char *draw_leaky_input(GRand *rand, int cells)
+static char *leaky_input_at(GRand *rand, int cells, double ua)
 {
-  /* µA more than the leakage limit's margin over the lowest good input (1.5 - 0.26 µA, with
-   * the reading's ±0.2 µA) can hide, on any cell of the order. */
-  return g_strdup_printf("leaky-input:%d:%.1f", g_rand_int_range(rand, 1, cells + 1),
-                         g_rand_double_range(rand, 1.7, 50.0));
+  /* On any cell of the order. */
+  return g_strdup_printf("leaky-input:%d:%.3f", random_cell(rand, cells), ua);
 }
 
+/* The sizes validation draws: channel offsets of 8..30 mV, reference errors of 3.5..6 %,
+ * several mV rms of switching noise, cut-offs 150..1000 µs late, shunts 25..45 % off,
+ * amplifier offsets of 150..600 mA, path resistances 1.5..3 times the datasheet's; supply
+ * currents more than the limit's margin over the lowest good board can hide (standby 6.5 -
+ * 4.25 mA, sleep 90 - 38 µA on a 17S board), input leakage more than the leakage limit's
+ * margin over the lowest good input (1.5 - 0.26 µA, with the reading's ±0.2 µA). */
 static const FaultKind fault_kinds[] = {
-  {"cell-offset", "cell-voltage-accuracy", NULL, FALSE, draw_cell_offset},
-  {"vref", "voltage-calibration", NULL, FALSE, draw_vref},
-  {"open-sense", "cell-connections", NULL, FALSE, draw_open_sense},
-  {"sense-swap", "cell-voltage-accuracy", NULL, FALSE, draw_sense_swap},
+  {"cell-offset", "cell-voltage-accuracy", NULL, FALSE, NULL, cell_offset_at, 8.0, 30.0},
+  {"vref", "voltage-calibration", NULL, FALSE, NULL, vref_at, 3.5, 6.0},
+  {"open-sense", "cell-connections", NULL, FALSE, draw_open_sense, NULL, 0, 0},
+  {"sense-swap", "cell-voltage-accuracy", NULL, FALSE, draw_sense_swap, NULL, 0, 0},
   /* A channel noisier than the calibration's own readings can take is caught there first. */
-  {"noisy-channel", "cell-voltage-accuracy", "voltage-calibration", FALSE, draw_noisy_channel},
-  {"chg-fet-short", "overcharge", NULL, FALSE, NULL},
-  {"dsg-fet-open", "current-calibration", NULL, FALSE, NULL},
-  {"ocp-dead", "charge-overcurrent", NULL, FALSE, NULL},
-  {"scp-slow", "short-circuit", NULL, FALSE, draw_scp_slow},
-  {"scp-dead", "short-circuit", NULL, FALSE, NULL},
-  {"ntc-open", "temperature", NULL, FALSE, draw_ntc_open},
-  {"balance-dead", "balance", NULL, FALSE, draw_balance_dead},
-  {"heater-open", "heater", NULL, TRUE, NULL},
-  {"heater-stuck-on", "heater", NULL, TRUE, NULL},
-  {"shunt", "current-calibration", NULL, FALSE, draw_shunt},
-  {"current-offset", "current-calibration", NULL, FALSE, draw_current_offset},
-  {"flash-bad", "flash", NULL, FALSE, draw_flash_bad},
-  {"rs485-dead", "identify", NULL, FALSE, NULL},
-  {"hw-rev", "identify", NULL, FALSE, draw_hw_rev},
-  {"path-res", "path-resistance", NULL, FALSE, draw_path_res},
-  {"mos-otp-dead", "mos-overtemperature", NULL, FALSE, NULL},
-  {"standby-current", "supply-current", NULL, FALSE, draw_standby_current},
-  {"eeprom-dead", "power-cycle", NULL, FALSE, NULL},
-  {"sleep-current", "sleep-current", NULL, FALSE, draw_sleep_current},
-  {"leaky-input", "sleep-current", NULL, FALSE, draw_leaky_input},
+  {"noisy-channel", "cell-voltage-accuracy", "voltage-calibration", FALSE, NULL,
+   noisy_channel_at, 4.0, 15.0},
+  {"chg-fet-short", "overcharge", NULL, FALSE, NULL, NULL, 0, 0},
+  {"dsg-fet-open", "current-calibration", NULL, FALSE, NULL, NULL, 0, 0},
+  {"ocp-dead", "charge-overcurrent", NULL, FALSE, NULL, NULL, 0, 0},
+  {"scp-slow", "short-circuit", NULL, FALSE, NULL, scp_slow_at, 150, 1000},
+  {"scp-dead", "short-circuit", NULL, FALSE, NULL, NULL, 0, 0},
+  {"ntc-open", "temperature", NULL, FALSE, draw_ntc_open, NULL, 0, 0},
+  {"balance-dead", "balance", NULL, FALSE, draw_balance_dead, NULL, 0, 0},
+  {"heater-open", "heater", NULL, TRUE, NULL, NULL, 0, 0},
+  {"heater-stuck-on", "heater", NULL, TRUE, NULL, NULL, 0, 0},
+  {"shunt", "current-calibration", NULL, FALSE, NULL, shunt_at, 25.0, 45.0},
+  {"current-offset", "current-calibration", NULL, FALSE, NULL, current_offset_at, 150, 600},
+  {"flash-bad", "flash", NULL, FALSE, draw_flash_bad, NULL, 0, 0},
+  {"rs485-dead", "identify", NULL, FALSE, NULL, NULL, 0, 0},
+  {"hw-rev", "identify", NULL, FALSE, draw_hw_rev, NULL, 0, 0},
+  {"path-res", "path-resistance", NULL, FALSE, NULL, path_res_at, 1.5, 3.0},
+  {"mos-otp-dead", "mos-overtemperature", NULL, FALSE, NULL, NULL, 0, 0},
+  {"standby-current", "supply-current", NULL, FALSE, NULL, standby_current_at, 2500, 10000},
+  {"eeprom-dead", "power-cycle", NULL, FALSE, NULL, NULL, 0, 0},
+  {"sleep-current", "sleep-current", NULL, FALSE, NULL, sleep_current_at, 60, 1000},
+  {"leaky-input", "sleep-current", NULL, FALSE, NULL, leaky_input_at, 1.7, 50.0},
 };
+
+/* The defect text of one board: at the request's size when it has one, else drawn. */
+static char *fault_text(const FaultKind *kind, GRand *rand, int cells, double size)
+{
+  if (kind->at)
+    return kind->at(rand, cells, size > 0 ? size
+                                          : g_rand_double_range(rand, kind->low, kind->high));
+  return kind->draw ? kind->draw(rand, cells) : g_strdup(kind->name);
+}
+
+gboolean validate_fault_has_size(const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS(fault_kinds); i++)
+    if (g_str_equal(fault_kinds[i].name, name))
+      return fault_kinds[i].at != NULL;
+  return FALSE;
+}
 
 const char *const *validate_fault_names(void)
 {
@@ -180,8 +205,15 @@ static GPtrArray *chosen_kinds(const ValidateRequest *request, GError **error)
 {
   GPtrArray *kinds = g_ptr_array_new();
   for (guint i = 0; i < G_N_ELEMENTS(fault_kinds); i++)
-    if (!request->faults || g_strv_contains(request->faults, fault_kinds[i].name))
+    if (!request->faults || g_strv_contains(request->faults, fault_kinds[i].name)) {
+      if (request->size > 0 && !fault_kinds[i].at) {
+        g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
+                    "defect '%s' has no size", fault_kinds[i].name);
+        g_ptr_array_unref(kinds);
+        return NULL;
+      }
       g_ptr_array_add(kinds, (gpointer)&fault_kinds[i]);
+    }
   for (const char *const *f = request->faults; f && *f; f++) {
     if (!g_strv_contains(validate_fault_names(), *f)) {
       g_autofree char *known = g_strjoinv(", ", (char **)validate_fault_names());
@@ -316,9 +348,7 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
           kind = candidate;
       }
     }
-    g_autofree char *fault = kind ? (kind->draw ? kind->draw(rand, cells)
-                                                : g_strdup(kind->name))
-                                  : g_strdup("");
+    g_autofree char *fault = kind ? fault_text(kind, rand, cells, request->size) : g_strdup("");
     if (!fixture_insert_board(fixture, serial, fault, error)) {
       ok = FALSE;
       break;

@@ -40,6 +40,10 @@ typedef struct {
                                  * maximum cell count, the model's heater option) */
   ValidateOrders *orders;       /* when set, counts the orders run (caller-owned) */
   ValidateSlowest *slowest;     /* when set, gets the good boards' slowest step */
+  double size;                  /* > 0: every defect at this size (in its unit, see
+                                 * validate_fault_has_size) instead of drawn beyond its
+                                 * limit; the boards, orders and the rest of each defect
+                                 * (cell, sign) are the same for every size of one seed */
 } ValidateRequest;
 
 typedef struct {
@@ -65,3 +69,7 @@ gboolean validate_run(const Catalog *catalog, const ValidateRequest *request, GP
 void validate_row_free(ValidateRow *row);
 /* The defect names validation knows, in catalog order (NULL-terminated). */
 const char *const *validate_fault_names(void);
+/* TRUE when the defect has a size (a channel offset in mV, a reference error in %, a cut-off
+ * delay in µs, …) that a request's size sets; FALSE for whole defects (an open lead, a dead
+ * part) and unknown names. */
+gboolean validate_fault_has_size(const char *name);

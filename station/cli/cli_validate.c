@@ -1,6 +1,7 @@
 /* station validate: the station tests its own verdicts on the twin (see validate.h). */
 #include "station/cli/cli.h"
 #include "station/validate.h"
+#include "station/cli/cli_validate_curve.h"
 #include "sequences/data_path.h"
 #include <stdio.h>
 
@@ -47,8 +48,8 @@ static void print_orders(const ValidateOrders *orders, gboolean default_orders)
 
 int cli_validate(int argc, char **argv)
 {
-  g_autofree char *fixture = NULL, *db = NULL, *faults = NULL;
-  int boards = 100, seed = 1;
+  g_autofree char *fixture = NULL, *db = NULL, *faults = NULL, *curve = NULL;
+  int boards = 100, seed = 1, boards_per_size = 10, sizes = 8;
   double good_share = 0.3;
   gboolean verbose = FALSE, stats = FALSE, default_orders = FALSE;
   GOptionEntry entries[] = {
@@ -65,6 +66,12 @@ int cli_validate(int argc, char **argv)
      "Every board at its model's default order (LiFePO4, the most cells, its heater option) "
      "instead of drawn orders", NULL},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every board", NULL},
+    {"curve", 0, 0, G_OPTION_ARG_STRING, &curve,
+     "The detection curve of one defect with a size, from harmless to gross", "DEFECT"},
+    {"boards-per-size", 0, 0, G_OPTION_ARG_INT, &boards_per_size,
+     "With --curve: boards at each size (default 10)", "N"},
+    {"sizes", 0, 0, G_OPTION_ARG_INT, &sizes,
+     "With --curve: sizes from harmless to gross (default 8)", "K"},
     {"stats", 0, 0, G_OPTION_ARG_NONE, &stats,
      "Print n, mean and sigma per measurement over good boards; a limited measurement "
      "with no spread fails the validation", NULL},
@@ -76,7 +83,10 @@ int cli_validate(int argc, char **argv)
       "prints per defect how often the station caught it at the right step.\n"
       "Exit status 0 only with no escape, no false fail, no defect caught at the wrong step\n"
       "and no run that could not test (with --stats: and no limited measurement without\n"
-      "spread over good boards, other than exact read-backs and counts).");
+      "spread over good boards, other than exact read-backs and counts).\n"
+      "With --curve DEFECT it runs the same boards with that defect at each size from\n"
+      "harmless to gross and prints the detection probability per size; exit status 0 only\n"
+      "when no board fails at the harmless size and every board fails at the gross size.");
   g_option_context_add_main_entries(context, entries, NULL);
   if (!cli_parse(context, &argc, &argv))
     return EXIT_USAGE;
@@ -86,16 +96,28 @@ int cli_validate(int argc, char **argv)
               "[--good-share 0..1] [--fixture FILE] [--db FILE] [--stats] [--default-orders]");
     return EXIT_USAGE;
   }
+  if (curve && (faults || stats || db || default_orders || boards_per_size < 1 ||
+                boards_per_size > 10000 || sizes < 2 || sizes > 100)) {
+    cli_error("usage: station validate --curve DEFECT [--boards-per-size 1..10000] "
+              "[--sizes 2..100] [--seed S] [--fixture FILE] [-v]");
+    return EXIT_USAGE;
+  }
   g_autoptr(GError) error = NULL;
   g_autoptr(Catalog) catalog = catalog_load_default(&error);
   if (!catalog) {
     cli_error("%s", error->message);
     return EXIT_ERROR;
   }
+  g_autofree char *fixture_path = fixture ? g_strdup(fixture) : default_fixture_path();
+  if (curve) {
+    CurveRequest request = {.fixture_path = fixture_path, .defect = curve,
+                            .boards_per_size = boards_per_size, .sizes = sizes,
+                            .seed = (guint32)seed};
+    return cli_validate_curve(catalog, &request, verbose ? print_progress : NULL);
+  }
   g_auto(GStrv) fault_list = faults ? g_strsplit(faults, ",", -1) : NULL;
   for (char **f = fault_list; f && *f; f++)
     g_strstrip(*f);
-  g_autofree char *fixture_path = fixture ? g_strdup(fixture) : default_fixture_path();
   ValidateRequest request = {
     .fixture_path = fixture_path, .boards = boards, .seed = (guint32)seed,
     .faults = (const char *const *)fault_list, .good_share = good_share, .db_path = db,
