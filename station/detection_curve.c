@@ -30,8 +30,9 @@ static const CurveScale scales[] = {
    "supply standby_max 6.5 mA; a good board draws 4.25..5.75 mA held off"},
   {"sleep-current", "uA", 5, 32, 60,
    "sleep max 90 uA (55 uA on 8-tap boards); good boards draw 38..78 uA (28..46 uA)"},
-  {"leaky-input", "uA", 0.2, 0.8, 1.7,
-   "sleep leak_max 1.5 uA; a good input leaks 0.26..1.06 uA, read to +-0.2 uA"},
+  {"leaky-input", "uA", 0.2, 1.0, 1.7,
+   "sleep leak_max 1.5 uA; a good input leaks 0.26..1.06 uA (0.5 uA nominal at 3.3 V), "
+   "read to +-0.2 uA"},
 };
 
 const CurveScale *detection_curve_scale(const char *defect)
