@@ -8,24 +8,28 @@
 
 #define ASSERT_4(actual, expected) CU_ASSERT_DOUBLE_EQUAL(actual, expected, 0.00005)
 
+/* The interval of detected out of boards at 95 %, to 4 decimals. */
+static void assert_wilson(int detected, int boards, double low, double high)
+{
+  double l, h;
+  detection_wilson(detected, boards, DETECTION_Z95, &l, &h);
+  ASSERT_4(l, low);
+  ASSERT_4(h, high);
+}
+
 static void test_wilson(void)
 {
-  double low, high;
-  detection_wilson(5, 10, DETECTION_Z95, &low, &high);
-  ASSERT_4(low, 0.2366);
-  ASSERT_4(high, 0.7634);
-  detection_wilson(0, 10, DETECTION_Z95, &low, &high);
-  CU_ASSERT_EQUAL(low, 0.0);
-  ASSERT_4(high, 0.2775);
-  detection_wilson(10, 10, DETECTION_Z95, &low, &high);
-  ASSERT_4(low, 0.7225);
-  CU_ASSERT_EQUAL(high, 1.0);
+  assert_wilson(5, 10, 0.2366, 0.7634);
+  assert_wilson(0, 10, 0.0, 0.2775);
+  assert_wilson(10, 10, 0.7225, 1.0);
   /* Narrower with more boards, still around the share detected. */
-  detection_wilson(50, 100, DETECTION_Z95, &low, &high);
-  ASSERT_4(low, 0.4038);
-  ASSERT_4(high, 0.5962);
-  detection_wilson(1, 1, DETECTION_Z95, &low, &high);
-  ASSERT_4(low, 0.2065);
+  assert_wilson(50, 100, 0.4038, 0.5962);
+  assert_wilson(1, 1, 0.2065, 1.0);
+  /* At none and all detected the interval ends exactly at 0 and 1. */
+  double low, high;
+  detection_wilson(0, 7, DETECTION_Z95, &low, &high);
+  CU_ASSERT_EQUAL(low, 0.0);
+  detection_wilson(7, 7, DETECTION_Z95, &low, &high);
   CU_ASSERT_EQUAL(high, 1.0);
 }
 
