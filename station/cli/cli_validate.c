@@ -49,8 +49,8 @@ static void print_orders(const ValidateOrders *orders, gboolean default_orders)
 int cli_validate(int argc, char **argv)
 {
   g_autofree char *fixture = NULL, *db = NULL, *faults = NULL, *curve = NULL;
-  int boards = 100, seed = 1, boards_per_size = 10, sizes = 8;
-  double good_share = 0.3;
+  int boards = -1, seed = 1, boards_per_size = 10, sizes = 8; /* -1: not given */
+  double good_share = -1;
   gboolean verbose = FALSE, stats = FALSE, default_orders = FALSE;
   GOptionEntry entries[] = {
     {"boards", 'n', 0, G_OPTION_ARG_INT, &boards, "Boards to run (default 100)", "N"},
@@ -90,16 +90,20 @@ int cli_validate(int argc, char **argv)
   g_option_context_add_main_entries(context, entries, NULL);
   if (!cli_parse(context, &argc, &argv))
     return EXIT_USAGE;
+  /* --curve runs its own boards: the options of a drawn validation are refused with it. */
+  if (curve && (argc != 1 || seed < 0 || faults || stats || db || default_orders ||
+                boards != -1 || good_share != -1 || boards_per_size < 1 ||
+                boards_per_size > 10000 || sizes < 2 || sizes > 100)) {
+    cli_error("usage: station validate --curve DEFECT [--boards-per-size 1..10000] "
+              "[--sizes 2..100] [--seed S] [--fixture FILE] [-v]");
+    return EXIT_USAGE;
+  }
+  boards = boards == -1 ? 100 : boards;
+  good_share = good_share == -1 ? 0.3 : good_share;
   if (argc != 1 || boards < 1 || boards > 100000 || seed < 0 || good_share < 0 ||
       good_share > 1) {
     cli_error("usage: station validate [--boards 1..100000] [--seed S] [--faults LIST] "
               "[--good-share 0..1] [--fixture FILE] [--db FILE] [--stats] [--default-orders]");
-    return EXIT_USAGE;
-  }
-  if (curve && (faults || stats || db || default_orders || boards_per_size < 1 ||
-                boards_per_size > 10000 || sizes < 2 || sizes > 100)) {
-    cli_error("usage: station validate --curve DEFECT [--boards-per-size 1..10000] "
-              "[--sizes 2..100] [--seed S] [--fixture FILE] [-v]");
     return EXIT_USAGE;
   }
   g_autoptr(GError) error = NULL;

@@ -3,7 +3,7 @@
 # every size from harmless to gross, none failed at the harmless size, all at the gross size,
 # the detected share never falling below the interval of the size before, and the 50 % and
 # 95 % crossings within the scale. A defect without a size is refused with the ones that
-# have one.
+# have one, and so are the options of a drawn validation.
 . "$(dirname "$0")/lib.sh"
 start_twin
 echo "clock = virtual" >>"$WORK/fixture.conf"
@@ -65,4 +65,13 @@ set -e
 expect_eq "$status" 64 "exit status for a defect without a size"
 expect_grep "defect 'chg-fet-short' has no size to draw a curve of; these have: cell-offset, vref" \
   "$WORK/whole.out"
+# The options of a drawn validation do not go with a curve, nor a single size.
+for options in "--boards 5" "--faults vref" "--sizes 1"; do
+  set +e
+  "$STATION" validate --curve vref $options --fixture "$WORK/fixture.conf" >"$WORK/usage.out" 2>&1
+  status=$?
+  set -e
+  expect_eq "$status" 64 "exit status of --curve with $options"
+  expect_grep "usage: station validate --curve DEFECT" "$WORK/usage.out"
+done
 echo "ok"
