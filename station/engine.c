@@ -41,6 +41,7 @@ static void step_timing_clear(gpointer data)
   StepTiming *timing = data;
   g_free(timing->group);
   g_free(timing->name);
+  g_free(timing->overlapped);
 }
 
 void run_result_clear(RunResult *result)
@@ -136,9 +137,9 @@ static void emit_event(Run *run, EngineEvent *event)
   event->run_id = run->run_id;
   event->serial = run->serial.text;
   event->model = run->serial.model->name;
-  event->group = run->step_group;
-  event->step = run->step_name;
-  event->step_index = run->step_index;
+  event->group = run->step.group;
+  event->step = run->step.name;
+  event->step_index = run->step.index;
   event->elapsed_s = run_elapsed(run);
   run->engine->on_event(event, run->engine->on_event_data);
 }
@@ -177,6 +178,41 @@ static void store_failed(Run *run, GError *error)
   g_error_free(error);
 }
 
+typedef struct {
+  Outcome outcome;               /* worst so far: PASS < FAIL < ERROR */
+  char *first_failure;           /* step name */
+  char *message;                 /* why */
+} Verdict;
+
+/* A main step paused in wait_overlapped() while the steps declared with overlaps = its name
+ * run (see "overlaps" below). */
+typedef struct Overlap {
+  LuaHost *host;
+  LuaStepThread *thread;         /* the paused step's coroutine, owned */
+  const char *name;              /* its name (its SequenceStep's) */
+  StepState state;               /* its bookkeeping while the others run */
+  double limit_s;                /* its time limit, as the interrupt had it */
+  const char *limit_what;
+  const char *limit_note;
+  gint64 limit_deadline_us;
+  Verdict *verdict;
+  double paused_at;              /* s, fixture clock when it paused */
+  double deadline;               /* s, fixture clock when its wait ends */
+  double wait_s;                 /* s, its overlapped wait */
+  double required_s;             /* s of that wait the physics requires */
+  guint first_timing;            /* run->timings' length when it paused */
+  gboolean running;              /* resumed, it runs again */
+  gboolean ended;                /* its step has ended */
+  Outcome outcome;               /* then: its outcome */
+  char *stop_reason;             /* resume it only to stop, for this reason; owned */
+} Overlap;
+
+static void step_state_clear(StepState *state)
+{
+  g_clear_pointer(&state->first_failure, g_free);
+  g_clear_pointer(&state->limit_note, g_free);
+}
+
 /* ---- steps and measurements ------------------------------------------------------------ */
 
 void run_record_calibration(Run *run, const CalibrationRecord *calibration)
@@ -184,7 +220,7 @@ void run_record_calibration(Run *run, const CalibrationRecord *calibration)
   if (!run->engine->store || !run->run_id)
     return;
   GError *error = NULL;
-  if (!store_calibration_add(run->engine->store, run->run_id, run->step_id, calibration,
+  if (!store_calibration_add(run->engine->store, run->run_id, run->step.id, calibration,
                              &error))
     store_failed(run, error);
 }
@@ -193,20 +229,20 @@ Outcome run_record(Run *run, Measurement *m)
 {
   measurement_judge(m);
   if (m->outcome != OUTCOME_PASS) {
-    run->step_failed_measurements++;
-    if (!run->step_first_failure) {
+    run->step.failed_measurements++;
+    if (!run->step.first_failure) {
       g_autofree char *described = measurement_describe(m);
-      run->step_first_failure = g_strdup_printf("%s = %s", m->name, described);
+      run->step.first_failure = g_strdup_printf("%s = %s", m->name, described);
     }
   }
-  if (run->engine->store && run->step_id) {
+  if (run->engine->store && run->step.id) {
     MeasurementRecord record = {
       .name = m->name, .unit = m->unit, .value = m->value, .text = m->text,
       .low = m->low, .high = m->high, .comparison = comparison_name(m->comparison),
       .expected = m->expected, .outcome = outcome_name(m->outcome),
     };
     GError *error = NULL;
-    if (!store_measurement_add(run->engine->store, run->step_id, &record, &error))
+    if (!store_measurement_add(run->engine->store, run->step.id, &record, &error))
       store_failed(run, error);
   }
   emit(run, EVENT_MEASUREMENT, m, m->outcome, NULL);
@@ -217,43 +253,51 @@ Outcome run_record(Run *run, Measurement *m)
 
 static void step_begin(Run *run, const char *group, const char *name)
 {
-  run->step_index++;
-  run->step_group = group;
-  run->step_name = name;
-  run->step_failed_measurements = 0;
-  run->step_wait_s = run->step_required_s = 0;
-  run->step_clock_start = clock_now(run);
-  run->step_started_us = g_get_monotonic_time();
-  g_clear_pointer(&run->step_first_failure, g_free);
-  run->step_id = 0;
+  run->step.index = ++run->steps_begun;
+  run->step.group = group;
+  run->step.name = name;
+  run->step.failed_measurements = 0;
+  run->step.wait_s = run->step.required_s = run->step.held_s = 0;
+  run->step.clock_start = clock_now(run);
+  run->step.started_us = g_get_monotonic_time();
+  g_clear_pointer(&run->step.first_failure, g_free);
+  run->step.id = 0;
   if (run->engine->store) {
     GError *error = NULL;
-    run->step_id = store_step_begin(run->engine->store, run->run_id, run->step_index, group,
+    run->step.id = store_step_begin(run->engine->store, run->run_id, run->step.index, group,
                                     name, &error);
-    if (!run->step_id)
+    if (!run->step.id)
       store_failed(run, error);
   }
   emit(run, EVENT_STEP_STARTED, NULL, OUTCOME_RUNNING, NULL);
 }
 
+/* The step's timing is its own time: the time it was held while a step paused in its wait
+ * went on is not (a step paused in its own overlapped wait is timed as if it had waited
+ * alone). */
 static void step_end(Run *run, Outcome outcome, const char *message)
 {
+  const Overlap *overlap = run->overlap;
+  gboolean own = overlap && overlap->running;
   StepTiming timing = {
-    .group = g_strdup(run->step_group), .name = g_strdup(run->step_name),
-    .clock_s = clock_now(run) - run->step_clock_start, .wait_s = run->step_wait_s,
-    .required_s = run->step_required_s,
-    .wall_s = (double)(g_get_monotonic_time() - run->step_started_us) / G_USEC_PER_SEC,
-    .time_limit_s = run->step_limit_s, .time_limit_from = run->step_limit_from,
+    .group = g_strdup(run->step.group), .name = g_strdup(run->step.name),
+    .clock_s = clock_now(run) - run->step.clock_start - run->step.held_s,
+    .wait_s = run->step.wait_s, .required_s = run->step.required_s,
+    .wall_s = (double)(g_get_monotonic_time() - run->step.started_us) / G_USEC_PER_SEC,
+    .time_limit_s = run->step.limit_s, .time_limit_from = run->step.limit_from,
+    .overlapped = overlap && !own ? g_strdup(overlap->name) : NULL,
+    .overlap_wait_s = own ? overlap->wait_s : 0,
+    .overlap_required_s = own ? overlap->required_s : 0,
   };
   g_array_append_val(run->timings, timing);
-  if (run->engine->store && run->step_id) {
+  if (run->engine->store && run->step.id) {
     GError *error = NULL;
-    if (!store_step_end(run->engine->store, run->step_id, outcome_name(outcome), message,
+    if (!store_step_end(run->engine->store, run->step.id, outcome_name(outcome), message,
                         &error))
       store_failed(run, error);
   }
   emit(run, EVENT_STEP_ENDED, NULL, outcome, message);
-  run->step_id = 0;
+  run->step.id = 0;
 }
 
 /* Sleeps the wait out on the real clock in slices; a fault the fixture's watch found ends
@@ -279,13 +323,64 @@ static gboolean wait_real(Run *run, double seconds, GError **error)
   }
 }
 
-gboolean run_wait(Run *run, double seconds, double required, GError **error)
+/* Waits on the fixture clock, not counted as any step's wait. */
+static gboolean clock_wait(Run *run, double seconds, GError **error)
 {
-  run->step_wait_s += seconds;
-  run->step_required_s += required;
   if (fixture_clock_is_virtual(run->fixture))
     return fixture_wait(run->fixture, seconds, error);
   return seconds <= 0 || wait_real(run, seconds, error);
+}
+
+static void overlap_resume(Run *run);
+
+/* A wait of the running step. When a step paused in its overlapped wait is due before this
+ * wait's end, it goes on at its deadline and runs to its end; this wait then ends when it
+ * would have, or at once when the paused step took longer (the difference is not this
+ * step's time: held_s). */
+gboolean run_wait(Run *run, double seconds, double required, GError **error)
+{
+  run->step.wait_s += seconds;
+  run->step.required_s += required;
+  Overlap *overlap = run->overlap;
+  double now = overlap && !overlap->running && !overlap->ended ? clock_now(run) : NAN;
+  if (isnan(now) || overlap->deadline >= now + seconds)
+    return clock_wait(run, seconds, error);
+  double end = now + seconds;
+  if (overlap->deadline > now && !clock_wait(run, overlap->deadline - now, error))
+    return FALSE;
+  overlap_resume(run);
+  double after = clock_now(run);
+  if (isnan(after))
+    return TRUE;
+  if (after >= end) {
+    run->step.held_s += after - end;
+    return TRUE;
+  }
+  return clock_wait(run, end - after, error);
+}
+
+gboolean run_overlap_begin(Run *run, double seconds, double required)
+{
+  if (!run->overlap_allowed)
+    return FALSE;
+  run->overlap_allowed = FALSE;   /* once per step: its first overlapped wait */
+  double now = clock_now(run);
+  if (isnan(now))
+    return FALSE;
+  Overlap *overlap = g_new0(Overlap, 1);
+  overlap->paused_at = now;
+  overlap->deadline = now + seconds;
+  overlap->wait_s = seconds;
+  overlap->required_s = required;
+  run->step.wait_s += seconds;
+  run->step.required_s += required;
+  run->overlap = overlap;
+  return TRUE;
+}
+
+const char *run_overlap_stop_reason(const Run *run)
+{
+  return run->overlap ? run->overlap->stop_reason : NULL;
 }
 
 /* ---- preparing a run ------------------------------------------------------------------- */
@@ -502,12 +597,13 @@ static void run_clear(Run *run)
   g_clear_pointer(&run->limits, limit_table_free);
   g_free(run->sequence_path);
   g_free(run->sequence_sha256);
-  g_free(run->step_first_failure);
+  g_free(run->step.first_failure);
   g_free(run->store_problem);
   g_free(run->unsafe);
   g_clear_pointer(&run->timings, g_array_unref);
-  g_clear_pointer(&run->step_limit_note, g_free);
+  g_clear_pointer(&run->step.limit_note, g_free);
   g_clear_pointer(&run->plan, g_hash_table_unref);
+  g_clear_pointer(&run->ran_overlapped, g_hash_table_unref);
 }
 
 /* Runs the sequence file's top level within its time limit. An abort meanwhile is
@@ -616,11 +712,6 @@ static Outcome safe_state_step(Run *run, char **message)
   return OUTCOME_PASS;
 }
 
-typedef struct {
-  Outcome outcome;               /* worst so far: PASS < FAIL < ERROR */
-  char *first_failure;           /* step name */
-  char *message;                 /* why */
-} Verdict;
 
 static void verdict_add(Verdict *verdict, const char *step, Outcome outcome, const char *why)
 {
@@ -634,27 +725,10 @@ static void verdict_add(Verdict *verdict, const char *step, Outcome outcome, con
     verdict->outcome = outcome;
 }
 
-/* Runs one step (built in or from the sequence) with its bookkeeping. */
-static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const char *group,
-                       const char *name, Outcome (*builtin)(Run *, char **), Verdict *verdict)
+/* The end of a step: its outcome judged (a fault the watch found, a failing measurement),
+ * stored, announced and added to the verdict. Takes message. */
+static Outcome step_finish(Run *run, Outcome outcome, char *message, Verdict *verdict)
 {
-  run->step_limit_s = 0;
-  run->step_limit_from = NULL;
-  g_clear_pointer(&run->step_limit_note, g_free);
-  if (step) {
-    StepTimeLimit limit = step_time_limit_choose(step->time_limit_s,
-                                                 plan_store_planned_s(run->plan, group, name));
-    run->step_limit_s = limit.limit_s;
-    run->step_limit_from = step_time_limit_source_name(limit.source);
-    run->step_limit_note = step_time_limit_describe(&limit);
-  }
-  step_begin(run, group, name);
-  g_autofree char *message = NULL;
-  if (step) {
-    lua_interrupt_set_limit(&run->interrupt, "the step", run->step_limit_s);
-    run->interrupt.note = run->step_limit_note;
-  }
-  Outcome outcome = builtin ? builtin(run, &message) : lua_host_run_step(host, step, &message);
   lua_interrupt_set_limit(&run->interrupt, NULL, 0);
   /* An instrument the watch found silent during the step is a station fault, whatever the
    * step made of the others' answers; it is reported once, by the step it happened in. */
@@ -668,13 +742,13 @@ static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const 
       message = g_strdup(fault->message);
     }
   }
-  if (outcome == OUTCOME_PASS && run->step_failed_measurements > 0) {
+  if (outcome == OUTCOME_PASS && run->step.failed_measurements > 0) {
     outcome = OUTCOME_FAIL;
     g_free(message);
-    message = run->step_failed_measurements > 1
-                  ? g_strdup_printf("%s (and %d more)", run->step_first_failure,
-                                    run->step_failed_measurements - 1)
-                  : g_strdup(run->step_first_failure);
+    message = run->step.failed_measurements > 1
+                  ? g_strdup_printf("%s (and %d more)", run->step.first_failure,
+                                    run->step.failed_measurements - 1)
+                  : g_strdup(run->step.first_failure);
   }
   if (outcome == OUTCOME_ERROR && message && strchr(message, '\n')) {
     /* Keep the traceback in the log; the step's message is its first line. */
@@ -682,8 +756,171 @@ static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const 
     *strchr(message, '\n') = '\0';
   }
   step_end(run, outcome, message);
-  verdict_add(verdict, name, outcome, message);
+  verdict_add(verdict, run->step.name, outcome, message);
+  g_free(message);
   return outcome;
+}
+
+/* ---- overlaps ----------------------------------------------------------------------------
+ * A main step may pause in wait_overlapped(): the steps declared with overlaps = its name
+ * (and not run yet) run meanwhile, in the order declared, each a step of its own, stored and
+ * announced as it happens. The paused step goes on at its wait's end on the fixture clock:
+ * in the main loop once they have run, or inside one of their waits when the end comes
+ * first (it then runs to its end there, and that wait goes on after it), so its own timing
+ * (a recovery it measures) is what it would be alone. An abort, or an overlapping step that
+ * could not be completed, resumes it at once to stop: its wait raises an error, its cleanup
+ * runs, and the run stops as after any ERROR. Which steps may overlap which waits is the
+ * sequence's to say (sequences/eol.lua: the physics that allows each). */
+
+/* Steps declared to overlap `step` that have not run yet. */
+static gboolean overlappers_waiting(Run *run, LuaHost *host, const SequenceStep *step)
+{
+  GPtrArray *steps = lua_host_steps(host);
+  for (guint i = 0; step->group == GROUP_MAIN && i < steps->len; i++) {
+    const SequenceStep *other = g_ptr_array_index(steps, i);
+    if (other->overlaps && g_str_equal(other->overlaps, step->name) &&
+        !g_hash_table_contains(run->ran_overlapped, other))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* The paused step goes on (to stop, when overlap->stop_reason is set) and runs to its end;
+ * the running step's state is put back after it. */
+static void overlap_resume(Run *run)
+{
+  Overlap *overlap = run->overlap;
+  StepState current = run->step;
+  LuaInterrupt limit = run->interrupt;
+  run->step = overlap->state;
+  double now = clock_now(run);
+  if (!isnan(now))
+    run->step.held_s += MAX(0.0, now - overlap->paused_at - overlap->wait_s);
+  run->interrupt.limit_s = overlap->limit_s;
+  run->interrupt.what = overlap->limit_what;
+  run->interrupt.note = overlap->limit_note;
+  run->interrupt.deadline_us = overlap->limit_deadline_us;
+  overlap->running = TRUE;
+  Outcome outcome;
+  char *message = NULL;
+  if (lua_host_step_resume(overlap->host, overlap->thread, &outcome, &message)) {
+    outcome = OUTCOME_ERROR;   /* it cannot pause again: run_overlap_begin allows one */
+    message = g_strdup("wait_overlapped: paused twice");
+  }
+  overlap->outcome = step_finish(run, outcome, message, overlap->verdict);
+  overlap->running = FALSE;
+  overlap->ended = TRUE;
+  overlap->state = run->step;
+  run->step = current;
+  run->interrupt.limit_s = limit.limit_s;
+  run->interrupt.what = limit.what;
+  run->interrupt.note = limit.note;
+  run->interrupt.deadline_us = limit.deadline_us;
+}
+
+static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const char *group,
+                       const char *name, Outcome (*builtin)(Run *, char **),
+                       Verdict *verdict);
+
+/* Runs `step` (begun) as a coroutine; when it pauses in wait_overlapped(), the steps waiting
+ * to overlap it run, then it goes on at its wait's end. Returns its outcome, its step ended;
+ * its timing gets what the overlap saved. */
+static Outcome run_overlapping(Run *run, LuaHost *host, const SequenceStep *step,
+                               Verdict *verdict)
+{
+  LuaStepThread *thread = NULL;
+  Outcome outcome;
+  char *message = NULL;
+  run->overlap_allowed = TRUE;
+  gboolean paused = lua_host_step_start(host, step, &thread, &outcome, &message);
+  run->overlap_allowed = FALSE;
+  if (!paused) {
+    lua_host_step_thread_free(host, thread);
+    return step_finish(run, outcome, message, verdict);
+  }
+  Overlap *overlap = run->overlap;
+  overlap->host = host;
+  overlap->thread = thread;
+  overlap->name = step->name;
+  overlap->verdict = verdict;
+  overlap->state = run->step;
+  memset(&run->step, 0, sizeof run->step);
+  overlap->limit_s = run->interrupt.limit_s;
+  overlap->limit_what = run->interrupt.what;
+  overlap->limit_note = run->interrupt.note;
+  overlap->limit_deadline_us = run->interrupt.deadline_us;
+  overlap->first_timing = run->timings->len;
+  double started = overlap->state.clock_start;
+
+  GPtrArray *steps = lua_host_steps(host);
+  for (guint i = 0; i < steps->len && !overlap->ended && !overlap->stop_reason; i++) {
+    const SequenceStep *other = g_ptr_array_index(steps, i);
+    if (!other->overlaps || !g_str_equal(other->overlaps, step->name) ||
+        g_hash_table_contains(run->ran_overlapped, other))
+      continue;
+    g_hash_table_add(run->ran_overlapped, (gpointer)other);
+    Outcome ran = run_one(run, host, other, step_group_name(other->group), other->name, NULL,
+                          verdict);
+    if (run_abort_requested(run))
+      overlap->stop_reason = g_strdup("aborted by the operator");
+    else if (ran == OUTCOME_ERROR)
+      overlap->stop_reason = g_strdup_printf("%s, which ran in this step's wait, could not "
+                                             "be completed", other->name);
+  }
+  if (!overlap->ended) {
+    double now = clock_now(run);
+    GError *error = NULL;
+    if (!overlap->stop_reason && !isnan(now) && overlap->deadline > now &&
+        !clock_wait(run, overlap->deadline - now, &error)) {
+      overlap->stop_reason = g_strdup(error->message);
+      g_error_free(error);
+    }
+    overlap_resume(run);
+  }
+  /* What the overlap saved: the steps' own times, less the time they took together. */
+  double serial = 0;
+  StepTiming *own = NULL;
+  for (guint i = overlap->first_timing; i < run->timings->len; i++) {
+    StepTiming *t = &g_array_index(run->timings, StepTiming, i);
+    serial += t->clock_s;
+    if (!t->overlapped)
+      own = t;
+  }
+  double saved = serial - (clock_now(run) - started);
+  if (own && isfinite(saved))
+    own->overlap_saved_s = MAX(0.0, saved);
+  outcome = overlap->outcome;
+  lua_host_step_thread_free(host, overlap->thread);
+  step_state_clear(&overlap->state);
+  g_free(overlap->stop_reason);
+  g_clear_pointer(&run->overlap, g_free);
+  return outcome;
+}
+
+/* Runs one step (built in or from the sequence) with its bookkeeping. */
+static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const char *group,
+                       const char *name, Outcome (*builtin)(Run *, char **), Verdict *verdict)
+{
+  run->step.limit_s = 0;
+  run->step.limit_from = NULL;
+  g_clear_pointer(&run->step.limit_note, g_free);
+  if (step) {
+    StepTimeLimit limit = step_time_limit_choose(step->time_limit_s,
+                                                 plan_store_planned_s(run->plan, group, name));
+    run->step.limit_s = limit.limit_s;
+    run->step.limit_from = step_time_limit_source_name(limit.source);
+    run->step.limit_note = step_time_limit_describe(&limit);
+  }
+  step_begin(run, group, name);
+  char *message = NULL;
+  if (step) {
+    lua_interrupt_set_limit(&run->interrupt, "the step", run->step.limit_s);
+    run->interrupt.note = run->step.limit_note;
+  }
+  if (step && overlappers_waiting(run, host, step))
+    return run_overlapping(run, host, step, verdict);
+  Outcome outcome = builtin ? builtin(run, &message) : lua_host_run_step(host, step, &message);
+  return step_finish(run, outcome, message, verdict);
 }
 
 static void skip_step(Run *run, const char *group, const char *name, const char *why)
@@ -714,8 +951,8 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
   for (int pass = GROUP_SETUP; pass <= GROUP_MAIN; pass++) {
     for (guint i = 0; i < steps->len; i++) {
       const SequenceStep *step = g_ptr_array_index(steps, i);
-      if ((int)step->group != pass)
-        continue;
+      if ((int)step->group != pass || g_hash_table_contains(run->ran_overlapped, step))
+        continue;   /* another group's, or it ran in the wait of the step it overlaps */
       if (!stop_reason && run_abort_requested(run))
         stop_reason = "aborted by the operator";
       if (stop_reason) {
@@ -908,6 +1145,7 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
                                                       : g_get_user_name());
   run.started_us = g_get_monotonic_time();
   run.timings = g_array_new(FALSE, TRUE, sizeof(StepTiming));
+  run.ran_overlapped = g_hash_table_new(NULL, NULL);
   g_array_set_clear_func(run.timings, step_timing_clear);
   if (engine->store && !begin_stored_run(engine, &run, host, error)) {
     g_prefix_error(error, "cannot record the run, so the board is not tested: ");
@@ -921,8 +1159,8 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
 
   Verdict verdict = {.outcome = OUTCOME_PASS};
   run_steps(&run, host, &verdict);
-  run.step_group = run.step_name = NULL;
-  run.step_index = 0;
+  run.step.group = run.step.name = NULL;
+  run.step.index = 0;
 
   result->outcome = run_abort_requested(&run) ? OUTCOME_ABORTED : verdict.outcome;
   if (result->outcome == OUTCOME_ABORTED && !verdict.message)
@@ -932,9 +1170,9 @@ gboolean engine_run(Engine *engine, const RunRequest *request, RunResult *result
   result->message = verdict.message;
   result->duration_s = run_elapsed(&run);
   for (guint i = 0; i < run.timings->len; i++) {
-    double step_clock = g_array_index(run.timings, StepTiming, i).clock_s;
-    if (!isnan(step_clock))
-      result->clock_s += step_clock;
+    const StepTiming *t = &g_array_index(run.timings, StepTiming, i);
+    if (!isnan(t->clock_s))
+      result->clock_s += t->clock_s - t->overlap_saved_s;
   }
   result->timings = g_steal_pointer(&run.timings);
   end_run(engine, &run, result);

@@ -116,6 +116,14 @@ typedef struct {
   double wall_s;                  /* s of wall time the step took */
   double time_limit_s;            /* s of wall time it was allowed (0: a built-in step) */
   const char *time_limit_from;    /* "sequence", "plan", "default" (static); NULL: built in */
+  /* Overlaps (wait_overlapped and step{overlaps}): clock_s of a step is its own time, as if
+   * it had run alone; a step that ran in another's wait names that one. */
+  char *overlapped;               /* the step whose overlapped wait this one ran in, or NULL */
+  double overlap_wait_s;          /* s of this step's own overlapped wait (0: none) */
+  double overlap_required_s;      /* s of that wait the physics requires */
+  double overlap_saved_s;         /* s of fixture clock the overlap saved: this step's time
+                                     and the overlapping steps' less the time they took
+                                     together */
 } StepTiming;
 
 typedef struct {
@@ -124,7 +132,8 @@ typedef struct {
   char *first_failure;            /* first failing step, or NULL */
   char *message;                  /* why it did not pass, or NULL */
   double duration_s;              /* s of wall time */
-  double clock_s;                 /* s on the fixture clock (virtual on the twin) */
+  double clock_s;                 /* s on the fixture clock (virtual on the twin): the
+                                     cycle, overlaps counted once */
   GArray *timings;                /* StepTiming per step run, in order */
   gboolean stored;                /* the whole run is in the store (its final commit done) */
   char *plan_path;                /* request->save_plan: the plan file written, or NULL */

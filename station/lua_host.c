@@ -16,7 +16,11 @@
  *   jk                                   the board's register map (lua_registers.h)
  *   setup{...} step{...} teardown{...}   declare steps: name, run = function, critical,
  *                                        time_limit (s of wall time; past it the step is
- *                                        ERROR; default: from the plan, step_time_limit.h)
+ *                                        ERROR; default: from the plan, step_time_limit.h),
+ *                                        overlaps = NAME (main steps: runs in the
+ *                                        wait_overlapped() of main step NAME declared
+ *                                        before it, or at its own place when NAME never
+ *                                        gets there; it may not be critical)
  *   measure{name, value, unit, low, high, comparison, expected, marginal_low, marginal_high}
  *                                        records a measurement, returns true when it passes
  *   calibration{kind, unit, reference, before, after, factor, passed}
@@ -27,6 +31,10 @@
  *   wait(s [, required])                 waits on the fixture clock; `required` is the part
  *                                        the physics needs (default: all of it), the rest
  *                                        is margin (station plan reports both)
+ *   wait_overlapped(s [, required])      the same wait, during which the steps declared
+ *                                        with overlaps = this step run (once, at the
+ *                                        step's first such wait); the step goes on at the
+ *                                        wait's end on the fixture clock (engine.c)
  *   board                                serial, model (catalog entry), and the order:
  *                                        chemistry, cell_count, heater (boolean), profile;
  *                                        with the heater and sequence{heater = true},
@@ -80,10 +88,37 @@ static void sequence_step_free(gpointer data)
 {
   SequenceStep *step = data;
   g_free(step->name);
+  g_free(step->overlaps);
   g_free(step);
 }
 
 /* ---- declaring steps ---------------------------------------------------------------- */
+
+/* step{overlaps = NAME} (the value on the top of the stack): NAME is a main step declared
+ * before this main step that itself overlaps none, and this one is not critical (its failure
+ * could not stop the step it runs within). */
+static int declare_overlap(lua_State *L, LuaHost *host, SequenceStep *step)
+{
+  const char *within = lua_tostring(L, -1);
+  if (!within || step->group != GROUP_MAIN)
+    return luaL_error(L, "step '%s': overlaps = the name of a main step, and only a main step "
+                      "may overlap one", step->name);
+  if (step->critical)
+    return luaL_error(L, "step '%s' overlaps '%s' and cannot be critical: it runs while "
+                      "'%s' waits", step->name, within, within);
+  for (guint i = 0; i + 1 < host->steps->len; i++) {
+    const SequenceStep *other = g_ptr_array_index(host->steps, i);
+    if (!g_str_equal(other->name, within))
+      continue;
+    if (other->group != GROUP_MAIN || other->overlaps)
+      return luaL_error(L, "step '%s' overlaps '%s', which is not a main step that overlaps "
+                        "none", step->name, within);
+    step->overlaps = g_strdup(within);
+    return 0;
+  }
+  return luaL_error(L, "step '%s' overlaps '%s', which is not a step declared before it",
+                    step->name, within);
+}
 
 static int declare_step(lua_State *L, StepGroup group)
 {
@@ -116,6 +151,9 @@ static int declare_step(lua_State *L, StepGroup group)
       return luaL_error(L, "step '%s': time_limit is seconds, a number above 0 and at most "
                         "86400", name);
   }
+  lua_getfield(L, 1, "overlaps");
+  if (!lua_isnil(L, -1))
+    return declare_overlap(L, host, step);
   return 0;
 }
 
@@ -310,19 +348,53 @@ static int l_log(lua_State *L)
   return 0;
 }
 
+/* The arguments of wait() and wait_overlapped(): seconds and the required part of them. */
+static void wait_arguments(lua_State *L, double *seconds, double *required)
+{
+  *seconds = luaL_checknumber(L, 1);
+  *required = luaL_optnumber(L, 2, *seconds);
+  if (*seconds < 0 || *seconds > 3600)
+    luaL_error(L, "wait(%f): seconds must be within 0..3600", *seconds);
+  if (*required < 0 || *required > *seconds)
+    luaL_error(L, "wait(%f, %f): the required part must be within 0..seconds", *seconds,
+               *required);
+}
+
 static int l_wait(lua_State *L)
 {
   Run *run = lua_run_of(L);
-  double seconds = luaL_checknumber(L, 1);
-  double required = luaL_optnumber(L, 2, seconds);
-  if (seconds < 0 || seconds > 3600)
-    return luaL_error(L, "wait(%f): seconds must be within 0..3600", seconds);
-  if (required < 0 || required > seconds)
-    return luaL_error(L, "wait(%f, %f): the required part must be within 0..seconds", seconds,
-                      required);
+  double seconds, required;
+  wait_arguments(L, &seconds, &required);
   GError *error = NULL;
   if (!run_wait(run, seconds, required, &error))
     return lua_raise_error(L, "wait", error);
+  return 0;
+}
+
+/* Where a step paused in wait_overlapped() goes on: at the wait's end, or stopped (an abort,
+ * an overlapping step that could not be completed). */
+static int wait_overlapped_resumed(lua_State *L, int status, lua_KContext context)
+{
+  (void)status;
+  (void)context;
+  const char *why = run_overlap_stop_reason(lua_run_of(L));
+  if (why)
+    return luaL_error(L, "wait_overlapped: stopped before the wait's end: %s", why);
+  return 0;
+}
+
+/* wait_overlapped(s [, required]): a wait the steps declared to overlap this one run in; a
+ * plain wait where none is waiting to (or the step cannot pause here). */
+static int l_wait_overlapped(lua_State *L)
+{
+  Run *run = lua_run_of(L);
+  double seconds, required;
+  wait_arguments(L, &seconds, &required);
+  if (lua_isyieldable(L) && run_overlap_begin(run, seconds, required))
+    return lua_yieldk(L, 0, 0, wait_overlapped_resumed);
+  GError *error = NULL;
+  if (!run_wait(run, seconds, required, &error))
+    return lua_raise_error(L, "wait_overlapped", error);
   return 0;
 }
 
@@ -354,7 +426,8 @@ static void open_sandbox(lua_State *L)
   static const luaL_Reg globals[] = {
     {"setup", l_setup}, {"step", l_step}, {"teardown", l_teardown}, {"sequence", l_sequence},
     {"measure", l_measure}, {"calibration", l_calibration}, {"fail", l_fail}, {"skip", l_skip}, {"log", l_log},
-    {"print", l_log}, {"wait", l_wait}, {"clock", l_clock}, {NULL, NULL},
+    {"print", l_log}, {"wait", l_wait}, {"wait_overlapped", l_wait_overlapped},
+    {"clock", l_clock}, {NULL, NULL},
   };
   lua_pushglobaltable(L);
   luaL_setfuncs(L, globals, 0);
@@ -581,6 +654,25 @@ void lua_host_bind(LuaHost *host, Run *run)
   lua_setglobal(L, "firmware");
 }
 
+/* The outcome of a step whose run raised `status` with the error value on the top of L (a
+ * traceback from `traceback`'s stack added to a Lua error when traceback is given). */
+static Outcome step_error_outcome(lua_State *L, lua_State *traceback, char **message)
+{
+  if (lua_touserdata(L, -1) == &fail_sentinel || lua_touserdata(L, -1) == &skip_sentinel) {
+    Outcome outcome = lua_touserdata(L, -1) == &fail_sentinel ? OUTCOME_FAIL : OUTCOME_SKIP;
+    lua_getfield(L, LUA_REGISTRYINDEX, "station.step_message");
+    *message = g_strdup(lua_tostring(L, -1));
+    return outcome;
+  }
+  const char *text = lua_tostring(L, -1);
+  if (traceback) {
+    luaL_traceback(L, traceback, text ? text : "unknown error", 0);
+    text = lua_tostring(L, -1);
+  }
+  *message = g_strdup(text ? text : "unknown error");
+  return OUTCOME_ERROR;
+}
+
 Outcome lua_host_run_step(LuaHost *host, const SequenceStep *step, char **message)
 {
   lua_State *L = host->L;
@@ -589,19 +681,64 @@ Outcome lua_host_run_step(LuaHost *host, const SequenceStep *step, char **messag
   lua_pushcfunction(L, message_handler);
   lua_rawgeti(L, LUA_REGISTRYINDEX, step->function_ref);
   int status = lua_pcall(L, 0, 0, 1);
-  if (status == LUA_OK) {
-    lua_settop(L, 0);
-    return OUTCOME_PASS; /* the engine turns it into FAIL if a measurement failed */
-  }
-  Outcome outcome = OUTCOME_ERROR;
-  if (lua_touserdata(L, -1) == &fail_sentinel || lua_touserdata(L, -1) == &skip_sentinel) {
-    outcome = lua_touserdata(L, -1) == &fail_sentinel ? OUTCOME_FAIL : OUTCOME_SKIP;
-    lua_getfield(L, LUA_REGISTRYINDEX, "station.step_message");
-    *message = g_strdup(lua_tostring(L, -1));
-  } else {
-    const char *text = lua_tostring(L, -1);
-    *message = g_strdup(text ? text : "unknown error");
-  }
+  Outcome outcome = status == LUA_OK ? OUTCOME_PASS /* the engine turns it into FAIL if a
+                                                       measurement failed */
+                                     : step_error_outcome(L, NULL, message);
   lua_settop(L, 0);
   return outcome;
+}
+
+struct LuaStepThread {
+  lua_State *co;                 /* the step's coroutine */
+  int ref;                       /* its registry reference (keeps it alive) */
+};
+
+/* Runs the coroutine until it pauses (TRUE) or ends (FALSE, outcome and message set). */
+static gboolean step_thread_run(LuaHost *host, LuaStepThread *thread, Outcome *outcome,
+                                char **message)
+{
+  int results = 0;
+  *message = NULL;
+  int status = lua_resume(thread->co, host->L, 0, &results);
+  if (status == LUA_YIELD) {
+    lua_pop(thread->co, results);
+    return TRUE;
+  }
+  if (status == LUA_OK) {
+    *outcome = OUTCOME_PASS;
+    return FALSE;
+  }
+  /* The error value read beside the traceback on the host's stack, which may be the stack of
+   * a step running now (this one was resumed in its wait): left as it was found. */
+  int top = lua_gettop(host->L);
+  lua_xmove(thread->co, host->L, 1);
+  *outcome = step_error_outcome(host->L, thread->co, message);
+  lua_settop(host->L, top);
+  return FALSE;
+}
+
+gboolean lua_host_step_start(LuaHost *host, const SequenceStep *step, LuaStepThread **thread,
+                             Outcome *outcome, char **message)
+{
+  lua_State *L = host->L;
+  LuaStepThread *t = g_new0(LuaStepThread, 1);
+  t->co = lua_newthread(L);
+  t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_rawgeti(t->co, LUA_REGISTRYINDEX, step->function_ref);
+  *thread = t;
+  return step_thread_run(host, t, outcome, message);
+}
+
+gboolean lua_host_step_resume(LuaHost *host, LuaStepThread *thread, Outcome *outcome,
+                              char **message)
+{
+  return step_thread_run(host, thread, outcome, message);
+}
+
+void lua_host_step_thread_free(LuaHost *host, LuaStepThread *thread)
+{
+  if (!thread)
+    return;
+  luaL_unref(host->L, LUA_REGISTRYINDEX, thread->ref);
+  g_free(thread);
 }

@@ -15,6 +15,8 @@ typedef struct {
   StepGroup group;
   gboolean critical;             /* a failure stops the main group */
   double time_limit_s;           /* s of wall time the step may take; 0: the default */
+  char *overlaps;                /* step{overlaps = NAME}: the main step declared before it
+                                    in whose wait_overlapped() it runs, or NULL */
   int function_ref;              /* registry reference of the step's function */
 } SequenceStep;
 
@@ -44,6 +46,18 @@ GPtrArray *lua_host_steps(const LuaHost *host);     /* of SequenceStep*, borrowe
 
 /* Binds the run (board, fixture, limits) into the sequence's globals. */
 void lua_host_bind(LuaHost *host, Run *run);
+/* A step running as a coroutine, so that it can pause in wait_overlapped(). */
+typedef struct LuaStepThread LuaStepThread;
+
 /* Runs one step. Returns PASS, FAIL (a measurement failed or the step called fail()), SKIP,
  * or ERROR (script or instrument error, or abort); *message says why it did not pass. */
 Outcome lua_host_run_step(LuaHost *host, const SequenceStep *step, char **message);
+/* Runs one step as a coroutine until it ends (FALSE, with its outcome and message as
+ * lua_host_run_step gives them) or pauses in wait_overlapped() (TRUE: resume it with
+ * lua_host_step_resume). */
+gboolean lua_host_step_start(LuaHost *host, const SequenceStep *step, LuaStepThread **thread,
+                             Outcome *outcome, char **message);
+/* Resumes a paused step; the same results as lua_host_step_start. */
+gboolean lua_host_step_resume(LuaHost *host, LuaStepThread *thread, Outcome *outcome,
+                              char **message);
+void lua_host_step_thread_free(LuaHost *host, LuaStepThread *thread);

@@ -13,6 +13,26 @@
 #include "station/shift.h"
 #include "db/golden.h"
 
+/* One step's bookkeeping while it runs. */
+typedef struct {
+  gint64 id;                     /* its stored row, 0: not stored */
+  int index;                     /* 1-based position in the run */
+  const char *group;
+  const char *name;
+  int failed_measurements;
+  char *first_failure;           /* description of the first failing measurement, owned */
+  double clock_start;            /* s, fixture clock when the step began (NAN: unreadable) */
+  double wait_s;                 /* s waited in this step */
+  double required_s;             /* s of those waits the physics requires */
+  double held_s;                 /* s of fixture clock it spent held while another step ran
+                                    in its stead (beyond its own wait): not its own time */
+  gint64 started_us;             /* monotonic µs when the step began */
+  double limit_s;                /* s of wall time the step may take (0: built in) */
+  const char *limit_from;        /* where that limit comes from (static), NULL: built in */
+  char *limit_note;              /* the same in words for its message, owned */
+  gint64 limit_deadline_us;      /* its time limit's deadline while another step runs */
+} StepState;
+
 typedef struct {
   Engine *engine;
   const RunRequest *request;
@@ -43,24 +63,19 @@ typedef struct {
   FixtureWatch *watch;           /* checks the instruments in a real-time run, owned */
   gboolean watch_reported;       /* its fault was made a step's ERROR */
   LuaInterrupt interrupt;        /* what stops the sequence's Lua code: abort, step limit */
-  /* The step being run. */
-  gint64 step_id;
-  int step_index;
-  const char *step_group;
-  const char *step_name;
-  int step_failed_measurements;
-  double step_clock_start;       /* s, fixture clock when the step began (NAN: unreadable) */
+  /* The step being run (while a step runs in another's overlapped wait, that one's state
+   * waits in the overlap, station/engine.c). */
+  StepState step;
+  int steps_begun;               /* steps begun so far: the next one's index less one */
   gboolean clock_failed;         /* the fixture clock could not be read: not asked again */
-  double step_wait_s;            /* s waited in this step */
-  double step_required_s;        /* s of those waits the physics requires */
-  gint64 step_started_us;        /* monotonic µs when the step began */
-  double step_limit_s;           /* s of wall time the step may take (0: built in) */
-  const char *step_limit_from;   /* where that limit comes from (static), NULL: built in */
-  char *step_limit_note;         /* the same in words for its message, owned */
+  struct Overlap *overlap;       /* the step waiting while others run in its wait, or NULL
+                                    (engine.c) */
+  gboolean overlap_allowed;      /* the running step may start an overlapped wait: it is
+                                    run as a coroutine and steps wait to run in its wait */
+  GHashTable *ran_overlapped;     /* SequenceStep* that ran in another step's wait (set) */
   GHashTable *plan;              /* planned s per step for this model, order, sequence and
                                     limits (station/plan_store.h); NULL: none stored */
   GArray *timings;               /* StepTiming, owned until handed to the result */
-  char *step_first_failure;      /* description of the first failing measurement, owned */
   char *store_problem;           /* the first failed store write, owned; NULL: none */
   char *unsafe;                  /* why the safe state was not reached, owned; NULL: it was */
 } Run;
@@ -75,6 +90,15 @@ void run_log(Run *run, const char *format, ...) G_GNUC_PRINTF(2, 3);
  * STATION_ERROR_ABORTED on abort. `required` (<= seconds) is the part of the wait the
  * physics needs (a protection delay, a recovery, settling); the rest is margin. */
 gboolean run_wait(Run *run, double seconds, double required, GError **error);
+/* wait_overlapped() in the running step: TRUE when the step is to pause now (the Lua host
+ * yields its coroutine) while the steps declared to overlap it run, and go on `seconds`
+ * from now on the fixture clock (the wait counted as the step's, `required` of it the
+ * physics'); FALSE: the step waits as run_wait() does (no step waits to overlap it, it
+ * overlapped once already, or the fixture clock cannot be read). */
+gboolean run_overlap_begin(Run *run, double seconds, double required);
+/* Why a step resumed from its overlapped wait must stop instead of going on (an abort, an
+ * overlapping step that could not be completed), or NULL. */
+const char *run_overlap_stop_reason(const Run *run);
 gboolean run_abort_requested(const Run *run);
 /* Announces how far a long action of the current step is (EVENT_PROGRESS); not stored. */
 void run_progress(Run *run, const char *what, double done, double total);

@@ -23,7 +23,9 @@ step {
       fixture.cells:output(n + 1, taps - n, false)
     end
     registers.program({ { REG.CELL_COUNT, n, "cell count" } })
-    wait(lim.settle_s)
+    -- The board takes its new cell count and the open taps at its next samples: the steps
+    -- declared to overlap this one (eol.lua) run meanwhile.
+    wait_overlapped(lim.settle_s)
     local setting = registers.read("CELL_COUNT")
     if not measure { name = "order_cell_count_setting", unit = "cells", value = setting,
                      low = n, high = n } then

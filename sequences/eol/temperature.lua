@@ -22,18 +22,14 @@ local threshold_test = protection_check.threshold_test
 
 step {
   name = "temperature",
+  -- Runs in the short-circuit step's recovery (eol.lua: overlaps): it sets the NTC
+  -- emulation's resistances to temperatures inside every temperature protection's window and
+  -- reads the board's three sensors, touching neither the current path nor the
+  -- short-circuit protection.
+  overlaps = "short-circuit",
   run = function()
-    -- The NTC emulation of the switch unit: each sensor reads its own temperature, then the
-    -- over- and under-temperature protections at the production thresholds.
-    local lim, prod = limits.temperature, limits.production
-    program({ { REG.CHG_OTP, prod.charge_otp_c * 10, "charge OTP (0.1 degC)" },
-              { REG.CHG_OTPR, prod.charge_otpr_c * 10, "charge OTP release (0.1 degC)" },
-              { REG.DSG_OTP, prod.discharge_otp_c * 10, "discharge OTP (0.1 degC)" },
-              { REG.DSG_OTPR, prod.discharge_otpr_c * 10,
-                "discharge OTP release (0.1 degC)" },
-              { REG.CHG_UTP, prod.charge_utp_c * 10, "charge UTP (0.1 degC)" },
-              { REG.CHG_UTPR, prod.charge_utpr_c * 10, "charge UTP release (0.1 degC)" } })
-    cells_to_rest()
+    -- The NTC emulation of the switch unit: each sensor reads its own temperature.
+    local lim = limits.temperature
     with_cleanup(function()
       local points = lim.sensor_points_c
       for sensor = 1, 3 do need("switch"):set_ntc(sensor, ntc_ohm(points[sensor])) end
@@ -50,6 +46,25 @@ step {
                string.format("temperature sensor T%d reads %.1f degC at %.1f degC%s", sensor,
                              reading, points[sensor], open))
       end
+    end, function() ntc_all(limits.rest.temperature_c) end)
+  end,
+}
+
+step {
+  name = "temperature-protections",
+  run = function()
+    -- The over- and under-temperature protections at the production thresholds, the NTC
+    -- emulation ramping all three sensors.
+    local lim, prod = limits.temperature, limits.production
+    program({ { REG.CHG_OTP, prod.charge_otp_c * 10, "charge OTP (0.1 degC)" },
+              { REG.CHG_OTPR, prod.charge_otpr_c * 10, "charge OTP release (0.1 degC)" },
+              { REG.DSG_OTP, prod.discharge_otp_c * 10, "discharge OTP (0.1 degC)" },
+              { REG.DSG_OTPR, prod.discharge_otpr_c * 10,
+                "discharge OTP release (0.1 degC)" },
+              { REG.CHG_UTP, prod.charge_utp_c * 10, "charge UTP (0.1 degC)" },
+              { REG.CHG_UTPR, prod.charge_utpr_c * 10, "charge UTP release (0.1 degC)" } })
+    cells_to_rest()
+    with_cleanup(function()
       -- The NTC emulation is the reference: the temperature its resistance stands for.
       local level_c = limits.rest.temperature_c
       local function set_c(celsius)
