@@ -200,6 +200,7 @@ typedef struct Overlap {
   double deadline;               /* s, fixture clock when its wait ends */
   double wait_s;                 /* s, its overlapped wait */
   double required_s;             /* s of that wait the physics requires */
+  double before_bound_s;         /* s of its bound before it paused (waits required, link) */
   guint first_timing;            /* run->timings' length when it paused */
   gboolean running;              /* resumed, it runs again */
   gboolean ended;                /* its step has ended */
@@ -279,15 +280,18 @@ static void step_end(Run *run, Outcome outcome, const char *message)
 {
   const Overlap *overlap = run->overlap;
   gboolean own = overlap && overlap->running;
+  double clock_s = clock_now(run) - run->step.clock_start - run->step.held_s;
+  double bound_s = run->step.required_s + MAX(0.0, clock_s - run->step.wait_s);
   StepTiming timing = {
     .group = g_strdup(run->step.group), .name = g_strdup(run->step.name),
-    .clock_s = clock_now(run) - run->step.clock_start - run->step.held_s,
-    .wait_s = run->step.wait_s, .required_s = run->step.required_s,
+    .index = run->step.index,
+    .clock_s = clock_s, .wait_s = run->step.wait_s, .required_s = run->step.required_s,
     .wall_s = (double)(g_get_monotonic_time() - run->step.started_us) / G_USEC_PER_SEC,
     .time_limit_s = run->step.limit_s, .time_limit_from = run->step.limit_from,
     .overlapped = overlap && !own ? g_strdup(overlap->name) : NULL,
     .overlap_wait_s = own ? overlap->wait_s : 0,
     .overlap_required_s = own ? overlap->required_s : 0,
+    .overlap_tail_bound_s = own && isfinite(bound_s) ? bound_s - overlap->before_bound_s : 0,
   };
   g_array_append_val(run->timings, timing);
   if (run->engine->store && run->step.id) {
@@ -372,6 +376,8 @@ gboolean run_overlap_begin(Run *run, double seconds, double required)
   overlap->deadline = now + seconds;
   overlap->wait_s = seconds;
   overlap->required_s = required;
+  overlap->before_bound_s =
+      run->step.required_s + MAX(0.0, now - run->step.clock_start - run->step.wait_s);
   run->step.wait_s += seconds;
   run->step.required_s += required;
   run->overlap = overlap;

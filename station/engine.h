@@ -109,6 +109,8 @@ typedef struct {
 typedef struct {
   char *group;
   char *name;
+  int index;                      /* 1-based position in the run (steps are timed as they
+                                     end: one that ran in another's wait ends first) */
   double clock_s;                 /* s the step took on the fixture clock */
   double wait_s;                  /* s of it spent in wait() */
   double required_s;              /* s of those waits the physics requires (the rest is
@@ -121,6 +123,9 @@ typedef struct {
   char *overlapped;               /* the step whose overlapped wait this one ran in, or NULL */
   double overlap_wait_s;          /* s of this step's own overlapped wait (0: none) */
   double overlap_required_s;      /* s of that wait the physics requires */
+  double overlap_tail_bound_s;    /* s of this step's bound from that wait on (its required
+                                     part and what the step did after it), which the
+                                     overlapping steps ran beside */
   double overlap_saved_s;         /* s of fixture clock the overlap saved: this step's time
                                      and the overlapping steps' less the time they took
                                      together */

@@ -11,6 +11,27 @@ double step_timing_link_s(const StepTiming *timing)
   return isnan(timing->clock_s) ? 0 : MAX(0.0, timing->clock_s - timing->wait_s);
 }
 
+double step_timing_bound_s(const StepTiming *timing)
+{
+  return isnan(timing->clock_s) ? 0 : timing->required_s + step_timing_link_s(timing);
+}
+
+double plan_overlapping_bound_s(const PlanResult *plan, const StepTiming *timing)
+{
+  double sum = 0;
+  for (guint i = 0; i < plan->steps->len; i++) {
+    const StepTiming *t = &g_array_index(plan->steps, StepTiming, i);
+    if (t->overlapped && g_str_equal(t->overlapped, timing->name))
+      sum += step_timing_bound_s(t);
+  }
+  return sum;
+}
+
+static gint by_index(gconstpointer a, gconstpointer b)
+{
+  return ((const StepTiming *)a)->index - ((const StepTiming *)b)->index;
+}
+
 void plan_result_clear(PlanResult *result)
 {
   g_clear_pointer(&result->model, g_free);
@@ -65,13 +86,18 @@ gboolean plan_run(const Catalog *catalog, const char *fixture_path, const ModelI
   out->wall_s = result.duration_s;
   out->steps = g_steal_pointer(&result.timings);
   out->plan_path = g_steal_pointer(&result.plan_path);
+  g_array_sort(out->steps, by_index);
+  double overlapped = 0;
   for (guint i = 0; i < out->steps->len; i++) {
     const StepTiming *t = &g_array_index(out->steps, StepTiming, i);
     if (isnan(t->clock_s))
       continue;
-    out->bound_s += t->required_s + step_timing_link_s(t);
-    out->expected_s += t->clock_s;
+    out->serial_bound_s += step_timing_bound_s(t);
+    out->expected_s += t->clock_s - t->overlap_saved_s;
+    if (t->overlap_wait_s > 0)
+      overlapped += MIN(t->overlap_tail_bound_s, plan_overlapping_bound_s(out, t));
   }
+  out->bound_s = out->serial_bound_s - overlapped;
   run_result_clear(&result);
   return TRUE;
 }

@@ -1,5 +1,6 @@
 /* station plan --model M: the physical lower bound of the sequence's cycle time for a model
- * and the expected cycle time, step by step (see plan.h). */
+ * and the expected cycle time, step by step, with the steps that ran in another's overlapped
+ * wait and the bound of the plan with and without those overlaps (see plan.h). */
 #include "station/cli/cli.h"
 #include "station/plan.h"
 #include "station/step_time_limit.h"
@@ -33,6 +34,8 @@ int cli_plan(int argc, char **argv)
       "Runs the sequence once on the twin in virtual time with a good board and prints, per\n"
       "step, the waits the physics requires, their margins and the link time: the physical\n"
       "lower bound of the cycle and the expected cycle time, and each step's time limit.\n"
+      "Steps the sequence lets run in another's wait (wait_overlapped, step{overlaps})\n"
+      "are marked, and the bound is given with those overlaps and without (serial).\n"
       "A passing plan is stored: runs of the same model, order, sequence and limits take\n"
       "the time limits of their steps from it.");
   g_option_context_add_main_entries(context, entries, NULL);
@@ -65,8 +68,8 @@ int cli_plan(int argc, char **argv)
     return EXIT_ERROR;
   }
   printf("Plan for %s (%s cells)\n\n", plan.model, chemistry ? chemistry : "lfp");
-  printf("%-9s %-24s %9s %9s %9s %9s %9s %9s %-8s\n", "GROUP", "STEP", "BOUND s", "TAKES s",
-         "REQUIRED", "MARGIN", "LINK s", "LIMIT s", "FROM");
+  printf("%-9s %-24s %9s %9s %9s %9s %9s %9s %-8s %s\n", "GROUP", "STEP", "BOUND s",
+         "TAKES s", "REQUIRED", "MARGIN", "LINK s", "LIMIT s", "FROM", "OVERLAP");
   double longest_s = 0, longest_limit_s = 0;
   for (guint i = 0; i < plan.steps->len; i++) {
     const StepTiming *t = &g_array_index(plan.steps, StepTiming, i);
@@ -88,12 +91,36 @@ int cli_plan(int argc, char **argv)
       longest_s = t->clock_s;
       longest_limit_s = limit_s;
     }
-    printf("%-9s %-24s %9.3f %9.3f %9.3f %9.3f %9.3f %s %-8s\n", t->group, t->name,
+    g_autofree char *overlap =
+        t->overlapped ? g_strdup_printf("in %s's wait", t->overlapped)
+        : t->overlap_wait_s > 0 ? g_strdup_printf("its wait of %.3f s (%.3f required) overlapped",
+                                                  t->overlap_wait_s, t->overlap_required_s)
+                                : g_strdup("");
+    printf("%-9s %-24s %9.3f %9.3f %9.3f %9.3f %9.3f %s %-8s %s\n", t->group, t->name,
            t->required_s + link, t->clock_s, t->required_s, t->wait_s - t->required_s, link,
-           limit, from);
+           limit, from, overlap);
   }
-  printf("\nphysical lower bound %.3f s, expected cycle time %.3f s, ratio %.3f\n",
+  printf("\n");
+  for (guint i = 0; i < plan.steps->len; i++) {
+    const StepTiming *t = &g_array_index(plan.steps, StepTiming, i);
+    if (t->overlap_wait_s <= 0)
+      continue;
+    g_autoptr(GString) names = g_string_new(NULL);
+    for (guint j = 0; j < plan.steps->len; j++) {
+      const StepTiming *o = &g_array_index(plan.steps, StepTiming, j);
+      if (o->overlapped && g_str_equal(o->overlapped, t->name))
+        g_string_append_printf(names, "%s%s", names->len ? ", " : "", o->name);
+    }
+    double inside = plan_overlapping_bound_s(&plan, t);
+    printf("overlap: %s (bound %.3f s) in %s's wait of %.3f s (%.3f s required, %.3f s of its "
+           "bound from there on): saves %.3f s of the bound, %.3f s of the cycle\n",
+           names->str, inside, t->name, t->overlap_wait_s, t->overlap_required_s,
+           t->overlap_tail_bound_s, MIN(inside, t->overlap_tail_bound_s), t->overlap_saved_s);
+  }
+  printf("physical lower bound %.3f s, expected cycle time %.3f s, ratio %.3f\n",
          plan.bound_s, plan.expected_s, plan.bound_s > 0 ? plan.expected_s / plan.bound_s : 0);
+  printf("serial bound %.3f s (every step's bound added, no overlap); the overlaps take "
+         "%.3f s off it\n", plan.serial_bound_s, plan.serial_bound_s - plan.bound_s);
   printf("(measured on the twin in virtual time: %.3f s of wall time)\n", plan.wall_s);
   printf("longest step %.3f s, its time limit %.1f s; a step without a time_limit of its "
          "own is stopped after %g x its planned time + %g s (at least %g s), one the plan "

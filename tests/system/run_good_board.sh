@@ -34,7 +34,7 @@ expect_eq "$(sql "select group_concat(name, ',') from (select name from steps or
   "firmware-release,connect-fixture,power-on,fixture-self-check,flash,identify,order,\
 mos-temperature,cell-connections,voltage-calibration,cell-voltage-accuracy,\
 current-calibration,path-resistance,overcharge,overdischarge,charge-overcurrent,\
-discharge-overcurrent,short-circuit,temperature,heater,mos-overtemperature,balance,supply-current,sleep-current,final-configuration,\
+discharge-overcurrent,short-circuit,temperature,temperature-protections,heater,mos-overtemperature,balance,supply-current,sleep-current,final-configuration,\
 power-cycle,\
 board-identity,safe-state" \
   "steps in order"

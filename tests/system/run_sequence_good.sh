@@ -9,7 +9,7 @@ release_firmware
 printf 'clock = virtual\n' >>"$WORK/fixture.conf"   # [twin] is the file's last group
 main_steps="flash,identify,order,mos-temperature,cell-connections,voltage-calibration,\
 cell-voltage-accuracy,current-calibration,path-resistance,overcharge,overdischarge,\
-charge-overcurrent,discharge-overcurrent,short-circuit,temperature,heater,mos-overtemperature,balance,supply-current,sleep-current,\
+charge-overcurrent,discharge-overcurrent,short-circuit,temperature,temperature-protections,heater,mos-overtemperature,balance,supply-current,sleep-current,\
 final-configuration,power-cycle"
 
 # A heater model: every step passes, every measurement passes and has its unit.
@@ -85,7 +85,7 @@ expect_eq "$RUN_STATUS" 0 "exit status of a good Li-ion order"
 run=$(sql "select max(id) from runs")
 expect_eq "$(sql "select count(*) from measurements m join steps s on s.id = m.step_id
                   where s.run_id = $run and m.name like '%_after_step'
-                  and m.outcome = 'PASS'")" 88 "22 main steps x 4 idle checks pass"
+                  and m.outcome = 'PASS'")" 92 "23 main steps x 4 idle checks pass"
 expect_eq "$(sql "select cast(value as int) from measurements m join steps s on s.id = m.step_id
                   where s.run_id = $run and m.name = 'cell_ovp_setting'")" 4200 "Li-ion OVP"
 echo "ok"
