@@ -21,8 +21,7 @@ struct _OperatorPanel {
   RunWorker *worker;            /* non-NULL while a run is active */
   gboolean confirm_abort;       /* Esc pressed once: the next Esc aborts */
   gboolean takes_focus;         /* the scan field grabs the focus whenever no run is active */
-  GtkWidget *current_row;       /* the running step's measurement box */
-  GtkWidget *current_label;
+  GtkWidget *current_row;       /* the last step begun: its measurement box */
   GtkWidget *failed_label;      /* the first failed step's title, kept in view at the end */
   gint64 started_us;
   double expected_s;
@@ -85,7 +84,24 @@ static void clear_steps(OperatorPanel *self)
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child(self->steps)))
     gtk_list_box_remove(GTK_LIST_BOX(self->steps), child);
-  self->current_row = self->current_label = self->failed_label = NULL;
+  self->current_row = self->failed_label = NULL;
+}
+
+/* The measurement box of the step with this index: the last one begun, or one that records
+ * or ends after a step that ran in its overlapped wait began; NULL: none. */
+static GtkWidget *step_box(OperatorPanel *self, int index)
+{
+  if (self->current_row &&
+      GPOINTER_TO_INT(g_object_get_data(G_OBJECT(self->current_row), "index")) == index)
+    return self->current_row;
+  for (GtkWidget *row = gtk_widget_get_last_child(self->steps); row;
+       row = gtk_widget_get_prev_sibling(row)) {
+    GtkWidget *box = GTK_IS_LIST_BOX_ROW(row) ? gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(row))
+                                              : NULL;
+    if (box && GPOINTER_TO_INT(g_object_get_data(G_OBJECT(box), "index")) == index)
+      return box;
+  }
+  return NULL;
 }
 
 static void add_step_row(OperatorPanel *self, const EngineEvent *e)
@@ -98,16 +114,18 @@ static void add_step_row(OperatorPanel *self, const EngineEvent *e)
   gtk_box_append(GTK_BOX(box), label);
   gtk_list_box_append(GTK_LIST_BOX(self->steps), box);
   self->current_row = box;
-  self->current_label = label;
+  g_object_set_data(G_OBJECT(box), "index", GINT_TO_POINTER(e->step_index));
   g_object_set_data_full(G_OBJECT(label), "step", g_strdup(e->step), g_free);
   g_object_set_data(G_OBJECT(label), "start", GINT_TO_POINTER((int)(e->elapsed_s * 1000)));
   gboolean flashing = strstr(e->step, "flash") != NULL;
   gtk_widget_set_visible(self->progress, flashing);
 }
 
-static void add_measurement(OperatorPanel *self, const Measurement *m)
+static void add_measurement(OperatorPanel *self, const EngineEvent *e)
 {
-  if (!self->current_row)
+  const Measurement *m = e->measurement;
+  GtkWidget *box = step_box(self, e->step_index);
+  if (!box)
     return;
   g_autofree char *text = measurement_describe(m);
   gboolean failed = m->outcome == OUTCOME_FAIL;
@@ -117,26 +135,28 @@ static void add_measurement(OperatorPanel *self, const Measurement *m)
   gtk_label_set_xalign(GTK_LABEL(label), 0);
   gtk_label_set_wrap(GTK_LABEL(label), TRUE);
   gtk_widget_add_css_class(label, failed ? "measurement-fail" : "measurement");
-  gtk_box_append(GTK_BOX(self->current_row), label);
+  gtk_box_append(GTK_BOX(box), label);
   if (failed && !self->first_failed)
     self->first_failed = failure_text_explain(m);
 }
 
 static void end_step(OperatorPanel *self, const EngineEvent *e)
 {
-  if (!self->current_label)
+  GtkWidget *box = step_box(self, e->step_index);
+  GtkWidget *title = box ? gtk_widget_get_first_child(box) : NULL;
+  if (!title)
     return;
-  int start_ms = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(self->current_label), "start"));
+  int start_ms = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(title), "start"));
   const char *icon = e->outcome == OUTCOME_PASS ? "✔" : e->outcome == OUTCOME_SKIP ? "–" : "✘";
   g_autofree char *text = g_strdup_printf("%s  %s   %.1f s   %s%s%s", icon, e->step,
                                           e->elapsed_s - start_ms / 1000.0,
                                           outcome_name(e->outcome), e->message ? ": " : "",
                                           e->message ? e->message : "");
-  gtk_label_set_text(GTK_LABEL(self->current_label), text);
+  gtk_label_set_text(GTK_LABEL(title), text);
   if (e->outcome == OUTCOME_FAIL || e->outcome == OUTCOME_ERROR) {
-    gtk_widget_add_css_class(self->current_label, "step-fail");
+    gtk_widget_add_css_class(title, "step-fail");
     if (!self->failed_label)
-      self->failed_label = self->current_label;
+      self->failed_label = title;
   }
   gtk_widget_set_visible(self->progress, FALSE);
 }
@@ -149,7 +169,7 @@ static void on_events(GPtrArray *events, gpointer data)
     const EngineEvent *e = events->pdata[i];
     switch (e->kind) {
     case EVENT_STEP_STARTED: add_step_row(self, e); break;
-    case EVENT_MEASUREMENT: add_measurement(self, e->measurement); break;
+    case EVENT_MEASUREMENT: add_measurement(self, e); break;
     case EVENT_STEP_ENDED: end_step(self, e); break;
     default: break;
     }
