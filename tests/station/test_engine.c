@@ -115,6 +115,22 @@ static void test_lua_load(void)
                     "step { name = 'a', run = function() end }", "declared twice");
   expect_load_error("setup { name = 'a', run = function() end }", "no main step");
   expect_load_error("x = 1 +", "seq.lua:1:");
+  /* step{overlaps}: a main step declared before, overlapping none; not critical. */
+  expect_load_error("step { name = 'b', overlaps = 'a', run = function() end }\n"
+                    "step { name = 'a', run = function() end }", "not a step declared before");
+  expect_load_error("setup { name = 'a', run = function() end }\n"
+                    "step { name = 'b', overlaps = 'a', run = function() end }",
+                    "not a main step that overlaps none");
+  expect_load_error("step { name = 'a', run = function() end }\n"
+                    "step { name = 'b', overlaps = 'a', run = function() end }\n"
+                    "step { name = 'c', overlaps = 'b', run = function() end }",
+                    "not a main step that overlaps none");
+  expect_load_error("step { name = 'a', run = function() end }\n"
+                    "step { name = 'b', overlaps = 'a', critical = true, run = function() end }",
+                    "cannot be critical");
+  expect_load_error("step { name = 'a', run = function() end }\n"
+                    "teardown { name = 'b', overlaps = 'a', run = function() end }",
+                    "only a main step may overlap");
 
   g_autofree char *path = write_temp("ok.lua",
       "sequence { name = 'demo' }\n"
@@ -133,6 +149,15 @@ static void test_lua_load(void)
   CU_ASSERT_EQUAL(m1->group, GROUP_MAIN);
   CU_ASSERT_TRUE(m1->critical);
   CU_ASSERT_EQUAL(((SequenceStep *)g_ptr_array_index(steps, 2))->group, GROUP_TEARDOWN);
+  CU_ASSERT_PTR_NULL(m1->overlaps);
+
+  g_autofree char *overlapping = write_temp("overlap.lua",
+      "step { name = 'a', run = function() wait_overlapped(1) end }\n"
+      "step { name = 'b', overlaps = 'a', run = function() end }\n");
+  g_autoptr(LuaHost) with_overlap = lua_host_load(overlapping, &error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(with_overlap);
+  const SequenceStep *b = g_ptr_array_index(lua_host_steps(with_overlap), 1);
+  CU_ASSERT_STRING_EQUAL(b->overlaps, "a");
 }
 
 typedef struct {
