@@ -4,6 +4,9 @@
  * leaves the fixture in its safe state however the run ends. It knows no GTK: the CLI and the
  * UI are clients that listen to its events. engine_run() blocks; call it on a worker thread
  * from a UI. engine_abort() may be called from any thread or from a signal handler.
+ * Steps run one at a time, except that a main step paused in its wait_overlapped() lets the
+ * steps declared to overlap it run meanwhile (engine.c, "overlaps"): their events come
+ * between its STEP_STARTED and STEP_ENDED, each with its own step_index.
  *
  * Who is at fault, the board or the station (a FAIL ships no board; an ERROR says the
  * station could not judge it, so the board is retested, not scrapped):
