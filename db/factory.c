@@ -18,37 +18,52 @@ void factory_config_clear(FactoryConfig *config)
   g_clear_pointer(&config->origin, g_free);
 }
 
-/* Parses the connection string; NULL with FACTORY_ERROR_CONFIG. */
-static PQconninfoOption *parse_conninfo(const FactoryConfig *config, GError **error)
+/* Whether the connection string holds a password libpq would take: the keyword (also as a
+ * URI's query parameter) or a URI's user:password@. Looked for before libpq parses it, so
+ * that a string libpq cannot read, whose error message would quote it, is refused without
+ * quoting it. */
+static gboolean holds_password(const char *conninfo)
 {
+  return g_regex_match_simple("(^|[\\s?&])password\\s*=|"
+                              "^\\s*postgres(ql)?://[^/?#@]*:[^/?#@]*@", conninfo,
+                              G_REGEX_CASELESS, 0);
+}
+
+static void refuse_password(GError **error, const char *origin)
+{
+  g_set_error(error, FACTORY_ERROR, FACTORY_ERROR_CONFIG,
+              "the factory database's connection string in %s holds a password: remove it "
+              "and put the password in a password file (passfile = FILE in [factory], or "
+              "PGPASSFILE, or ~/.pgpass)", origin);
+}
+
+PQconninfoOption *factory_parse_conninfo(const FactoryConfig *config, GError **error)
+{
+  const char *conninfo = config->conninfo ? config->conninfo : "";
+  const char *origin = config->origin ? config->origin : "the configuration";
+  if (holds_password(conninfo)) {
+    refuse_password(error, origin);
+    return NULL;
+  }
   char *message = NULL;
-  PQconninfoOption *options = PQconninfoParse(config->conninfo ? config->conninfo : "",
-                                              &message);
+  PQconninfoOption *options = PQconninfoParse(conninfo, &message);
   if (options == NULL) {
     g_set_error(error, FACTORY_ERROR, FACTORY_ERROR_CONFIG,
                 "the factory database's connection string in %s is not one libpq reads "
                 "(%s): give keywords such as \"host=db.plant port=5432 dbname=eol "
-                "user=station\"", config->origin ? config->origin : "the configuration",
-                message ? g_strstrip(message) : "out of memory");
+                "user=station\"", origin, message ? g_strstrip(message) : "out of memory");
     PQfreemem(message);
     return NULL;
   }
-  for (PQconninfoOption *o = options; o->keyword; o++) {
-    if (strcmp(o->keyword, "password") == 0 && o->val && *o->val) {
-      g_set_error(error, FACTORY_ERROR, FACTORY_ERROR_CONFIG,
-                  "the factory database's connection string in %s holds a password: remove "
-                  "it and put the password in a password file (passfile = FILE in [factory], "
-                  "or PGPASSFILE, or ~/.pgpass)", config->origin ? config->origin
-                                                                  : "the configuration");
-      PQconninfoFree(options);
-      return NULL;
-    }
+  if (factory_option_value(options, "password")) {
+    refuse_password(error, origin);
+    PQconninfoFree(options);
+    return NULL;
   }
   return options;
 }
 
-/* The value of a parsed keyword, NULL when not given. */
-static const char *option_value(const PQconninfoOption *options, const char *keyword)
+const char *factory_option_value(const PQconninfoOption *options, const char *keyword)
 {
   for (const PQconninfoOption *o = options; o->keyword; o++)
     if (strcmp(o->keyword, keyword) == 0)
@@ -58,13 +73,13 @@ static const char *option_value(const PQconninfoOption *options, const char *key
 
 char *factory_config_describe(const FactoryConfig *config, GError **error)
 {
-  PQconninfoOption *options = parse_conninfo(config, error);
+  PQconninfoOption *options = factory_parse_conninfo(config, error);
   if (options == NULL)
     return NULL;
   static const char *const SHOWN[] = {"host", "hostaddr", "port", "dbname", "user"};
   g_autoptr(GString) text = g_string_new("");
   for (guint i = 0; i < G_N_ELEMENTS(SHOWN); i++) {
-    const char *value = option_value(options, SHOWN[i]);
+    const char *value = factory_option_value(options, SHOWN[i]);
     if (value)
       g_string_append_printf(text, "%s%s=%s", text->len ? " " : "", SHOWN[i], value);
   }
@@ -130,16 +145,16 @@ FactoryDb *factory_open(const FactoryConfig *config, GError **error)
   g_autofree char *description = factory_config_describe(config, error);
   if (description == NULL)
     return NULL;
-  PQconninfoOption *parsed = parse_conninfo(config, error);
+  PQconninfoOption *parsed = factory_parse_conninfo(config, error);
   /* the configured string, then what the station adds where it gives none */
   const char *keywords[] = {"dbname", "passfile", "connect_timeout", "application_name",
                             NULL};
   const char *values[] = {config->conninfo, config->passfile,
-                          option_value(parsed, "connect_timeout") ? NULL
-                                                                  : DEFAULT_CONNECT_TIMEOUT_S,
-                          option_value(parsed, "application_name") ? NULL : "jk-eol-station",
+                          factory_option_value(parsed, "connect_timeout")
+                              ? NULL : DEFAULT_CONNECT_TIMEOUT_S,
+                          factory_option_value(parsed, "application_name")
+                              ? NULL : "jk-eol-station",
                           NULL};
-  PQconninfoFree(parsed);
   /* expand_dbname: the first value is the whole connection string; NULL values are skipped */
   const char *keys[5], *vals[5];
   guint n = 0;
@@ -152,14 +167,10 @@ FactoryDb *factory_open(const FactoryConfig *config, GError **error)
 
   g_autoptr(FactoryDb) factory = g_new0(FactoryDb, 1);
   factory->description = g_steal_pointer(&description);
-  factory->conn = PQconnectdbParams(keys, vals, 1);
-  if (factory->conn == NULL || PQstatus(factory->conn) != CONNECTION_OK) {
-    g_autofree char *words =
-        one_line(factory->conn ? PQerrorMessage(factory->conn) : "out of memory");
-    g_set_error(error, FACTORY_ERROR, FACTORY_ERROR_CONNECT,
-                "cannot reach the factory database %s: %s", factory->description, words);
+  factory->conn = factory_connect(config, parsed, keys, vals, factory->description, error);
+  PQconninfoFree(parsed);
+  if (factory->conn == NULL)
     return NULL;
-  }
   PQsetNoticeProcessor(factory->conn, debug_notice, NULL);
   if (!factory_exec(factory, "SET TIME ZONE 'UTC'", "setting the time zone", error) ||
       !factory_schema_migrate(factory, error))

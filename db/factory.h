@@ -10,7 +10,8 @@
 #define FACTORY_ERROR (factory_error_quark())
 GQuark factory_error_quark(void);
 typedef enum {
-  FACTORY_ERROR_CONFIG,         /* the connection string is malformed or holds a password */
+  FACTORY_ERROR_CONFIG,         /* the connection string is malformed or holds a password, or
+                                   the password file is missing or open to others */
   FACTORY_ERROR_CONNECT,        /* the server cannot be reached or refused the login */
   FACTORY_ERROR_SCHEMA,         /* its schema is newer than this station's, or migrating failed */
   FACTORY_ERROR_LINK,           /* the connection broke during a statement: not shipped, or
@@ -33,10 +34,18 @@ void factory_config_clear(FactoryConfig *config);
  * (freeing). */
 char *factory_config_describe(const FactoryConfig *config, GError **error);
 
+/* Checks the password file libpq would read: passfile (the configuration's, else the
+ * connection string's), else PGPASSFILE, else ~/.pgpass, which alone may be missing.
+ * FACTORY_ERROR_CONFIG in one sentence naming the file and what to do when it does not exist,
+ * is not a plain file, cannot be read, or is open to its group or others (libpq ignores such
+ * a file: it must be mode 0600 or less). */
+gboolean factory_passfile_check(const FactoryConfig *config, GError **error);
+
 typedef struct FactoryDb FactoryDb;
 
 /* Connects (the connection string's connect_timeout, 5 s when it gives none) and creates or
- * migrates the factory schema; NULL with the error. */
+ * migrates the factory schema; NULL with the error, one sentence saying what was wrong and
+ * what to do (factory_private.h, factory_connect()). */
 FactoryDb *factory_open(const FactoryConfig *config, GError **error);
 void factory_close(FactoryDb *factory);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FactoryDb, factory_close)

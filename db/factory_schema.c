@@ -298,9 +298,9 @@ static gboolean apply_migrations(FactoryDb *factory, GError **error)
     return FALSE;
   if (version > factory_schema_latest_version()) {
     g_set_error(error, FACTORY_ERROR, FACTORY_ERROR_SCHEMA,
-                "the factory database %s has schema version %d, newer than this station's "
-                "(%d): update the station", factory->description, version,
-                factory_schema_latest_version());
+                "the factory database %s has schema version %d, newer than the %d this "
+                "station knows: update this station's software to the version that migrated "
+                "it", factory->description, version, factory_schema_latest_version());
     return FALSE;
   }
   for (guint i = 0; i < G_N_ELEMENTS(MIGRATIONS); i++) {

@@ -1,8 +1,6 @@
 /* The station's configuration file (station_config.h). */
 #include "station/station_config.h"
 #include "station/station_error.h"
-#include <errno.h>
-#include <glib/gstdio.h>
 
 char *station_config_default_path(void)
 {
@@ -93,11 +91,9 @@ static gboolean read_factory(GKeyFile *file, const char *path, StationConfig *co
       g_autofree char *folder = g_path_get_dirname(path);
       config->factory.passfile = g_build_filename(folder, passfile, NULL);
     }
-    if (g_access(config->factory.passfile, R_OK) != 0) {
-      int saved_errno = errno;
-      g_set_error(error, STATION_ERROR, STATION_ERROR_CONFIG,
-                  "%s: the factory database's password file %s cannot be read (%s)", path,
-                  config->factory.passfile, g_strerror(saved_errno));
+    g_autoptr(GError) local = NULL;
+    if (!factory_passfile_check(&config->factory, &local)) {
+      g_set_error_literal(error, STATION_ERROR, STATION_ERROR_CONFIG, local->message);
       return FALSE;
     }
   }

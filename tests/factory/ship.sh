@@ -104,15 +104,16 @@ grep -q eol-secret-7 "$WORK/bad.out" && fail "the password was printed"
 printf '[factory]\ndatabase = host=127.0.0.1 port=%s dbname=factory user=station\npassfile = %s\n' \
   "$PG_PORT" "$WORK/empty.pgpass" >"$WORK/nopass.conf"
 : >"$WORK/empty.pgpass"
+chmod 600 "$WORK/empty.pgpass"
 set +e
 "$STATION" sync --db "$DB" --config "$WORK/nopass.conf" >"$WORK/bad.out" 2>&1
 status=$?
 set -e
 cat "$WORK/bad.out"
 expect_eq "$status" 2 "exit status when the login fails"
-expect_grep 'cannot reach the factory database host=127.0.0.1' "$WORK/bad.out"
+expect_grep "the factory database server 127.0.0.1 port $PG_PORT asks a password for user 'station'" "$WORK/bad.out"
 expect_eq "$(sql "select count(*) from outbox")" 1 "runs queued after a failed login"
 "$STATION" sync status --db "$DB" --config "$WORK/nopass.conf" >"$WORK/sync.out"
 cat "$WORK/sync.out"
-expect_grep '^last attempt: .*cannot reach the factory database' "$WORK/sync.out"
+expect_grep "^last attempt: .*asks a password for user 'station'" "$WORK/sync.out"
 echo "ok"
