@@ -185,6 +185,8 @@ void factory_close(FactoryDb *factory)
   if (factory->conn)
     PQfinish(factory->conn);
   g_free(factory->description);
+  if (factory->plans)
+    g_string_free(factory->plans, TRUE);
   g_free(factory);
 }
 

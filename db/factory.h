@@ -70,3 +70,10 @@ GPtrArray *factory_report_yield(FactoryDb *factory, const ReportFilter *filter,
                                 YieldGrouping grouping, YieldRow *total, GError **error);
 GPtrArray *factory_report_pareto(FactoryDb *factory, const ReportFilter *filter,
                                  ParetoKind kind, gint64 *failing_runs, GError **error);
+/* From now on the report queries above are each run as EXPLAIN (ANALYZE, BUFFERS) first and
+ * their plans kept, for a look at how the factory database answers them (which tables and
+ * indexes they read). */
+void factory_explain_reports(FactoryDb *factory);
+/* The plans of the report queries run since factory_explain_reports(), one line per plan
+ * line (borrowed); NULL when not explaining. */
+const char *factory_report_plans(FactoryDb *factory);

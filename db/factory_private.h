@@ -7,6 +7,7 @@ struct FactoryDb {
   PGconn *conn;                 /* owned */
   char *description;            /* host, port, database, user */
   int schema_version;
+  GString *plans;               /* owned; the report queries' plans, NULL: not explaining */
 };
 
 /* Parses the station's connection string; NULL with FACTORY_ERROR_CONFIG when libpq cannot

@@ -59,12 +59,36 @@ static char *yield_sql(YieldGrouping grouping)
   return g_string_free(g_steal_pointer(&sql), FALSE);
 }
 
-/* Runs a report query with the filter's seven parameters. */
+void factory_explain_reports(FactoryDb *factory)
+{
+  if (factory->plans == NULL)
+    factory->plans = g_string_new("");
+}
+
+const char *factory_report_plans(FactoryDb *factory)
+{
+  return factory->plans ? factory->plans->str : NULL;
+}
+
+/* Runs a report query with the filter's seven parameters (as an unnamed statement, planned
+ * for their values); when explaining, runs it as EXPLAIN first and keeps the plan. */
 static PGresult *run_query(FactoryDb *factory, const char *sql, const ReportFilter *filter,
                            const char *doing, GError **error)
 {
   const char *values[7] = {filter->model, filter->station_id, filter->fixture_id,
                            filter->operator_name, filter->order_id, filter->from, filter->to};
+  if (factory->plans) {
+    g_autofree char *explain = g_strconcat("EXPLAIN (ANALYZE, BUFFERS) ", sql, NULL);
+    PGresult *plan = PQexecParams(factory->conn, explain, 7, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus(plan) != PGRES_TUPLES_OK) {
+      factory_set_error(factory, error, plan, doing);
+      PQclear(plan);
+      return NULL;
+    }
+    for (int r = 0; r < PQntuples(plan); r++)
+      g_string_append_printf(factory->plans, "%s\n", PQgetvalue(plan, r, 0));
+    PQclear(plan);
+  }
   PGresult *result = PQexecParams(factory->conn, sql, 7, NULL, values, NULL, NULL, 0);
   if (PQresultStatus(result) != PGRES_TUPLES_OK) {
     factory_set_error(factory, error, result, doing);

@@ -17,6 +17,7 @@
 typedef struct {
   char *db, *model, *station, *fixture, *operator_name, *order, *from, *to, *config;
   gboolean factory;             /* from the factory database instead of the local one */
+  gboolean explain;             /* with factory: print the plans of its queries too */
 } ReportOptions;
 
 static void report_options_clear(ReportOptions *o)
@@ -47,6 +48,8 @@ static void add_filter_options(GOptionContext *context, ReportOptions *o)
     {"to", 0, 0, G_OPTION_ARG_STRING, &o->to, "Up to this day (included) or time", "DATE"},
     {"factory", 0, 0, G_OPTION_ARG_NONE, &o->factory, "yield, pareto: over every station's "
      "runs in the factory database", NULL},
+    {"explain", 0, 0, G_OPTION_ARG_NONE, &o->explain, "With --factory: print the factory "
+     "database's plan of each query after the report (EXPLAIN ANALYZE)", NULL},
     {"config", 0, 0, G_OPTION_ARG_FILENAME, &o->config, "The station's configuration naming "
      "the factory database (default: the user's config dir)", "FILE"},
     G_OPTION_ENTRY_NULL,
@@ -374,16 +377,25 @@ static int run_report(const char *what, int argc, char **argv, ReportOptions *o,
     cli_error("--factory: only the yield and pareto reports run on the factory database");
     return EXIT_USAGE;
   }
+  if (o->explain && !o->factory) {
+    cli_error("--explain: only the reports on the factory database (--factory) have plans to "
+              "print");
+    return EXIT_USAGE;
+  }
   ReportFilter filter;
   if (!make_filter(o, &filter))
     return EXIT_USAGE;
   if (o->factory) {
     int code = EXIT_ERROR;
     g_autoptr(FactoryDb) factory = open_factory(o->config);
+    if (factory && o->explain)
+      factory_explain_reports(factory);
     if (factory && strcmp(what, "yield") == 0)
       code = report_yield_command(NULL, factory, &filter, by);
     else if (factory)
       code = report_pareto_command(NULL, factory, &filter, by);
+    if (factory && o->explain && code == EXIT_PASS)
+      printf("plan in the factory database:\n%s", factory_report_plans(factory));
     report_filter_clear(&filter);
     return code;
   }

@@ -3,7 +3,8 @@
 # root, so as root it runs as the postgres user (the package makes it), owning its folder.
 # After pg_start: PG_DIR, PG_PORT, a role "station" with a password kept in a password file
 # (PG_PASSFILE) and a database "factory" it owns; factory_config FILE writes a station
-# configuration naming it.
+# configuration naming it. PG_SERVER_OPTIONS (e.g. "-c shared_buffers=512MB") are given to
+# the server besides the tests' own.
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 
 # Runs a server program as the folder's owner.
@@ -37,7 +38,8 @@ pg_start() {
 
 pg_server_start() {
   pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ||
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off ${PG_SERVER_OPTIONS:-}" \
+    start >/dev/null ||
     { cat "$PG_DIR/server.log"; return 1; }
 }
 
@@ -56,11 +58,18 @@ pg_value() {
   pg_admin -d factory -At -c "$1"
 }
 
-# factory_config FILE: the station configuration naming the test's factory database.
+# pg_database NAME: one more database owned by the role "station", its password in PG_PASSFILE.
+pg_database() {
+  pg_admin -d postgres -c "CREATE DATABASE $1 OWNER station" >/dev/null &&
+    echo "127.0.0.1:$PG_PORT:$1:station:eol-secret-7" >>"$PG_PASSFILE"
+}
+
+# factory_config FILE [DBNAME]: the station configuration naming the test's factory database
+# (default "factory").
 factory_config() {
   cat >"$1" <<CONF
 [factory]
-database = host=127.0.0.1 port=$PG_PORT dbname=factory user=station connect_timeout=3
+database = host=127.0.0.1 port=$PG_PORT dbname=${2:-factory} user=station connect_timeout=3
 passfile = $PG_PASSFILE
 CONF
 }

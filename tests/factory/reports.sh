@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `station report yield|pareto --factory` over the factory database: for one station's runs the
 # printed report equals the station's own, for every grouping and filter; over the plant it
-# counts every station's boards.
+# counts every station's boards; --explain adds the plans of its queries.
 . "$SOURCE_ROOT/tests/system/lib.sh"
 . "$FACTORY_LIB"
 pg_start "$1"
@@ -49,5 +49,21 @@ expect_eq "$(boards "$WORK/plant.out")" $(($(boards "$WORK/one.out") + $(boards 
 set +e
 "$STATION" report stats x --factory --config "$WORK/station.conf" >/dev/null 2>&1
 expect_eq "$?" 64 "exit status of a report the factory database does not run"
+"$STATION" report yield --explain --db "$WORK/eol-1.db" >/dev/null 2>&1
+expect_eq "$?" 64 "exit status of --explain without --factory"
 set -e
+# --explain: the report as without it, then the plan of each query the report ran
+for what in yield pareto; do
+  "$STATION" report $what --factory --config "$WORK/station.conf" --station EOL-1 --explain \
+    >"$WORK/explain.out"
+  "$STATION" report $what --factory --config "$WORK/station.conf" --station EOL-1 \
+    >"$WORK/factory.out"
+  expect_eq "$(sed '/^plan in the factory database:$/,$d' "$WORK/explain.out")" \
+    "$(cat "$WORK/factory.out")" "the $what report with --explain"
+  expect_grep '^plan in the factory database:$' "$WORK/explain.out"
+  expect_grep '^Execution Time: [0-9.]+ ms$' "$WORK/explain.out"
+done
+sed -n '/^plan in/,$p' "$WORK/explain.out"
+"$STATION" report yield --factory --config "$WORK/station.conf" --explain >"$WORK/explain.out"
+expect_grep ' on yield_cells ' "$WORK/explain.out"
 echo ok
