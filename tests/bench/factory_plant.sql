@@ -10,8 +10,9 @@
 --
 -- Its yield summary is filled with what the runs' trigger would have made of these runs. For
 -- speed, the session replicates (session_replication_role: no per-row trigger, the summary's
--- included, and no foreign-key checks), and the runs' indexes other than their primary key
--- are dropped first and made again after from their own definitions.
+-- included, and no foreign-key checks), and the indexes of the runs other than their primary
+-- key and of the boards are dropped first and made again at the end from their own
+-- definitions.
 \set ON_ERROR_STOP 1
 \o /dev/null
 SET session_replication_role = replica;
@@ -21,15 +22,17 @@ INSERT INTO stations (id)
 SELECT format('EOL-%s', lpad(s::text, 2, '0')) FROM generate_series(1, :stations) AS s
 ON CONFLICT DO NOTHING;
 
-CREATE TEMP TABLE runs_indexes AS
-SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
+-- the indexes of the runs other than their primary key, and the boards', made again at the end
+CREATE TEMP TABLE dropped AS
+SELECT i.indrelid::regclass AS table_name, c.relname AS name,
+       pg_get_indexdef(i.indexrelid) AS definition,
        (SELECT pg_get_constraintdef(k.oid) FROM pg_constraint AS k
-        WHERE k.conindid = i.indexrelid) AS constraint_definition
+        WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) AS constraint_definition
 FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
-WHERE i.indrelid = 'runs'::regclass AND NOT i.indisprimary;
+WHERE (i.indrelid = 'runs'::regclass AND NOT i.indisprimary) OR i.indrelid = 'boards'::regclass;
 SELECT CASE WHEN constraint_definition IS NULL THEN format('DROP INDEX %I', name)
-            ELSE format('ALTER TABLE runs DROP CONSTRAINT %I', name) END
-FROM runs_indexes \gexec
+            ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', table_name, name) END
+FROM dropped \gexec
 
 INSERT INTO runs (id, uid, station_id, local_id, purpose, serial, model, fixture_id, slot,
                   operator, order_id, chemistry, cell_count, heater, profile, sequence_name,
@@ -51,11 +54,6 @@ FROM (SELECT r, board, t, format('EOL-%s', lpad((r % :stations + 1)::text, 2, '0
             FROM generate_series(0, :runs - 1) AS r) AS numbered) AS generated;
 SELECT setval(pg_get_serial_sequence('runs', 'id'), :runs);
 
-SELECT CASE WHEN constraint_definition IS NULL THEN definition
-            ELSE format('ALTER TABLE runs ADD CONSTRAINT %I %s', name, constraint_definition)
-       END
-FROM runs_indexes \gexec
-
 -- the yield summary (factory schema 3) as the runs' trigger keeps it, from what each run is
 -- (the bench checks it against the station's yield_summary_rebuild() on a smaller plant): a
 -- board's first run (r % 25 <> 24) and its final one (the retest 21 later for r % 25 = 3);
@@ -64,17 +62,27 @@ FROM runs_indexes \gexec
 INSERT INTO boards (serial, first_run_id, final_run_id)
 SELECT serial, id, CASE WHEN (id - 1) % 25 = 3 THEN id + 21 ELSE id END
 FROM runs WHERE outcome IN ('PASS', 'FAIL') AND (id - 1) % 25 <> 24;
+-- (grouped by the hour first: a production day and shift are whole hours, of 1200 runs each)
 INSERT INTO yield_cells
-SELECT yield_day(started_at), yield_shift(started_at), model, station_id, fixture_id, operator,
-       order_id, sum(board), sum(board * first_pass), sum(board * final_pass), sum(retest),
-       sum(error)
-FROM (SELECT started_at, model, station_id, fixture_id, operator, order_id,
-             (outcome = 'ERROR')::int AS error, (outcome <> 'ERROR' AND r % 25 = 24)::int AS retest,
-             (outcome <> 'ERROR' AND r % 25 <> 24)::int AS board,
-             (outcome = 'PASS')::int AS first_pass,
-             (outcome = 'PASS' OR (r % 25 = 3 AND ((r + 21) / 25) % 10 <> 0))::int AS final_pass
-      FROM (SELECT *, id - 1 AS r FROM runs) AS numbered) AS counted
+SELECT yield_day(hour), yield_shift(hour), model, station_id, fixture_id, operator, order_id,
+       sum(boards), sum(first_pass), sum(final_pass), sum(retests), sum(errors)
+FROM (SELECT timestamptz '2026-01-05 06:00:00+00' + r / 1200 * interval '1 hour' AS hour,
+             model, station_id, fixture_id, operator, order_id,
+             count(*) FILTER (WHERE outcome <> 'ERROR' AND r % 25 <> 24) AS boards,
+             count(*) FILTER (WHERE outcome = 'PASS' AND r % 25 <> 24) AS first_pass,
+             count(*) FILTER (WHERE outcome <> 'ERROR' AND r % 25 <> 24 AND
+                              (outcome = 'PASS' OR (r % 25 = 3 AND (r + 21) / 25 % 10 <> 0)))
+               AS final_pass,
+             count(*) FILTER (WHERE outcome <> 'ERROR' AND r % 25 = 24) AS retests,
+             count(*) FILTER (WHERE outcome = 'ERROR') AS errors
+      FROM (SELECT *, id - 1 AS r FROM runs) AS numbered
+      GROUP BY r / 1200, model, station_id, fixture_id, operator, order_id) AS hours
 GROUP BY 1, 2, 3, 4, 5, 6, 7;
+
+SELECT CASE WHEN constraint_definition IS NULL THEN definition
+            ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', table_name, name,
+                        constraint_definition) END
+FROM dropped \gexec
 RESET session_replication_role;
 ANALYZE runs;
 VACUUM ANALYZE boards, yield_cells;
