@@ -10,6 +10,9 @@
 -- shows it is stored. Each step switches off what it switched on and opens the relays it
 -- closed, also when it fails; the teardown's safe state is the backstop.
 --
+-- Each step names the instruments it uses besides the cell simulator, the board's links and
+-- the switch unit (instruments = {...}): on a fixture whose slots share an instrument, a run
+-- holds it for the steps that name it, and a step that uses one it does not name ends ERROR.
 -- The steps live in eol/, one module per step group, declared in the order they run. The
 -- run's globals (board, limits, fixture) exist only while steps run: the modules' top levels
 -- declare steps and helpers, they do not touch them.

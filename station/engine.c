@@ -9,6 +9,7 @@
 #include "station/lua_interrupt.h"
 #include "station/order.h"
 #include "station/plan_store.h"
+#include "station/shared_hold.h"
 #include "station/step_time_limit.h"
 #include "station/shift_start.h"
 #include "station/station_error.h"
@@ -595,6 +596,7 @@ static void run_clear(Run *run)
   g_clear_pointer(&run->release, firmware_release_free);
   g_clear_pointer(&run->release_problem, g_free);
   g_clear_pointer(&run->operator_name, g_free);
+  shared_hold_clear(run);
   if (run->fixture_borrowed)
     run->fixture = NULL;
   g_clear_pointer(&run->fixture, fixture_close);
@@ -731,11 +733,39 @@ static void verdict_add(Verdict *verdict, const char *step, Outcome outcome, con
     verdict->outcome = outcome;
 }
 
+/* The roles of a built-in step that touches no shared instrument. */
+static const char *const no_roles[] = {NULL};
+
+/* The teardown's last built-in step on a fixture with shared instruments: what the run
+ * waited for them and held them. */
+static Outcome shared_instruments_step(Run *run, char **message)
+{
+  shared_hold_record(run);
+  return OUTCOME_PASS;
+}
+
+/* Lets the shared instruments the run holds go. A route that could not be opened leaves the
+ * fixture unsafe; FALSE with *message (replaced) saying why. */
+static gboolean release_shared(Run *run, char **message)
+{
+  g_autoptr(GError) release_error = NULL;
+  if (shared_hold_release(run, &release_error))
+    return TRUE;
+  g_free(*message);
+  *message = g_strdup(release_error->message);
+  if (!run->unsafe)
+    run->unsafe = g_strdup(release_error->message);
+  return FALSE;
+}
+
 /* The end of a step: its outcome judged (a fault the watch found, a failing measurement),
- * stored, announced and added to the verdict. Takes message. */
+ * stored, announced and added to the verdict. Takes message. The shared instruments go here,
+ * except while a step paused in its overlapped wait holds them: they go with it (run_one). */
 static Outcome step_finish(Run *run, Outcome outcome, char *message, Verdict *verdict)
 {
   lua_interrupt_set_limit(&run->interrupt, NULL, 0);
+  if (!run->overlap && !release_shared(run, &message))
+    outcome = OUTCOME_ERROR;
   /* An instrument the watch found silent during the step is a station fault, whatever the
    * step made of the others' answers; it is reported once, by the step it happened in. */
   g_autoptr(GError) fault = run->watch && !run->watch_reported
@@ -826,7 +856,7 @@ static void overlap_resume(Run *run)
 
 static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const char *group,
                        const char *name, Outcome (*builtin)(Run *, char **),
-                       Verdict *verdict);
+                       const char *const *roles, Verdict *verdict);
 
 /* Runs `step` (begun) as a coroutine; when it pauses in wait_overlapped(), the steps waiting
  * to overlap it run, then it goes on at its wait's end. Returns its outcome, its step ended;
@@ -866,7 +896,7 @@ static Outcome run_overlapping(Run *run, LuaHost *host, const SequenceStep *step
       continue;
     g_hash_table_add(run->ran_overlapped, (gpointer)other);
     Outcome ran = run_one(run, host, other, step_group_name(other->group), other->name, NULL,
-                          verdict);
+                          NULL, verdict);
     if (run_abort_requested(run))
       overlap->stop_reason = g_strdup("aborted by the operator");
     else if (ran == OUTCOME_ERROR)
@@ -903,9 +933,11 @@ static Outcome run_overlapping(Run *run, LuaHost *host, const SequenceStep *step
   return outcome;
 }
 
-/* Runs one step (built in or from the sequence) with its bookkeeping. */
+/* Runs one step (built in or from the sequence) with its bookkeeping, holding the shared
+ * instruments of roles (NULL: every one; a sequence step: those it names) around it. */
 static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const char *group,
-                       const char *name, Outcome (*builtin)(Run *, char **), Verdict *verdict)
+                       const char *name, Outcome (*builtin)(Run *, char **),
+                       const char *const *roles, Verdict *verdict)
 {
   run->step.limit_s = 0;
   run->step.limit_from = NULL;
@@ -917,14 +949,28 @@ static Outcome run_one(Run *run, LuaHost *host, const SequenceStep *step, const 
     run->step.limit_from = step_time_limit_source_name(limit.source);
     run->step.limit_note = step_time_limit_describe(&limit);
   }
+  /* Taken before the step begins: what it waits for another slot is not its own time. */
+  g_autoptr(GError) hold_error = NULL;
+  gboolean held = shared_hold_take(run, step ? (const char *const *)step->instruments : roles,
+                                   &hold_error);
   step_begin(run, group, name);
   char *message = NULL;
   if (step) {
     lua_interrupt_set_limit(&run->interrupt, "the step", run->step.limit_s);
     run->interrupt.note = run->step.limit_note;
   }
-  if (step && overlappers_waiting(run, host, step))
-    return run_overlapping(run, host, step, verdict);
+  if (!held)
+    return step_finish(run, OUTCOME_ERROR, g_strdup(hold_error->message), verdict);
+  if (step && overlappers_waiting(run, host, step)) {
+    Outcome outcome = run_overlapping(run, host, step, verdict);
+    /* the step and those in its wait have ended: what they held goes now */
+    if (!release_shared(run, &message)) {
+      run_log(run, "%s", message);
+      outcome = OUTCOME_ERROR;
+    }
+    g_free(message);
+    return outcome;
+  }
   Outcome outcome = builtin ? builtin(run, &message) : lua_host_run_step(host, step, &message);
   return step_finish(run, outcome, message, verdict);
 }
@@ -941,13 +987,14 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
   const char *stop_reason = NULL;
 
   if (lua_host_needs_firmware(host) &&
-      run_one(run, host, NULL, "setup", "firmware-release", release_step, verdict) !=
+      run_one(run, host, NULL, "setup", "firmware-release", release_step, no_roles,
+              verdict) !=
           OUTCOME_PASS)
     stop_reason = "there is no firmware to flash; the board was not touched";
   if (stop_reason)
     skip_step(run, "setup", "connect-fixture", stop_reason);
-  else if (run_one(run, host, NULL, "setup", "connect-fixture", connect_step, verdict) !=
-           OUTCOME_PASS)
+  else if (run_one(run, host, NULL, "setup", "connect-fixture", connect_step, NULL,
+                   verdict) != OUTCOME_PASS)
     stop_reason = "the fixture could not be connected";
   else
     lua_host_bind(host, run);
@@ -966,7 +1013,7 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
         continue;
       }
       Outcome outcome = run_one(run, host, step, step_group_name(step->group), step->name,
-                                NULL, verdict);
+                                NULL, NULL, verdict);
       if (run_abort_requested(run))
         stop_reason = "aborted by the operator";
       else if (outcome == OUTCOME_ERROR)
@@ -979,7 +1026,8 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
   run->in_teardown = TRUE;
   run->interrupt.ignore_abort = TRUE;
   if (fixture_is_connected(run->fixture))
-    run_one(run, host, NULL, "teardown", "board-identity", board_identity_step, verdict);
+    run_one(run, host, NULL, "teardown", "board-identity", board_identity_step, no_roles,
+            verdict);
   for (guint i = 0; i < steps->len; i++) {
     const SequenceStep *step = g_ptr_array_index(steps, i);
     if (step->group != GROUP_TEARDOWN)
@@ -987,9 +1035,12 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
     if (!fixture_is_connected(run->fixture))
       skip_step(run, "teardown", step->name, "the fixture was never connected");
     else
-      run_one(run, host, step, "teardown", step->name, NULL, verdict);
+      run_one(run, host, step, "teardown", step->name, NULL, NULL, verdict);
   }
-  run_one(run, host, NULL, "teardown", "safe-state", safe_state_step, verdict);
+  run_one(run, host, NULL, "teardown", "safe-state", safe_state_step, NULL, verdict);
+  if (shared_hold_any(run))
+    run_one(run, host, NULL, "teardown", "shared-instruments", shared_instruments_step,
+            no_roles, verdict);
   g_clear_pointer(&run->watch, fixture_watch_stop);
 }
 

@@ -138,6 +138,41 @@ void lua_firmware_push(lua_State *L, const FirmwareRelease *release)
   lua_setfield(L, -2, "flash");
 }
 
+/* A method of a shared instrument: only while the run holds it for the step. Upvalues: the
+ * FixtureInstrument, the driver's method. */
+static int l_shared_guard(lua_State *L)
+{
+  const FixtureInstrument *item = lua_touserdata(L, lua_upvalueindex(1));
+  if (!item->shared_lock) {
+    luaL_where(L, 1);
+    return luaL_error(L, "%sthe %s [%s] is shared by the slots and this step does not hold "
+                      "it: name \"%s\" in the step's instruments = {...}", lua_tostring(L, -1),
+                      item->role->title, item->role->name, item->role->name);
+  }
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* Replaces every method of the role's table on top of the stack by its guard. */
+static void guard_shared(lua_State *L, const FixtureInstrument *item)
+{
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_isfunction(L, -1)) {
+      lua_pushlightuserdata(L, (gpointer)item);
+      lua_insert(L, -2);
+      lua_pushcclosure(L, l_shared_guard, 2);
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -4);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+}
+
 void lua_fixture_push(lua_State *L, const Fixture *fixture)
 {
   lua_newtable(L);
@@ -147,6 +182,8 @@ void lua_fixture_push(lua_State *L, const Fixture *fixture)
     if (!item->instrument || !item->role->lua_push)
       continue;
     item->role->lua_push(L, item->instrument);
+    if (item->shared)
+      guard_shared(L, item);
     lua_setfield(L, -2, item->role->name);
   }
   /* The switch unit's relays by name, also as fixture.relays. */

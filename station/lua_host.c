@@ -21,6 +21,9 @@
  *                                        wait_overlapped() of main step NAME declared
  *                                        before it, or at its own place when NAME never
  *                                        gets there; it may not be critical)
+ *                                        instruments (the fixture roles it uses, e.g.
+ *                                        {"load", "dmm"}: a run holds those of them that the
+ *                                        slots share for the step; default: every role)
  *   measure{name, value, unit, low, high, comparison, expected, marginal_low, marginal_high}
  *                                        records a measurement, returns true when it passes
  *   calibration{kind, unit, reference, before, after, factor, passed}
@@ -89,6 +92,7 @@ static void sequence_step_free(gpointer data)
   SequenceStep *step = data;
   g_free(step->name);
   g_free(step->overlaps);
+  g_strfreev(step->instruments);
   g_free(step);
 }
 
@@ -118,6 +122,28 @@ static int declare_overlap(lua_State *L, LuaHost *host, SequenceStep *step)
   }
   return luaL_error(L, "step '%s' overlaps '%s', which is not a step declared before it",
                     step->name, within);
+}
+
+/* The step's instruments = {"load", ...}: roles the station knows. */
+static int declare_instruments(lua_State *L, SequenceStep *step)
+{
+  if (lua_getfield(L, 1, "instruments") == LUA_TNIL)
+    return 0;
+  if (!lua_istable(L, -1))
+    return luaL_error(L, "step '%s': instruments is a list of fixture roles, e.g. "
+                      "{\"load\", \"dmm\"}", step->name);
+  lua_Integer count = luaL_len(L, -1);
+  step->instruments = g_new0(char *, count + 1);
+  for (lua_Integer i = 1; i <= count; i++) {
+    lua_geti(L, -1, i);
+    const char *role = lua_tostring(L, -1);
+    if (!role || !fixture_role_find(role))
+      return luaL_error(L, "step '%s': instruments: '%s' is not a fixture role", step->name,
+                        role ? role : luaL_typename(L, -1));
+    step->instruments[i - 1] = g_strdup(role);
+    lua_pop(L, 1);
+  }
+  return 0;
 }
 
 static int declare_step(lua_State *L, StepGroup group)
@@ -151,6 +177,7 @@ static int declare_step(lua_State *L, StepGroup group)
       return luaL_error(L, "step '%s': time_limit is seconds, a number above 0 and at most "
                         "86400", name);
   }
+  declare_instruments(L, step);
   lua_getfield(L, 1, "overlaps");
   if (!lua_isnil(L, -1))
     return declare_overlap(L, host, step);

@@ -18,6 +18,8 @@ typedef struct {
   char *overlaps;                /* step{overlaps = NAME}: the main step declared before it
                                     in whose wait_overlapped() it runs, or NULL */
   int function_ref;              /* registry reference of the step's function */
+  char **instruments;            /* the roles the step uses (instruments = {...}), owned;
+                                    NULL: not declared, taken to be every role */
 } SequenceStep;
 
 typedef struct LuaHost LuaHost;

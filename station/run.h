@@ -33,6 +33,8 @@ typedef struct {
   gint64 limit_deadline_us;      /* its time limit's deadline while another step runs */
 } StepState;
 
+typedef struct SharedSums SharedSums;
+
 typedef struct {
   Engine *engine;
   const RunRequest *request;
@@ -78,6 +80,8 @@ typedef struct {
   GArray *timings;               /* StepTiming, owned until handed to the result */
   char *store_problem;           /* the first failed store write, owned; NULL: none */
   char *unsafe;                  /* why the safe state was not reached, owned; NULL: it was */
+  SharedSums *shared;            /* what the run waited for and held the fixture's shared
+                                    instruments (shared_hold.h), owned; NULL: none yet */
 } Run;
 
 /* Judges and stores a measurement of the current step, emits its event; takes ownership.

@@ -28,6 +28,7 @@ end
 
 step {
   name = "balance",
+  instruments = { "battery" },
   run = function()
     -- Cells in pairs, one raised and one lowered: the balancer must move the model's current
     -- out of the raised cell into the lowered one, as the two cell simulator channels see

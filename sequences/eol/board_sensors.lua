@@ -6,6 +6,7 @@ step {
   -- Runs while the order step's new cell count settles (eol.lua: overlaps): one read of the
   -- MOS sensor, which touches neither the taps nor the cell count being taken.
   overlaps = "order",
+  instruments = {},
   run = function()
     -- Right after identification nothing has flowed through the main path: the MOSFETs are
     -- at the fixture's air, and the sensor on their heat sink must say so.

@@ -19,6 +19,7 @@ local REG = jk.REG
 
 step {
   name = "cell-connections",
+  instruments = { "battery" },
   critical = true,
   run = function()
     -- Every cell input must see its cell before calibration. Each reading is compared with
@@ -50,6 +51,7 @@ step {
 
 step {
   name = "voltage-calibration",
+  instruments = { "battery" },
   critical = true,
   run = function()
     local n, chem = board.cell_count, board.chemistry
@@ -115,6 +117,7 @@ end
 
 step {
   name = "cell-voltage-accuracy",
+  instruments = { "battery" },
   run = function()
     -- At each point the cells stand on a staircase (a swapped or crossed sense lead reads a
     -- neighbour's voltage, steps away), and each is read several times: the mean is judged
@@ -188,6 +191,7 @@ end
 
 step {
   name = "current-calibration",
+  instruments = { "battery", "charger", "load" },
   critical = true,
   run = function()
     -- Two points: the reading with no current flowing is the board's zero offset, judged on

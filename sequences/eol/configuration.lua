@@ -13,6 +13,7 @@ local HEATER_ENABLE_BIT = registers.HEATER_ENABLE_BIT
 
 step {
   name = "final-configuration",
+  instruments = {},
   run = function()
     -- The order: the board's one-key defaults of its chemistry, then every production
     -- setting of its protection profile and its cell count written, the heater off; then

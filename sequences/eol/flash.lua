@@ -5,6 +5,7 @@ local common = require "eol.common"
 
 step {
   name = "flash",
+  instruments = {},
   critical = true,
   run = function()
     -- DESIGN.md §7 step 1: the released image through the MCU's ROM bootloader, verified by
@@ -16,6 +17,7 @@ step {
 
 step {
   name = "identify",
+  instruments = {},
   critical = true,
   run = function()
     -- The first words with the board: a board that never answers is a defective board (its

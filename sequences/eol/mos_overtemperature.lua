@@ -18,6 +18,7 @@ local function holding(live) return (live.alarms & ALARM.MOS_OTP) ~= 0 end
 
 step {
   name = "mos-overtemperature",
+  instruments = {},
   run = function()
     local lim, prod = limits.mos_overtemperature, limits.production
     local fmt = string.format

@@ -14,6 +14,7 @@ end
 
 step {
   name = "order",
+  instruments = {},
   critical = true,
   run = function()
     local n, lim = board.cell_count, limits.order

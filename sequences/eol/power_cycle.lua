@@ -11,6 +11,7 @@ local registers = require "eol.registers"
 
 step {
   name = "power-cycle",
+  instruments = { "battery" },
   run = function()
     local lim = limits.power_cycle
     local before = fixture.dut:read_live()

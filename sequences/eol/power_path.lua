@@ -10,6 +10,7 @@ local load_off = common.load_off
 
 step {
   name = "path-resistance",
+  instruments = { "battery", "dmm", "load" },
   run = function()
     -- The DMM across the main path (B- to P-) while the load draws the test current.
     local lim = limits.path_resistance

@@ -54,6 +54,7 @@ end
 
 step {
   name = "overcharge",
+  instruments = { "battery", "charger" },
   run = function()
     -- Cell over-voltage at the chemistry's production thresholds, measured on the first and
     -- the last cell while the charger offers current: a charge MOSFET that stays shorted
@@ -81,6 +82,7 @@ step {
 
 step {
   name = "overdischarge",
+  instruments = { "battery", "load" },
   run = function()
     -- Cell under-voltage at the chemistry's production thresholds, measured on the first and
     -- the last cell while the load draws current: the discharge MOSFET must block it once
@@ -108,6 +110,7 @@ step {
 
 step {
   name = "charge-overcurrent",
+  instruments = { "battery", "charger" },
   run = function()
     local lim = limits.charge_ocp
     local pack_v = cells_to_rest()
@@ -131,6 +134,7 @@ step {
 
 step {
   name = "discharge-overcurrent",
+  instruments = { "battery", "load" },
   run = function()
     local lim = limits.discharge_ocp
     cells_to_rest()
@@ -215,6 +219,7 @@ end
 
 step {
   name = "short-circuit",
+  instruments = { "battery", "digitizer", "short" },
   run = function()
     -- The fixture's short-circuit module closes P+/P- for one pulse (its series resistance
     -- and current limit set the peak); the digitizer's probe on the module's lead records the

@@ -25,6 +25,7 @@ end
 
 setup {
   name = "fixture-self-check",
+  instruments = { "dmm" },
   run = function()
     local lim, n = limits.fixture_self_check, board.cell_count
     local relays = fixture.relays or {}

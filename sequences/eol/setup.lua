@@ -9,6 +9,7 @@ local STATION_API = { { "dut", "write_u16" }, { "cells", "set_current_limit" },
 
 setup {
   name = "power-on",
+  instruments = { "battery" },
   run = function()
     -- A station without the functions this sequence calls cannot test: say so now, not in
     -- the middle of a step.

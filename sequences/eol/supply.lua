@@ -45,6 +45,7 @@ end
 
 step {
   name = "supply-current",
+  instruments = { "battery", "dmm" },
   run = function()
     local lim = limits.supply
     local relay = fixture.relays and fixture.relays.dmm_supply
@@ -136,6 +137,7 @@ end
 
 step {
   name = "sleep-current",
+  instruments = { "battery", "dmm" },
   run = function()
     -- The board's low-power state is the one its shutdown command 0x1604 puts it in
     -- (DESIGN.md §5): both MOSFETs off, asleep from its next sample, RS485 silent, until a

@@ -27,6 +27,7 @@ step {
   -- reads the board's three sensors, touching neither the current path nor the
   -- short-circuit protection.
   overlaps = "short-circuit",
+  instruments = {},
   run = function()
     -- The NTC emulation of the switch unit: each sensor reads its own temperature.
     local lim = limits.temperature
@@ -52,6 +53,7 @@ step {
 
 step {
   name = "temperature-protections",
+  instruments = { "battery" },
   run = function()
     -- The over- and under-temperature protections at the production thresholds, the NTC
     -- emulation ramping all three sensors.
@@ -104,6 +106,7 @@ step {
 
 step {
   name = "heater",
+  instruments = { "battery", "dmm" },
   run = function()
     -- Below the charge under-temperature threshold the board stops charging and drives its
     -- heater output into the fixture's load the station chose for the order

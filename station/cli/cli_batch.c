@@ -66,20 +66,24 @@ static gboolean check_serials(const Catalog *catalog, const char *const *serials
   return TRUE;
 }
 
-/* Slots tested at once share no instrument: each has its own, or the batch is refused. */
+/* Slots tested at once share no instrument but those the file marks shared (held per step,
+ * fixtures/fixture_shared.h): each has its own, or the batch is refused. */
 static gboolean check_no_shared_instrument(Fixture **views, int count, GError **error)
 {
   for (int a = 0; a < count; a++)
     for (int b = a + 1; b < count; b++)
       for (guint i = 0; i < views[a]->instruments->len; i++) {
         const FixtureInstrument *mine = g_ptr_array_index(views[a]->instruments, i);
+        if (mine->shared)
+          continue;
         for (guint j = 0; j < views[b]->instruments->len; j++) {
           const FixtureInstrument *theirs = g_ptr_array_index(views[b]->instruments, j);
           if (!g_str_equal(mine->resource, theirs->resource))
             continue;
           g_set_error(error, STATION_ERROR, STATION_ERROR_USAGE,
                       "%s: slots %d and %d share the %s [%s] (%s); the station tests slots "
-                      "that share an instrument one at a time (station run --slot N)",
+                      "that share an instrument one at a time (station run --slot N), unless "
+                      "the file marks it shared (shared = yes) with a route relay per slot",
                       views[a]->path, views[a]->slot, views[b]->slot, mine->role->title,
                       mine->role->name, mine->resource);
           return FALSE;

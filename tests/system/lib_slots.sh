@@ -2,10 +2,17 @@
 # private twin of N slots on ephemeral ports, waits for "ready" and writes
 # $WORK/fixture.conf with a [slot k] group and its own instruments per slot, wired as
 # fixtures/sim.conf wires one (autostart off: the test owns the twin; the real clock, as
-# slots tested at once need). Sourced after tests/system/lib.sh.
+# slots tested at once need). With --shared LIST (eload, charger, dmm) among the options,
+# those instruments are the twin's shared ones: one group each marked shared = yes, and each
+# slot routes them with relay_shared_<role> = 401 (load), 402 (charger), 403 (dmm).
+# Sourced after tests/system/lib.sh.
 start_slots_twin() {
-  local slots=$1 line k
+  local slots=$1 line k shared="" arg
   shift
+  for arg in "$@"; do
+    [ "$shared" = next ] && shared=",$arg,"
+    [ "$arg" = --shared ] && shared=next
+  done
   mkfifo "$WORK/twin.out"
   "$FIXTURE_SIM" --slots "$slots" --cellsim-port 0 --control-port 0 --eload-port 0 \
     --charger-port 0 --dmm-port 0 --switch-port 0 --battery-port 0 --short-port 0 \
@@ -23,17 +30,34 @@ start_slots_twin() {
   cat <&7 >/dev/null &
   exec 7<&-
   sim_section() { sed -n "/^\[$1\]/,/^\[/{/^$2/p}" "$SOURCE_ROOT/fixtures/sim.conf"; }
+  is_shared() { case $shared in *,$1,*) return 0 ;; esac; return 1; }
+  # An instrument: the slot's own group, or (shared) one group for all and the slot's route.
+  instrument() {
+    local role=$1 twin_name=$2 driver=$3 route=$4
+    if is_shared "$twin_name"; then
+      printf 'relay_shared_%s = %s\n' "$role" "$route" >>"$WORK/routes.$k"
+      if [ "$k" = 1 ]; then
+        printf '[%s]\ndriver = %s\nresource = %s\nshared = yes\n' "$role" "$driver" \
+          "${RESOURCE[shared.$twin_name]}" >>"$WORK/shared.conf"
+      fi
+    else
+      printf '[slot %d %s]\ndriver = %s\nresource = %s\n' "$k" "$role" "$driver" "$(r "$twin_name")"
+    fi
+  }
+  : >"$WORK/shared.conf"
   {
     printf '[fixture]\nid = TEST-SLOTS-%s\nsafe_cell_voltage = 3.3\n' "$$"
     printf '[dut]\ndriver = jk-modbus\naddress = 1\n[boot]\ndriver = stm32-rom\n'
     for k in $(seq 1 "$slots"); do
       r() { echo "${RESOURCE[slot$k.$1]}"; }
+      : >"$WORK/routes.$k"
+      instrument load eload keysight-n3300a 401
+      instrument charger charger rigol-dp800 402
+      instrument dmm dmm keysight-34461a 403
       printf '[slot %d]\ndut = %s\nboot = %s?baud=115200\ntwin_control = %s\n' "$k" \
         "$(r rs485)" "$(r boot)" "$(r control)"
+      cat "$WORK/routes.$k"
       printf '[slot %d cells]\ndriver = ngi-n83624\nresource = %s\n' "$k" "$(r cellsim)"
-      printf '[slot %d load]\ndriver = keysight-n3300a\nresource = %s\n' "$k" "$(r eload)"
-      printf '[slot %d charger]\ndriver = rigol-dp800\nresource = %s\n' "$k" "$(r charger)"
-      printf '[slot %d dmm]\ndriver = keysight-34461a\nresource = %s\n' "$k" "$(r dmm)"
       printf '[slot %d switch]\ndriver = keysight-34980a\nresource = %s\n%s\n' "$k" \
         "$(r switch)" "$(sim_section switch 'relay_\|heater_load_\|ntc_\|boot0\|nrst')"
       printf '[slot %d battery]\ndriver = itech-it6000c\nresource = %s\n%s\n' "$k" \
@@ -44,6 +68,7 @@ start_slots_twin() {
         "$(r digitizer)"
       printf 'channel = 1\n'
     done
+    cat "$WORK/shared.conf"
     printf '[twin]\nautostart = false\nclock = real\n'
   } >"$WORK/fixture.conf"
 }
