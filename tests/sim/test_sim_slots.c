@@ -1,12 +1,14 @@
 /* fixture-sim --slots 2 as a process: a fixture of two slots on one clock. Each slot has its
  * own control port, cell simulator and RS485 link; two boards put in through their slots'
  * control ports answer on their own links with their own identities (model string and the
- * ADC constants seeded from their own serials), and the clock is one. */
+ * ADC constants seeded from their own serials), and the clock is one. With --shared, one
+ * instrument serves both slots, reaching only the slot that routes it. */
 #include "tests/cunit_main.h"
 #include "tests/sim/sim_harness.h"
 #include "fixtures/sim/sim_jk_registers.h"
 #include "fixtures/sim/sim_board.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -128,6 +130,72 @@ static void test_two_slots(void)
   g_free(links[1]);
 }
 
+/* The port of the resource line "<name> TCPIP::127.0.0.1::<port>::SOCKET", 0 when none. */
+static guint16 line_port(const SimHarness *harness, const char *name)
+{
+  g_autofree char *prefix = g_strdup_printf("%s TCPIP::", name);
+  for (guint i = 0; i < harness->n_lines; i++)
+    if (g_str_has_prefix(harness->lines[i], prefix)) {
+      const char *port = strrchr(harness->lines[i], ':');
+      g_autofree char *text = g_strndup(harness->lines[i], (gsize)(port - harness->lines[i] - 1));
+      return (guint16)atoi(strrchr(text, ':') + 1);
+    }
+  return 0;
+}
+
+static void expect_volts(int fd, double volts, const char *what)
+{
+  double read = query_number(fd, "MEAS:VOLT:DC?");
+  if (fabs(read - volts) > 0.01)
+    fprintf(stderr, "\n  %s: the shared DMM read %.4f V, expected %.4f V\n", what, read, volts);
+  CU_ASSERT_DOUBLE_EQUAL(read, volts, 0.01);
+}
+
+/* --shared dmm: one DMM for both slots, whose input reaches only the slot whose switch unit
+ * closes its route (403): each slot's first tap through it, and an open circuit without a
+ * route or with both slots' at once. */
+static void test_shared_dmm(void)
+{
+  const char *args[] = {"--slots", "2", "--shared", "dmm", NULL};
+  g_autoptr(GError) error = NULL;
+  SimHarness *harness = harness_start(args, &error);
+  if (!harness)
+    fprintf(stderr, "\n  fixture-sim did not start: %s\n", error->message);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(harness);
+  CU_ASSERT_EQUAL(line_port(harness, "slot1.dmm"), 0);
+  CU_ASSERT_EQUAL(line_port(harness, "slot2.dmm"), 0);
+  int dmm = harness_connect(line_port(harness, "shared.dmm"));
+  int sw[2], cellsim[2];
+  for (int s = 0; s < 2; s++) {
+    g_autofree char *name = g_strdup_printf("slot%d.switch", s + 1);
+    sw[s] = harness_connect(line_port(harness, name));
+    cellsim[s] = harness_connect(harness->slot_cellsim_port[s]);
+    CU_ASSERT_TRUE_FATAL(sw[s] >= 0 && cellsim[s] >= 0);
+    g_autofree char *cells = g_strdup_printf("SOUR:VOLT %.4f,(@1:25);OUTP:ONOFF 1,(@1:25)\n",
+                                             3.3 + 0.1 * s);
+    CU_ASSERT_TRUE(harness_send(cellsim[s], cells));
+    expect(cellsim[s], "*OPC?", "1");
+    /* The DMM's relay across the first tap, in each slot. */
+    expect(sw[s], "ROUT:CLOS (@107);*OPC?", "1");
+  }
+  CU_ASSERT_TRUE_FATAL(dmm >= 0);
+  expect_volts(dmm, 0.0, "no slot routed");
+  expect(sw[0], "ROUT:CLOS (@403);ROUT:CLOS? (@403)", "1");
+  expect_volts(dmm, 3.3, "routed to slot 1");
+  expect(sw[1], "ROUT:CLOS (@403);*OPC?", "1");
+  expect_volts(dmm, 0.0, "routed to both slots");
+  expect(sw[0], "ROUT:OPEN (@403);*OPC?", "1");
+  expect_volts(dmm, 3.4, "routed to slot 2");
+  expect(sw[1], "*RST;ROUT:CLOS? (@403)", "0");
+  expect_volts(dmm, 0.0, "slot 2's switch unit reset");
+  close(dmm);
+  for (int s = 0; s < 2; s++) {
+    close(sw[s]);
+    close(cellsim[s]);
+  }
+  CU_ASSERT_EQUAL(harness_stop(harness, NULL), 0);
+}
+
 static void test_bad_slot_count(void)
 {
   const char *nine[] = {"--slots", "9", NULL};
@@ -154,6 +222,8 @@ int main(void)
   CU_pSuite suite = CU_add_suite("twin of two slots", setup, teardown);
   CU_add_test(suite, "two boards on their own links with their own identities, one clock",
               test_two_slots);
+  CU_add_test(suite, "a DMM shared by the slots reaches the one its route is closed for",
+              test_shared_dmm);
   CU_add_test(suite, "a slot count outside 1..8 is refused", test_bad_slot_count);
   return cunit_run_all();
 }
