@@ -1,8 +1,9 @@
 /* station run --serial A --serial B ...: the boards go into the fixture's slots in order and
  * are tested at once, each run on its own worker thread with its own engine, fixture (the
  * slot's view, its own lock and safe state) and database connection, so an error or abort in
- * one slot never reaches another. Every line printed starts with the slot's number. What
- * cannot be tested as a batch is refused before anything is touched. */
+ * one slot never reaches another. Every line printed starts with the slot's number. Ctrl-C
+ * aborts every run; a line "abort N" on standard input aborts slot N's alone. What cannot be
+ * tested as a batch is refused before anything is touched. */
 #include "station/cli/cli.h"
 #include "fixtures/fixture.h"
 #include "station/slot_fixture.h"
@@ -24,7 +25,38 @@ typedef struct {
 
 /* The engines of the batch, for Ctrl-C (engine_abort is async-signal-safe). */
 static Engine *batch_engines[FIXTURE_MAX_SLOTS];
+static int batch_slots[FIXTURE_MAX_SLOTS];
 static int batch_count;
+/* Held by the reader of standard input while it aborts a slot's engine, and by the batch
+ * while it lets its engines go. */
+static GMutex batch_lock;
+
+/* Standard input, line by line until its end: "abort N" aborts slot N's run. The thread is
+ * left reading when the batch ends (a terminal's line may never come). */
+static gpointer read_commands(gpointer data)
+{
+  char line[128];
+  while (fgets(line, sizeof line, stdin)) {
+    int slot;
+    char end;
+    if (sscanf(line, " abort %d %c", &slot, &end) != 1) {
+      fprintf(stderr, "station: '%s' is not a command of a batch (abort N: abort slot N's "
+              "run)\n", g_strstrip(line));
+      continue;
+    }
+    gboolean found = FALSE;
+    g_mutex_lock(&batch_lock);
+    for (int i = 0; i < batch_count; i++)
+      if (batch_slots[i] == slot && batch_engines[i]) {
+        engine_abort(batch_engines[i]);
+        found = TRUE;
+      }
+    g_mutex_unlock(&batch_lock);
+    if (!found)
+      fprintf(stderr, "station: abort %d: no run of the batch is in slot %d\n", slot, slot);
+  }
+  return NULL;
+}
 
 static void abort_batch(int signum)
 {
@@ -154,9 +186,14 @@ int cli_run_batch(const Catalog *catalog, const char *db_path, const RunRequest 
     engine_set_event_handler(run->engine, cli_print_event, &run->printer);
   }
   if (code == EXIT_PASS) {
-    for (int i = 0; i < count; i++)
+    g_mutex_lock(&batch_lock);
+    for (int i = 0; i < count; i++) {
       batch_engines[i] = runs[i].engine;
+      batch_slots[i] = runs[i].slot;
+    }
     batch_count = count;
+    g_mutex_unlock(&batch_lock);
+    g_thread_unref(g_thread_new("batch-commands", read_commands, NULL));
     struct sigaction action = {.sa_handler = abort_batch, .sa_flags = SA_RESETHAND};
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, NULL);
@@ -170,7 +207,9 @@ int cli_run_batch(const Catalog *catalog, const char *db_path, const RunRequest 
       g_thread_join(threads[i]);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    g_mutex_lock(&batch_lock);
     batch_count = 0;
+    g_mutex_unlock(&batch_lock);
     for (int i = 0; i < count; i++) {
       SlotRun *run = &runs[i];
       int slot_code;
@@ -187,11 +226,14 @@ int cli_run_batch(const Catalog *catalog, const char *db_path, const RunRequest 
       code = MAX(code, slot_code);
     }
   }
+  g_mutex_lock(&batch_lock);
+  for (int i = 0; i < count; i++)
+    batch_engines[i] = NULL;
+  g_mutex_unlock(&batch_lock);
   for (int i = 0; i < count; i++) {
     g_clear_error(&runs[i].error);
     engine_free(runs[i].engine);
     store_close(runs[i].store);
-    batch_engines[i] = NULL;
   }
   return code;
 }
