@@ -988,8 +988,7 @@ static void run_steps(Run *run, LuaHost *host, Verdict *verdict)
 
   if (lua_host_needs_firmware(host) &&
       run_one(run, host, NULL, "setup", "firmware-release", release_step, no_roles,
-              verdict) !=
-          OUTCOME_PASS)
+              verdict) != OUTCOME_PASS)
     stop_reason = "there is no firmware to flash; the board was not touched";
   if (stop_reason)
     skip_step(run, "setup", "connect-fixture", stop_reason);
