@@ -72,3 +72,27 @@ start_slots_twin() {
     printf '[twin]\nautostart = false\nclock = real\n'
   } >"$WORK/fixture.conf"
 }
+
+# slots_test N [fixture-sim options...]: start_slots_twin, the test firmware released, and in
+# $before the count of runs stored so far.
+slots_test() {
+  start_slots_twin "$@"
+  release_firmware
+  before=$(sql "select count(*) from runs")
+}
+
+# batch FIXTURE ARGS...: station run --quiet of the fixture with ARGS, its output in
+# $WORK/run.out, its exit status in RUN_STATUS.
+batch() {
+  set +e
+  timeout 600 "$STATION" run --fixture "$1" --db "$WORK/results.db" --trusted-keys "$TRUSTED" \
+    --quiet "${@:2}" >"$WORK/run.out" 2>&1
+  RUN_STATUS=$?
+  set -e
+}
+
+# expect_stored_runs SLOT:SERIAL:OUTCOME...: the runs stored since $before, by slot.
+expect_stored_runs() {
+  expect_eq "$(sql "select slot || ':' || serial || ':' || outcome from runs where id > $before
+                    order by slot")" "$(printf '%s\n' "$@")" "stored runs of the batch"
+}

@@ -9,17 +9,7 @@ GOOD=B2A24S15P-2648-00017
 BAD=B2A8S20P-2650-00042
 
 . "$(dirname "$0")/lib_slots.sh"
-start_slots_twin 2 --fault-rule "$BAD=cell-offset:3:12"
-release_firmware
-before=$(sql "select count(*) from runs")
-
-batch() {
-  set +e
-  timeout 300 "$STATION" run --fixture "$1" --db "$WORK/results.db" --trusted-keys "$TRUSTED" \
-    --quiet "${@:2}" >"$WORK/run.out" 2>&1
-  RUN_STATUS=$?
-  set -e
-}
+slots_test 2 --fault-rule "$BAD=cell-offset:3:12"
 
 # Refused before anything is touched: nothing stored, no board put in.
 batch "$WORK/fixture.conf" --serial "$GOOD" --serial "${GOOD,,}"
@@ -52,9 +42,7 @@ expect_grep "^slot 1  PASS  $GOOD " "$WORK/run.out"
 expect_grep "^slot 2  FAIL  $BAD " "$WORK/run.out"
 expect_grep "^slot 2    cell-voltage-accuracy: " "$WORK/run.out"
 grep -v '^slot [12]  ' "$WORK/run.out" && fail "a line without its slot's number"
-expect_eq "$(sql "select slot || ':' || serial || ':' || outcome from runs where id > $before order by slot")" \
-  "1:$GOOD:PASS
-2:$BAD:FAIL" "stored runs of the batch"
+expect_stored_runs "1:$GOOD:PASS" "2:$BAD:FAIL"
 # Each slot went to its own safe state.
 expect_eq "$(sql "select count(*) from steps s join runs r on r.id = s.run_id
                   where r.id > $before and s.name = 'safe-state' and s.outcome = 'PASS'")" 2 \

@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib_slots.sh"
 BOARDS=(B2A24S15P-2648-00021 B2A24S15P-2648-00022 B2A24S15P-2648-00023 B2A24S15P-2648-00024)
 
-start_slots_twin 4 --shared eload,charger,dmm
-release_firmware
-before=$(sql "select count(*) from runs")
+slots_test 4 --shared eload,charger,dmm
 port_of() { local p=${1#TCPIP::*::}; echo "${p%%::*}"; }
 twin_command() { # slot resource-name command
   exec 6<>"/dev/tcp/127.0.0.1/$(port_of "${RESOURCE[slot$1.$2]}")"
@@ -50,12 +48,8 @@ set -e
 exec 5>&-
 cat "$WORK/run.out"
 expect_eq "$status" 3 "exit status of the batch (the worst: an aborted run)"
-expect_eq "$(sql "select slot || ':' || serial || ':' || outcome from runs where id > $before
-                  order by slot")" \
-  "1:${BOARDS[0]}:PASS
-2:${BOARDS[1]}:ERROR
-3:${BOARDS[2]}:ABORTED
-4:${BOARDS[3]}:PASS" "stored runs of the batch"
+expect_stored_runs "1:${BOARDS[0]}:PASS" "2:${BOARDS[1]}:ERROR" "3:${BOARDS[2]}:ABORTED" \
+  "4:${BOARDS[3]}:PASS"
 expect_grep "^slot 1  PASS  ${BOARDS[0]} " "$WORK/run.out"
 expect_grep "^slot 4  PASS  ${BOARDS[3]} " "$WORK/run.out"
 sql "select message from runs where slot = 2 and id > $before" | grep -q 'fixture.dut' ||

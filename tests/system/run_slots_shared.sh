@@ -10,17 +10,7 @@
 . "$(dirname "$0")/lib_slots.sh"
 BOARDS=(BD4A17S4P-2648-00011 BD6A17S6P-2648-00012 B1A17S12P-2648-00013 B2A20S20P-2648-00014)
 
-start_slots_twin 4 --shared eload,charger,dmm
-release_firmware
-before=$(sql "select count(*) from runs")
-
-batch() {
-  set +e
-  timeout 600 "$STATION" run --fixture "$1" --db "$WORK/results.db" --trusted-keys "$TRUSTED" \
-    --quiet "${@:2}" >"$WORK/run.out" 2>&1
-  RUN_STATUS=$?
-  set -e
-}
+slots_test 4 --shared eload,charger,dmm
 
 # Refused before anything is touched: a shared switch unit, a slot without its route.
 sed 's/^\[slot 1 switch\]/[switch]\nshared = yes\n[slot 1 switch]/' "$WORK/fixture.conf" \
@@ -45,12 +35,8 @@ expect_eq "$RUN_STATUS" 0 "exit status of four good boards on shared instruments
 for k in 1 2 3 4; do
   expect_grep "^slot $k  PASS  ${BOARDS[k - 1]} " "$WORK/run.out"
 done
-expect_eq "$(sql "select slot || ':' || serial || ':' || outcome from runs where id > $before
-                  order by slot")" \
-  "1:${BOARDS[0]}:PASS
-2:${BOARDS[1]}:PASS
-3:${BOARDS[2]}:PASS
-4:${BOARDS[3]}:PASS" "stored runs of the batch"
+expect_stored_runs "1:${BOARDS[0]}:PASS" "2:${BOARDS[1]}:PASS" "3:${BOARDS[2]}:PASS" \
+  "4:${BOARDS[3]}:PASS"
 # Each board's path resistance is its own model's (the shared load's current and the shared
 # DMM's drop were of that slot's board).
 m() { sql "select round(m.value, 3) from measurements m join steps s on s.id = m.step_id
