@@ -143,15 +143,21 @@ void lua_firmware_push(lua_State *L, const FirmwareRelease *release)
 static int l_shared_guard(lua_State *L)
 {
   const FixtureInstrument *item = lua_touserdata(L, lua_upvalueindex(1));
-  if (!item->shared_lock) {
-    luaL_where(L, 1);
-    return luaL_error(L, "%sthe %s [%s] is shared by the slots and this step does not hold "
-                      "it: name \"%s\" in the step's instruments = {...}", lua_tostring(L, -1),
-                      item->role->title, item->role->name, item->role->name);
-  }
+  if (!item->shared_lock)
+    return luaL_error(L, "the %s [%s] is shared by the slots and this step does not hold it: "
+                      "name \"%s\" in the step's instruments = {...}", item->role->title,
+                      item->role->name, item->role->name);
   lua_pushvalue(L, lua_upvalueindex(2));
   lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  if (lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0) != LUA_OK) {
+    /* The driver's message names the script's line as if it had been called from there. */
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      luaL_where(L, 1);
+      lua_insert(L, -2);
+      lua_concat(L, 2);
+    }
+    return lua_error(L);
+  }
   return lua_gettop(L);
 }
 
