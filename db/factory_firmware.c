@@ -117,28 +117,23 @@ GPtrArray *factory_firmware_publish(FactoryDb *factory, const FirmwareImageRecor
   g_autofree char *doing = g_strdup_printf("publishing firmware %s", record->version);
   g_autoptr(GPtrArray) changes =
       g_ptr_array_new_with_free_func((GDestroyNotify)firmware_release_change_free);
-  for (guint i = 0; models[i]; i++) {
-    if (!g_strv_contains((const char *const *)record->models, models[i])) {
-      g_autofree char *listed = g_strjoinv(",", record->models);
-      g_set_error(error, FACTORY_ERROR, FACTORY_ERROR_REJECTED,
-                  "%s: it is not built for model %s (its signed manifest lists %s); nothing "
-                  "was published", doing, models[i], listed);
-      return NULL;
-    }
+  const char *unbuilt = NULL;
+  g_auto(GStrv) distinct = firmware_release_models(record->models, models, &unbuilt);
+  if (!distinct) {
+    g_autofree char *listed = g_strjoinv(",", record->models);
+    g_set_error(error, FACTORY_ERROR, FACTORY_ERROR_REJECTED,
+                "%s: it is not built for model %s (its signed manifest lists %s); nothing "
+                "was published", doing, unbuilt, listed);
+    return NULL;
   }
   gint64 image_id = 0;
   gboolean ok = factory_exec(factory, "BEGIN", doing, error) &&
                 publish_image(factory, record, actor, &image_id, doing, error);
-  for (guint i = 0; ok && models[i]; i++) {
-    gboolean seen = FALSE;
-    for (guint j = 0; j < i; j++)
-      seen = seen || strcmp(models[i], models[j]) == 0;
-    if (seen)
-      continue;
+  for (guint i = 0; ok && distinct[i]; i++) {
     FirmwareReleaseChange *change = g_new0(FirmwareReleaseChange, 1);
-    change->model = g_strdup(models[i]);
+    change->model = g_strdup(distinct[i]);
     g_ptr_array_add(changes, change);
-    ok = publish_release(factory, image_id, models[i], actor, change, doing, error);
+    ok = publish_release(factory, image_id, distinct[i], actor, change, doing, error);
   }
   ok = ok && factory_exec(factory, "COMMIT", doing, error);
   if (!ok) {

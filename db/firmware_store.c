@@ -490,27 +490,22 @@ static gboolean release_in_transaction(Store *store, const char *version,
                 "no model given to release %s for", version);
     return FALSE;
   }
-  for (guint i = 0; models[i]; i++) {
-    if (!g_strv_contains((const char *const *)image->models, models[i])) {
-      g_autofree char *listed = g_strjoinv(",", image->models);
-      g_set_error(error, FIRMWARE_STORE_ERROR, FIRMWARE_STORE_ERROR_MODEL,
-                  "firmware %s is not built for model %s (its signed manifest lists %s); "
-                  "nothing was released", version, models[i], listed);
-      return FALSE;
-    }
+  const char *unbuilt = NULL;
+  g_auto(GStrv) distinct = firmware_release_models(image->models, models, &unbuilt);
+  if (!distinct) {
+    g_autofree char *listed = g_strjoinv(",", image->models);
+    g_set_error(error, FIRMWARE_STORE_ERROR, FIRMWARE_STORE_ERROR_MODEL,
+                "firmware %s is not built for model %s (its signed manifest lists %s); "
+                "nothing was released", version, unbuilt, listed);
+    return FALSE;
   }
   g_autofree char *now = sql_timestamp_now();
   gboolean any_change = FALSE;
-  for (guint i = 0; models[i]; i++) {
-    gboolean seen = FALSE;
-    for (guint j = 0; j < i; j++)
-      seen = seen || strcmp(models[i], models[j]) == 0;
-    if (seen)
-      continue;
+  for (guint i = 0; distinct[i]; i++) {
     FirmwareReleaseChange *change = g_new0(FirmwareReleaseChange, 1);
-    change->model = g_strdup(models[i]);
+    change->model = g_strdup(distinct[i]);
     g_ptr_array_add(changes, change);
-    if (!release_one(store, image, models[i], actor, now, change, error))
+    if (!release_one(store, image, distinct[i], actor, now, change, error))
       return FALSE;
     any_change = any_change || !change->unchanged;
   }
@@ -542,4 +537,24 @@ GPtrArray *firmware_store_release(Store *store, const char *version, const char 
     sql_rollback(store);
   g_mutex_unlock(&store->lock);
   return ok ? g_steal_pointer(&changes) : NULL;
+}
+
+char **firmware_release_models(char *const *built, const char *const *models,
+                               const char **unbuilt)
+{
+  GPtrArray *distinct = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; models[i]; i++) {
+    if (!g_strv_contains((const char *const *)built, models[i])) {
+      *unbuilt = models[i];
+      g_ptr_array_unref(distinct);
+      return NULL;
+    }
+    gboolean seen = FALSE;
+    for (guint j = 0; j < distinct->len && !seen; j++)
+      seen = strcmp(g_ptr_array_index(distinct, j), models[i]) == 0;
+    if (!seen)
+      g_ptr_array_add(distinct, g_strdup(models[i]));
+  }
+  g_ptr_array_add(distinct, NULL);
+  return (char **)g_ptr_array_free(distinct, FALSE);
 }

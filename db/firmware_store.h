@@ -86,6 +86,10 @@ typedef struct {
 gboolean firmware_store_audit_flash(Store *store, const FirmwareFlashAudit *flash,
                                     GError **error);
 /* Counts the rows of images, releases and audit entries (tests: nothing changed). */
+/* The models a release is asked for, each once in the order given; NULL when one is not
+ * among built (the image's signed manifest lists), *unbuilt then naming it. */
+char **firmware_release_models(char *const *built, const char *const *models,
+                               const char **unbuilt);
 gboolean firmware_store_count_rows(Store *store, gint64 *images, gint64 *releases,
                                    gint64 *audit_entries, GError **error);
 

@@ -35,6 +35,14 @@ static GOptionEntry db_entry(void)
                         "Results database", "FILE"};
 }
 
+/* --config, for the commands that reach the factory database. */
+static GOptionEntry config_entry(char **path)
+{
+  return (GOptionEntry){"config", 0, 0, G_OPTION_ARG_FILENAME, path, "The station's "
+                        "configuration naming the factory database (default: the user's "
+                        "config dir, jk-eol-station/station.conf)", "FILE"};
+}
+
 static GOptionEntry trusted_keys_entry(void)
 {
   return (GOptionEntry){"trusted-keys", 0, 0, G_OPTION_ARG_FILENAME, &trusted_keys_option,
@@ -399,9 +407,7 @@ static int firmware_publish_command(int argc, char **argv)
     db_entry(), trusted_keys_entry(), actor_entry(),
     {"models", 'm', 0, G_OPTION_ARG_STRING, &models, "Models to release it for in the "
      "factory database (default: those it is released for on this station)", "A,B"},
-    {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "The station's configuration "
-     "naming the factory database (default: the user's config dir, "
-     "jk-eol-station/station.conf)", "FILE"},
+    config_entry(&config_path),
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context = new_context(
@@ -474,9 +480,7 @@ static int firmware_fetch_command(int argc, char **argv)
   g_autofree char *config_path = NULL, *station_id = NULL;
   GOptionEntry entries[] = {
     db_entry(), trusted_keys_entry(),
-    {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "The station's configuration "
-     "naming the factory database (default: the user's config dir, "
-     "jk-eol-station/station.conf)", "FILE"},
+    config_entry(&config_path),
     {"station", 0, 0, G_OPTION_ARG_STRING, &station_id, "Station id (default: host name)",
      "ID"},
     G_OPTION_ENTRY_NULL,
